@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/function/audit"
+)
+
+// DefaultRoot is where `audit run` writes records when neither --root nor --firehose is given.
+const DefaultRoot = "./audit-data"
+
+type runFlags struct {
+	root                string
+	model               string
+	firehose            string
+	inferenceProfileARN string
+	modelID             string
+	agentName           string
+	conversationID      string
+	traceparent         string
+	event               string
+	noContent           bool
+	timeout             time.Duration
+	verbose             bool
+}
+
+func newRunCommand() *cobra.Command {
+	f := runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [prompt]",
+		Short: "Run the agent once, locally, and write its audit trace",
+		Long: `Run the agent once through the function's own handler and audit pipeline.
+
+By default the offline model answers (no AWS needed) and the trace is written under --root exactly as
+Firehose would deliver it to S3: GZIP, newline-delimited OTLP/JSON under
+traces/year=YYYY/month=MM/day=DD/hour=HH/. --model bedrock calls Amazon Bedrock with your AWS
+credentials; --firehose NAME ships the record to a real delivery stream instead of the directory.`,
+		Example: `  audit run "What is 17 * 23?"
+  audit run --no-content "What time is it in Tokyo?"
+  audit run --event bad-event.json
+  audit run --model bedrock --inference-profile-arn arn:aws:bedrock:... --firehose agent-audit-dev`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runOnce(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin(), f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.root, "root", DefaultRoot, "local directory receiving records in Firehose's S3 layout")
+	fl.StringVar(&f.model, "model", app.ModelOffline, "model: offline (deterministic, no AWS) or bedrock")
+	fl.StringVar(&f.firehose, "firehose", "", "ship to this Firehose delivery stream instead of --root")
+	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(app.EnvInferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; default $"+app.EnvInferenceProfileARN+")")
+	fl.StringVar(&f.modelID, "model-id", os.Getenv(app.EnvModelID), "logical model name for spans (--model bedrock; default $"+app.EnvModelID+")")
+	fl.StringVar(&f.agentName, "agent-name", app.DefaultAgentName, "agent name (span invoke_agent {name})")
+	fl.StringVar(&f.conversationID, "conversation-id", "", "conversation id recorded on every span")
+	fl.StringVar(&f.traceparent, "traceparent", "", "W3C traceparent making the run a child of a caller's trace")
+	fl.StringVar(&f.event, "event", "", "send this raw event JSON file (- for stdin) instead of building one from the prompt")
+	fl.BoolVar(&f.noContent, "no-content", false, "do not record prompts, outputs or tool arguments/results")
+	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "invocation deadline, as Lambda's function timeout")
+	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
+	return cmd
+}
+
+// runOnce assembles the function as the Lambda does, invokes it once and prints the response.
+func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f runFlags, args []string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	payload, err := buildEvent(f, args, stdin)
+	if err != nil {
+		return err
+	}
+	cfg := app.DefaultConfig()
+	cfg.Model = f.model
+	cfg.InferenceProfileARN = f.inferenceProfileARN
+	cfg.ModelName = f.modelID
+	cfg.AgentName = f.agentName
+	cfg.CaptureContent = !f.noContent
+	if f.firehose != "" {
+		cfg.FirehoseStream = f.firehose
+	} else {
+		cfg.LocalRoot = f.root
+	}
+	logOut := io.Discard
+	if f.verbose {
+		logOut = stderr
+	}
+	var written []string
+	a, err := app.New(ctx, cfg,
+		app.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
+		app.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
+	)
+	if err != nil {
+		return err
+	}
+	invokeCtx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	resp, invokeErr := a.Handler.Handle(invokeCtx, payload)
+	if err := a.Shutdown(context.WithoutCancel(ctx)); err != nil && invokeErr == nil {
+		invokeErr = err
+	}
+	for _, p := range written {
+		fmt.Fprintln(stderr, "audit record written to", p)
+	}
+	if invokeErr != nil {
+		return invokeErr
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(resp)
+}
+
+// buildEvent returns the raw event: the --event file as is (so bad events can be tried), or one built from flags.
+func buildEvent(f runFlags, args []string, stdin io.Reader) ([]byte, error) {
+	if f.event != "" {
+		if len(args) > 0 || f.conversationID != "" || f.traceparent != "" {
+			return nil, fmt.Errorf("--event sends the file as is; do not combine it with a prompt, --conversation-id or --traceparent")
+		}
+		if f.event == "-" {
+			return io.ReadAll(stdin)
+		}
+		b, err := os.ReadFile(f.event)
+		if err != nil {
+			return nil, fmt.Errorf("read event: %w", err)
+		}
+		return b, nil
+	}
+	ev := map[string]string{}
+	if len(args) == 1 {
+		ev["prompt"] = args[0] // sent as is: the handler validates it, and audits a rejection
+	}
+	if f.conversationID != "" {
+		ev["conversation_id"] = f.conversationID
+	}
+	if f.traceparent != "" {
+		ev["traceparent"] = f.traceparent
+	}
+	return json.Marshal(ev)
+}

@@ -1,0 +1,214 @@
+// Package app assembles the audited agent: model, tools, agent, tracer provider, audit processor, sink and
+// handler. The Lambda's main and the local CLI both build through New, so the local run exercises exactly the
+// code path the function runs.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/agent-audit/agent-audit/function/agent"
+	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/function/telemetry"
+)
+
+// tracerName is the instrumentation scope of the agent's spans.
+const tracerName = "github.com/agent-audit/agent-audit/function/agent"
+
+// lastChanceFlushTimeout bounds the SIGTERM flush: Lambda allows about 500 ms between SIGTERM and SIGKILL.
+const lastChanceFlushTimeout = 400 * time.Millisecond
+
+// App is an assembled function.
+type App struct {
+	// Handler serves invocations (it implements aws-lambda-go's lambda.Handler).
+	Handler *handler.Handler
+	// Processor is the audit span processor; its ForceFlush ships anything still buffered.
+	Processor *audit.Processor
+	// Provider is the tracer provider all spans start from.
+	Provider *sdktrace.TracerProvider
+
+	logger *slog.Logger
+}
+
+// Option overrides a part New would otherwise build from the Config.
+type Option func(*options)
+
+type options struct {
+	model    agent.Model
+	sink     audit.Sink
+	awsCfg   *aws.Config
+	logger   *slog.Logger
+	resource *sdkresource.Resource
+	localOpt []audit.LocalOption
+	procOpt  []audit.Option
+}
+
+// WithModel replaces the configured model (tests: a scripted offline model or a Bedrock client on a peer).
+func WithModel(m agent.Model) Option { return func(o *options) { o.model = m } }
+
+// WithSink replaces the configured sink.
+func WithSink(s audit.Sink) Option { return func(o *options) { o.sink = s } }
+
+// WithAWSConfig uses cfg for AWS clients instead of loading the default configuration chain.
+func WithAWSConfig(cfg aws.Config) Option { return func(o *options) { o.awsCfg = &cfg } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithResource sets the OTel resource (default telemetry.Resource of the Lambda environment).
+func WithResource(r *sdkresource.Resource) Option { return func(o *options) { o.resource = r } }
+
+// WithLocalSinkOptions passes options to the local directory sink when LocalRoot is configured.
+func WithLocalSinkOptions(opts ...audit.LocalOption) Option {
+	return func(o *options) { o.localOpt = append(o.localOpt, opts...) }
+}
+
+// WithProcessorOptions passes options to the audit processor.
+func WithProcessorOptions(opts ...audit.Option) Option {
+	return func(o *options) { o.procOpt = append(o.procOpt, opts...) }
+}
+
+// New validates cfg and assembles the function. AWS configuration is loaded with config.LoadDefaultConfig only
+// when a Bedrock model or a Firehose sink needs it, so AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE
+// and the rest of the standard variables apply.
+func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if cfg.Model == ModelOffline && cfg.ModelName == "" {
+		cfg.ModelName = DefaultOfflineModelName
+	}
+	if err := validateFor(cfg, o); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+
+	loadAWS := func() (aws.Config, error) {
+		if o.awsCfg != nil {
+			return *o.awsCfg, nil
+		}
+		c, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		}
+		o.awsCfg = &c
+		return c, nil
+	}
+
+	model := o.model
+	if model == nil {
+		m, err := buildModel(cfg, loadAWS)
+		if err != nil {
+			return nil, err
+		}
+		model = m
+	}
+	sink := o.sink
+	if sink == nil {
+		s, err := buildSink(cfg, o, loadAWS)
+		if err != nil {
+			return nil, err
+		}
+		sink = s
+	}
+
+	res := o.resource
+	if res == nil {
+		r, err := telemetry.Resource(telemetry.ResourceConfigFromEnv())
+		if err != nil {
+			return nil, fmt.Errorf("build telemetry resource: %w", err)
+		}
+		res = r
+	}
+	proc := audit.NewProcessor(sink, append([]audit.Option{audit.WithLogger(o.logger)}, o.procOpt...)...)
+	provider := telemetry.NewTracerProvider(res, proc)
+
+	tools, err := agent.NewRegistry(agent.DefaultTools()...)
+	if err != nil {
+		return nil, fmt.Errorf("build tool registry: %w", err)
+	}
+	a, err := agent.New(model, tools, agent.Config{
+		Name:           cfg.AgentName,
+		SystemPrompt:   cfg.SystemPrompt,
+		MaxTurns:       cfg.MaxTurns,
+		CaptureContent: cfg.CaptureContent,
+		Tracer:         provider.Tracer(tracerName),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build agent: %w", err)
+	}
+	h := handler.New(a, proc, handler.Config{
+		MaxPromptBytes: cfg.MaxPromptBytes,
+		CaptureContent: cfg.CaptureContent,
+		FailOpen:       cfg.FailOpen,
+		ShipReserve:    cfg.ShipReserve,
+	}, o.logger)
+	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger}, nil
+}
+
+// validateFor validates cfg, except for the parts an Option replaces.
+func validateFor(cfg Config, o options) error {
+	if o.model != nil {
+		cfg.Model = ModelOffline
+	}
+	if o.sink != nil && cfg.FirehoseStream == "" && cfg.LocalRoot == "" {
+		cfg.LocalRoot = "(sink option)"
+	}
+	return cfg.Validate()
+}
+
+func buildModel(cfg Config, loadAWS func() (aws.Config, error)) (agent.Model, error) {
+	if cfg.Model == ModelOffline {
+		return agent.NewOfflineModel(), nil
+	}
+	awsCfg, err := loadAWS()
+	if err != nil {
+		return nil, err
+	}
+	m, err := agent.NewBedrockModel(bedrockruntime.NewFromConfig(awsCfg), cfg.InferenceProfileARN, cfg.ModelName)
+	if err != nil {
+		return nil, fmt.Errorf("build Bedrock model: %w", err)
+	}
+	return m, nil
+}
+
+func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit.Sink, error) {
+	if cfg.LocalRoot != "" {
+		return audit.NewLocalDirSink(cfg.LocalRoot, o.localOpt...), nil
+	}
+	awsCfg, err := loadAWS()
+	if err != nil {
+		return nil, err
+	}
+	return audit.NewFirehoseSink(firehose.NewFromConfig(awsCfg), cfg.FirehoseStream), nil
+}
+
+// LastChanceFlush ships whatever is still buffered. The function registers it with lambda.WithEnableSIGTERM: it
+// is the safety net for spans still open when Lambda shuts the container down, never the main delivery path
+// (every invocation delivers its own trace before returning).
+func (a *App) LastChanceFlush() {
+	ctx, cancel := context.WithTimeout(context.Background(), lastChanceFlushTimeout)
+	defer cancel()
+	if err := a.Processor.ForceFlush(ctx); err != nil {
+		a.logger.Error("last-chance flush on SIGTERM failed; buffered spans were not delivered", "error", err)
+	}
+}
+
+// Shutdown stops the tracer provider, which shuts the audit processor down after shipping anything still
+// buffered (local runs; Lambda ends with SIGTERM instead).
+func (a *App) Shutdown(ctx context.Context) error {
+	return a.Provider.Shutdown(ctx)
+}
