@@ -21,6 +21,7 @@ import (
 	_ "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	_ "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	_ "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+	_ "github.com/duckdb/duckdb-go/v2"
 	_ "github.com/spf13/cobra"
 	_ "go.opentelemetry.io/collector/pdata/ptrace"
 	_ "go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
