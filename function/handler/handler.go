@@ -63,6 +63,8 @@ type Config struct {
 	// ShipReserve is kept back from the Lambda deadline for delivering the trace (default DefaultShipReserve);
 	// it is capped at half the remaining time so a short timeout still leaves the agent room to run.
 	ShipReserve time.Duration
+	// Legs are further telemetry destinations, prepared before and flushed after each invocation's audit.
+	Legs []Leg
 }
 
 // Handler serves invocations. It is safe for concurrent use; it keeps no state between invocations.
@@ -110,6 +112,10 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (Response, error) 
 	}
 	ctx = audit.ContextWithDeliveryDeadline(ctx, deadline.Add(-responseMargin))
 	flushCtx := context.WithoutCancel(ctx)
+	for _, leg := range h.cfg.Legs {
+		leg.Prepare(ctx)
+		defer leg.Flush(flushCtx)
+	}
 
 	ev, err := DecodeEvent(payload, h.cfg.MaxPromptBytes)
 	if err != nil {
