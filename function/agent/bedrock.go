@@ -1,0 +1,206 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+)
+
+// ConverseAPI is the part of the Bedrock Runtime client the model uses; *bedrockruntime.Client implements it.
+type ConverseAPI interface {
+	Converse(ctx context.Context, in *bedrockruntime.ConverseInput, opts ...func(*bedrockruntime.Options)) (*bedrockruntime.ConverseOutput, error)
+}
+
+// BedrockModel calls Amazon Bedrock's Converse API with an application inference profile ARN as model id.
+// Safe for concurrent use.
+type BedrockModel struct {
+	client     ConverseAPI
+	profileARN string
+	name       string
+}
+
+var _ Model = (*BedrockModel)(nil)
+
+// BedrockOption configures a BedrockModel; none exist yet, the parameter keeps the constructor stable.
+type BedrockOption func(*BedrockModel)
+
+// NewBedrockModel returns a model calling client with inferenceProfileARN as model id, recorded under modelName.
+func NewBedrockModel(client ConverseAPI, inferenceProfileARN, modelName string, opts ...BedrockOption) (*BedrockModel, error) {
+	var errs []error
+	if client == nil {
+		errs = append(errs, errors.New("client: required"))
+	}
+	if inferenceProfileARN == "" {
+		errs = append(errs, errors.New("inference profile ARN: required"))
+	}
+	if modelName == "" {
+		errs = append(errs, errors.New("model name: required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("bedrock model: %w", err)
+	}
+	m := &BedrockModel{client: client, profileARN: inferenceProfileARN, name: modelName}
+	for _, o := range opts {
+		o(m)
+	}
+	return m, nil
+}
+
+// Name implements Model.
+func (m *BedrockModel) Name() string { return m.name }
+
+// Provider implements Model.
+func (m *BedrockModel) Provider() string { return "aws.bedrock" }
+
+// Converse implements Model. AWS errors come back unchanged (wrapped by the SDK's operation error), so
+// ErrorType finds their code.
+func (m *BedrockModel) Converse(ctx context.Context, req Request) (Response, error) {
+	in, err := m.input(req)
+	if err != nil {
+		return Response{}, err
+	}
+	out, err := m.client.Converse(ctx, in)
+	if err != nil {
+		return Response{}, err
+	}
+	msgOut, ok := out.Output.(*types.ConverseOutputMemberMessage)
+	if !ok {
+		return Response{}, fmt.Errorf("bedrock converse: response carries no message (output %T)", out.Output)
+	}
+	msg, err := fromBedrockMessage(msgOut.Value)
+	if err != nil {
+		return Response{}, err
+	}
+	resp := Response{Message: msg, FinishReason: finishReason(out.StopReason)}
+	if out.Usage != nil {
+		resp.Usage = Usage{InputTokens: int(aws.ToInt32(out.Usage.InputTokens)), OutputTokens: int(aws.ToInt32(out.Usage.OutputTokens))}
+	}
+	return resp, nil
+}
+
+func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error) {
+	in := &bedrockruntime.ConverseInput{ModelId: aws.String(m.profileARN)}
+	if req.System != "" {
+		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: req.System}}
+	}
+	if req.MaxTokens > 0 {
+		in.InferenceConfig = &types.InferenceConfiguration{MaxTokens: aws.Int32(int32(req.MaxTokens))}
+	}
+	for _, msg := range req.Messages {
+		bm, err := toBedrockMessage(msg)
+		if err != nil {
+			return nil, err
+		}
+		in.Messages = append(in.Messages, bm)
+	}
+	if len(req.Tools) > 0 {
+		cfg := &types.ToolConfiguration{}
+		for _, t := range req.Tools {
+			schema, err := jsonDocument(t.InputSchema)
+			if err != nil {
+				return nil, fmt.Errorf("tool %s: input schema: %w", t.Name, err)
+			}
+			cfg.Tools = append(cfg.Tools, &types.ToolMemberToolSpec{Value: types.ToolSpecification{
+				Name:        aws.String(t.Name),
+				Description: aws.String(t.Description),
+				InputSchema: &types.ToolInputSchemaMemberJson{Value: schema},
+			}})
+		}
+		in.ToolConfig = cfg
+	}
+	return in, nil
+}
+
+func toBedrockMessage(m Message) (types.Message, error) {
+	out := types.Message{Role: types.ConversationRole(m.Role)}
+	for _, p := range m.Parts {
+		switch {
+		case p.ToolCall != nil:
+			args, err := jsonDocument(p.ToolCall.Arguments)
+			if err != nil {
+				return out, fmt.Errorf("tool call %s arguments: %w", p.ToolCall.ID, err)
+			}
+			out.Content = append(out.Content, &types.ContentBlockMemberToolUse{Value: types.ToolUseBlock{
+				ToolUseId: aws.String(p.ToolCall.ID), Name: aws.String(p.ToolCall.Name), Input: args,
+			}})
+		case p.ToolResult != nil:
+			content, err := jsonDocument(p.ToolResult.Content)
+			if err != nil {
+				return out, fmt.Errorf("tool result %s: %w", p.ToolResult.ID, err)
+			}
+			status := types.ToolResultStatusSuccess
+			if p.ToolResult.IsError {
+				status = types.ToolResultStatusError
+			}
+			out.Content = append(out.Content, &types.ContentBlockMemberToolResult{Value: types.ToolResultBlock{
+				ToolUseId: aws.String(p.ToolResult.ID),
+				Content:   []types.ToolResultContentBlock{&types.ToolResultContentBlockMemberJson{Value: content}},
+				Status:    status,
+			}})
+		default:
+			out.Content = append(out.Content, &types.ContentBlockMemberText{Value: p.Text})
+		}
+	}
+	return out, nil
+}
+
+func fromBedrockMessage(m types.Message) (Message, error) {
+	out := Message{Role: Role(m.Role)}
+	for _, block := range m.Content {
+		switch b := block.(type) {
+		case *types.ContentBlockMemberText:
+			out.Parts = append(out.Parts, Part{Text: b.Value})
+		case *types.ContentBlockMemberToolUse:
+			args := json.RawMessage("{}")
+			if b.Value.Input != nil {
+				raw, err := b.Value.Input.MarshalSmithyDocument()
+				if err != nil {
+					return out, fmt.Errorf("tool use %s input: %w", aws.ToString(b.Value.ToolUseId), err)
+				}
+				args = raw
+			}
+			out.Parts = append(out.Parts, Part{ToolCall: &ToolCall{ID: aws.ToString(b.Value.ToolUseId), Name: aws.ToString(b.Value.Name), Arguments: args}})
+		default:
+			// Reasoning, citations and other blocks carry nothing the loop acts on; they are not part of the
+			// conversation this agent continues.
+		}
+	}
+	return out, nil
+}
+
+// jsonDocument turns JSON into a smithy document.
+func jsonDocument(raw json.RawMessage) (document.Interface, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = json.RawMessage("{}")
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	return document.NewLazyDocument(v), nil
+}
+
+// finishReason maps Bedrock's stop reasons to the GenAI conventions' finish reasons.
+func finishReason(r types.StopReason) string {
+	switch r {
+	case types.StopReasonEndTurn, types.StopReasonStopSequence:
+		return FinishStop
+	case types.StopReasonToolUse:
+		return FinishToolCall
+	case types.StopReasonMaxTokens, types.StopReasonModelContextWindowExceeded:
+		return FinishLength
+	case types.StopReasonGuardrailIntervened, types.StopReasonContentFiltered:
+		return FinishContentFilter
+	case "":
+		return FinishStop
+	default:
+		return FinishError
+	}
+}

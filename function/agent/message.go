@@ -1,0 +1,112 @@
+package agent
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Role is who a message comes from. Tool results travel in user messages, as Bedrock's Converse API wants them.
+type Role string
+
+// Roles of a conversation.
+const (
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+)
+
+// Finish reasons, as the GenAI semantic conventions name them.
+const (
+	FinishStop          = "stop"
+	FinishLength        = "length"
+	FinishToolCall      = "tool_call"
+	FinishContentFilter = "content_filter"
+	FinishError         = "error"
+)
+
+// ToolCall is the model asking for a tool to run.
+type ToolCall struct {
+	// ID correlates the call with its result (Bedrock's toolUseId).
+	ID   string
+	Name string
+	// Arguments is the JSON object of arguments.
+	Arguments json.RawMessage
+}
+
+// ToolResult is a tool's answer to a ToolCall.
+type ToolResult struct {
+	ID string
+	// Content is the JSON result, or {"error": "..."} when IsError.
+	Content json.RawMessage
+	IsError bool
+}
+
+// Part is one piece of a message: exactly one of Text, ToolCall, ToolResult is set.
+type Part struct {
+	Text       string
+	ToolCall   *ToolCall
+	ToolResult *ToolResult
+}
+
+// Message is one turn of the conversation.
+type Message struct {
+	Role  Role
+	Parts []Part
+}
+
+// Text joins the message's text parts.
+func (m Message) Text() string {
+	var b strings.Builder
+	for _, p := range m.Parts {
+		if p.ToolCall == nil && p.ToolResult == nil {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// ToolCalls lists the tool calls the message asks for, in order.
+func (m Message) ToolCalls() []ToolCall {
+	var out []ToolCall
+	for _, p := range m.Parts {
+		if p.ToolCall != nil {
+			out = append(out, *p.ToolCall)
+		}
+	}
+	return out
+}
+
+// ToolSpec describes a tool to the model.
+type ToolSpec struct {
+	Name, Description string
+	// InputSchema is the JSON Schema of the arguments object.
+	InputSchema json.RawMessage
+}
+
+// Request is one model call.
+type Request struct {
+	System    string
+	Messages  []Message
+	Tools     []ToolSpec
+	MaxTokens int
+}
+
+// Usage counts tokens.
+type Usage struct {
+	InputTokens, OutputTokens int
+}
+
+// Add returns the sum of two usages.
+func (u Usage) Add(o Usage) Usage {
+	return Usage{InputTokens: u.InputTokens + o.InputTokens, OutputTokens: u.OutputTokens + o.OutputTokens}
+}
+
+// Response is a model's answer.
+type Response struct {
+	// Message is the assistant's message: text and/or tool calls.
+	Message Message
+	// FinishReason is one of the Finish constants.
+	FinishReason string
+	Usage        Usage
+	// ResponseID and ResponseModel are recorded when the provider reports them.
+	ResponseID, ResponseModel string
+}

@@ -1,0 +1,14 @@
+package agent
+
+import "context"
+
+// Model is a chat model the agent can call. Implementations: BedrockModel (Amazon Bedrock Converse) and
+// OfflineModel (deterministic, scriptable, no network). Converse must be safe for concurrent use.
+type Model interface {
+	// Name is the logical model name: span "chat {Name}" and gen_ai.request.model.
+	Name() string
+	// Provider is gen_ai.provider.name.
+	Provider() string
+	// Converse makes one model call. Errors keep the provider's error code (a smithy.APIError for AWS).
+	Converse(ctx context.Context, req Request) (Response, error)
+}

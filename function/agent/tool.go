@@ -1,0 +1,85 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Tool is a function the model may call. Call must be safe for concurrent use and free of side effects outside
+// the process; a returned error becomes an error result the model sees.
+type Tool interface {
+	Spec() ToolSpec
+	Call(ctx context.Context, args json.RawMessage) (json.RawMessage, error)
+}
+
+// Registry holds the tools offered to the model, by name.
+type Registry struct {
+	tools map[string]Tool
+	specs []ToolSpec
+}
+
+// NewRegistry checks that every tool has a name, a description and a JSON object schema, and that names are
+// unique.
+func NewRegistry(tools ...Tool) (*Registry, error) {
+	r := &Registry{tools: map[string]Tool{}}
+	var errs []error
+	for i, t := range tools {
+		s := t.Spec()
+		switch {
+		case s.Name == "":
+			errs = append(errs, fmt.Errorf("tool %d: empty name", i))
+		case r.tools[s.Name] != nil:
+			errs = append(errs, fmt.Errorf("tool %q: registered twice", s.Name))
+		case s.Description == "":
+			errs = append(errs, fmt.Errorf("tool %q: empty description", s.Name))
+		case !json.Valid(s.InputSchema):
+			errs = append(errs, fmt.Errorf("tool %q: input schema is not JSON", s.Name))
+		default:
+			r.tools[s.Name] = t
+			r.specs = append(r.specs, s)
+		}
+	}
+	sort.Slice(r.specs, func(i, j int) bool { return r.specs[i].Name < r.specs[j].Name })
+	return r, errors.Join(errs...)
+}
+
+// Specs lists the tools, sorted by name.
+func (r *Registry) Specs() []ToolSpec { return r.specs }
+
+// Lookup returns the named tool.
+func (r *Registry) Lookup(name string) (Tool, bool) {
+	t, ok := r.tools[name]
+	return t, ok
+}
+
+// DefaultTools are the side-effect-free tools every deployment offers: calculator, clock and text_stats.
+func DefaultTools() []Tool {
+	return []Tool{Calculator{}, Clock{}, TextStats{}}
+}
+
+// decodeArgs decodes a tool's arguments strictly into dst: unknown fields and wrong types are errors naming the
+// field.
+func decodeArgs(args json.RawMessage, dst any) error {
+	if len(bytes.TrimSpace(args)) == 0 {
+		args = json.RawMessage("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(args))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return fmt.Errorf("argument %q must be a %s, got %s", typeErr.Field, typeErr.Type.Kind(), typeErr.Value)
+		}
+		return fmt.Errorf("arguments: %w", err)
+	}
+	return nil
+}
+
+// errMissing is the error for an absent required argument.
+func errMissing(name string) error {
+	return fmt.Errorf("argument %q is required", name)
+}
