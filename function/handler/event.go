@@ -65,6 +65,9 @@ func DecodeEvent(payload []byte, maxPromptBytes int) (Event, error) {
 		return Event{Prompt: DefaultPrompt}, nil
 	}
 	if trimmed[0] != '{' {
+		if !json.Valid(trimmed) {
+			return Event{}, &EventError{Field: "event", Problem: "not valid JSON"}
+		}
 		return Event{}, &EventError{Field: "event", Problem: "must be a JSON object, got " + jsonKind(trimmed)}
 	}
 
@@ -146,7 +149,7 @@ func decodeError(err error) error {
 	}
 }
 
-// jsonKind names the JSON value type a payload starts with, for the "must be an object" error.
+// jsonKind names the type of a valid JSON value that is not an object.
 func jsonKind(b []byte) string {
 	switch b[0] {
 	case '[':
@@ -155,10 +158,8 @@ func jsonKind(b []byte) string {
 		return "a string"
 	case 't', 'f':
 		return "a boolean"
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return "a number"
 	default:
-		return "something that is not JSON"
+		return "a number"
 	}
 }
 

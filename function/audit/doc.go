@@ -1,0 +1,21 @@
+// Package audit turns finished traces into audit records and delivers them.
+//
+// The Processor is an OpenTelemetry SpanProcessor that buffers each trace's spans and, once the trace is complete
+// (its local root has ended and none of its spans is still open), encodes it and hands it to a Sink
+// synchronously, on the goroutine that ended the last span, so an invocation's trace is delivered before the
+// invocation returns. A span that ends after its trace shipped is shipped on its own as a follow-up record.
+//
+// A record is one OTLP/JSON ExportTraceServiceRequest on one line, exactly as the OTLP specification defines the
+// JSON encoding (lowercase hex trace and span IDs, enums as integers, 64-bit integers as decimal strings),
+// produced by the OTel SDK's own span conversion and the Collector's pdata JSON marshaler. Every record carries
+// these resource attributes, so a reader can tell complete from incomplete and de-duplicate:
+//
+//	agent_audit.record.batch_key  string  32 lowercase hex, random, one per shipment, shared by all its parts
+//	agent_audit.record.part       int     0-based index of this record within the shipment
+//	agent_audit.record.parts      int     number of records of the shipment
+//	agent_audit.record.followup   bool    true when the shipment holds late spans of an already shipped trace
+//
+// A shipment larger than the record limit (Firehose's 1,000 KiB) is split into several records, each a complete
+// OTLP/JSON request with the same resource and scope and a subset of the spans. Readers that see the same
+// (batch_key, part) twice have seen a retried delivery and keep one.
+package audit

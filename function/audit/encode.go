@@ -1,0 +1,117 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// Record framing attributes; see the package documentation.
+const (
+	AttrBatchKey = "agent_audit.record.batch_key"
+	AttrPart     = "agent_audit.record.part"
+	AttrParts    = "agent_audit.record.parts"
+	AttrFollowup = "agent_audit.record.followup"
+)
+
+// Encoder turns spans into OTLP/JSON records of at most MaxRecordBytes each. Safe for concurrent use.
+type Encoder struct {
+	exporter *otlptrace.Exporter
+	maxBytes int
+}
+
+// NewEncoder returns an Encoder for records of at most maxRecordBytes (DefaultMaxRecordBytes when ≤ 0).
+func NewEncoder(maxRecordBytes int) *Encoder {
+	if maxRecordBytes <= 0 {
+		maxRecordBytes = DefaultMaxRecordBytes
+	}
+	return &Encoder{exporter: otlptrace.NewUnstarted(captureClient{}), maxBytes: maxRecordBytes}
+}
+
+// Encode converts spans (of one trace, or of any number) into records: one when the shipment fits, several
+// otherwise, all with a fresh batch key. followup marks late spans of an already shipped trace. A span that
+// cannot fit a record on its own fails with an error wrapping ErrSpanTooLarge.
+func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, followup bool) ([][]byte, error) {
+	td, err := e.toTraces(ctx, spans)
+	if err != nil {
+		return nil, err
+	}
+	key, err := newBatchKey()
+	if err != nil {
+		return nil, err
+	}
+	return e.split(td, key, followup)
+}
+
+// toTraces converts spans with the OTel SDK's own span→OTLP transform (run by the otlptrace exporter, which hands
+// the protobuf to our client) and loads the protobuf into the Collector's pdata, whose JSON marshaler writes
+// spec OTLP/JSON.
+func (e *Encoder) toTraces(ctx context.Context, spans []sdktrace.ReadOnlySpan) (ptrace.Traces, error) {
+	var captured []*tracepb.ResourceSpans
+	if err := e.exporter.ExportSpans(context.WithValue(ctx, captureKey{}, &captured), spans); err != nil {
+		return ptrace.Traces{}, fmt.Errorf("convert spans to OTLP: %w", err)
+	}
+	b, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: captured})
+	if err != nil {
+		return ptrace.Traces{}, fmt.Errorf("marshal OTLP protobuf: %w", err)
+	}
+	var u ptrace.ProtoUnmarshaler
+	td, err := u.UnmarshalTraces(b)
+	if err != nil {
+		return ptrace.Traces{}, fmt.Errorf("load OTLP into pdata: %w", err)
+	}
+	return td, nil
+}
+
+// marshalRecord frames td as part of parts and renders it as one '\n'-terminated JSON line.
+func marshalRecord(td ptrace.Traces, key string, part, parts int, followup bool) ([]byte, error) {
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		attrs := td.ResourceSpans().At(i).Resource().Attributes()
+		attrs.PutStr(AttrBatchKey, key)
+		attrs.PutInt(AttrPart, int64(part))
+		attrs.PutInt(AttrParts, int64(parts))
+		attrs.PutBool(AttrFollowup, followup)
+	}
+	var m ptrace.JSONMarshaler
+	b, err := m.MarshalTraces(td)
+	if err != nil {
+		return nil, fmt.Errorf("marshal OTLP/JSON: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+func newBatchKey() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("batch key: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+type captureKey struct{}
+
+// captureClient is the otlptrace.Client that keeps the converted spans instead of sending them. Each export call
+// carries its own destination in the context, so concurrent encodes share nothing.
+type captureClient struct{}
+
+func (captureClient) Start(context.Context) error { return nil }
+
+func (captureClient) Stop(context.Context) error { return nil }
+
+func (captureClient) UploadTraces(ctx context.Context, rs []*tracepb.ResourceSpans) error {
+	dst, ok := ctx.Value(captureKey{}).(*[]*tracepb.ResourceSpans)
+	if !ok {
+		return errors.New("audit encoder: export without a capture destination")
+	}
+	*dst = append(*dst, rs...)
+	return nil
+}

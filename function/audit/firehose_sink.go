@@ -1,0 +1,229 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/smithy-go"
+)
+
+// Firehose PutRecordBatch limits.
+const (
+	MaxBatchRecords = 500
+	MaxBatchBytes   = 4 * 1024 * 1024
+)
+
+// Retry defaults of the FirehoseSink.
+const (
+	DefaultAttemptTimeout = 5 * time.Second
+	DefaultBaseBackoff    = 50 * time.Millisecond
+	DefaultMaxBackoff     = 2 * time.Second
+	// DefaultMaxAttempts bounds attempts only when the context has no deadline; with one, the deadline decides.
+	DefaultMaxAttempts = 8
+)
+
+// FirehoseAPI is the part of the Firehose client the sink uses; *firehose.Client implements it.
+type FirehoseAPI interface {
+	PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, opts ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error)
+}
+
+// FirehoseSink delivers records to a Kinesis Data Firehose delivery stream with PutRecordBatch, in batches within
+// Firehose's limits. It owns the retry policy: throttling, 5xx, transport errors, attempt time-outs and the
+// per-record failures of a partially successful batch are retried (only the failed records) with exponential
+// backoff and jitter while the context's deadline allows; other errors fail at once. Build the client with
+// RetryMaxAttempts = 1 so the SDK's retryer does not multiply attempts inside one of ours. Safe for concurrent use.
+type FirehoseSink struct {
+	client         FirehoseAPI
+	stream         string
+	attemptTimeout time.Duration
+	baseBackoff    time.Duration
+	maxBackoff     time.Duration
+	maxAttempts    int
+}
+
+var _ Sink = (*FirehoseSink)(nil)
+
+// FirehoseOption configures a FirehoseSink.
+type FirehoseOption func(*FirehoseSink)
+
+// WithAttemptTimeout bounds one PutRecordBatch call, so a hung connection cannot eat the whole deadline.
+func WithAttemptTimeout(d time.Duration) FirehoseOption {
+	return func(s *FirehoseSink) { s.attemptTimeout = d }
+}
+
+// WithBackoff sets the first and the largest pause between attempts.
+func WithBackoff(base, max time.Duration) FirehoseOption {
+	return func(s *FirehoseSink) { s.baseBackoff, s.maxBackoff = base, max }
+}
+
+// WithMaxAttempts bounds attempts when the context has no deadline.
+func WithMaxAttempts(n int) FirehoseOption { return func(s *FirehoseSink) { s.maxAttempts = n } }
+
+// NewFirehoseSink returns a sink delivering to stream through client.
+func NewFirehoseSink(client FirehoseAPI, stream string, opts ...FirehoseOption) *FirehoseSink {
+	s := &FirehoseSink{
+		client:         client,
+		stream:         stream,
+		attemptTimeout: DefaultAttemptTimeout,
+		baseBackoff:    DefaultBaseBackoff,
+		maxBackoff:     DefaultMaxBackoff,
+		maxAttempts:    DefaultMaxAttempts,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Deliver implements Sink.
+func (s *FirehoseSink) Deliver(ctx context.Context, records [][]byte) error {
+	for _, batch := range batches(records) {
+		if failed, err := s.putBatch(ctx, batch); err != nil {
+			return fmt.Errorf("firehose %s: %d of %d records not delivered: %w", s.stream, failed, len(records), err)
+		}
+	}
+	return nil
+}
+
+// batches cuts records into consecutive groups within PutRecordBatch's count and size limits.
+func batches(records [][]byte) [][][]byte {
+	var out [][][]byte
+	start, size := 0, 0
+	for i, r := range records {
+		if i > start && (i-start == MaxBatchRecords || size+len(r) > MaxBatchBytes) {
+			out = append(out, records[start:i])
+			start, size = i, 0
+		}
+		size += len(r)
+	}
+	if start < len(records) {
+		out = append(out, records[start:])
+	}
+	return out
+}
+
+// putBatch delivers one batch, retrying what failed. It returns how many records remain undelivered with the
+// last error.
+func (s *FirehoseSink) putBatch(ctx context.Context, batch [][]byte) (int, error) {
+	pending := batch
+	for attempt := 1; ; attempt++ {
+		failed, err := s.attempt(ctx, pending)
+		if err == nil {
+			return 0, nil
+		}
+		pending = failed
+		if !retryable(err) || ctx.Err() != nil {
+			return len(pending), err
+		}
+		backoff := s.backoff(attempt)
+		deadline, hasDeadline := ctx.Deadline()
+		if (hasDeadline && time.Now().Add(backoff).After(deadline)) || (!hasDeadline && attempt >= s.maxAttempts) {
+			return len(pending), fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+		}
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return len(pending), fmt.Errorf("gave up after %d attempts: %w", attempt, errors.Join(err, ctx.Err()))
+		}
+	}
+}
+
+// attempt makes one PutRecordBatch call and returns the records still to deliver: all of them when the call
+// failed, the failed ones of a partial success.
+func (s *FirehoseSink) attempt(ctx context.Context, records [][]byte) ([][]byte, error) {
+	in := &firehose.PutRecordBatchInput{DeliveryStreamName: &s.stream, Records: make([]types.Record, len(records))}
+	for i, r := range records {
+		in.Records[i] = types.Record{Data: r}
+	}
+	actx, cancel := context.WithTimeout(ctx, s.attemptTimeout)
+	defer cancel()
+	out, err := s.client.PutRecordBatch(actx, in)
+	if err != nil {
+		return records, err
+	}
+	if out.FailedPutCount == nil || *out.FailedPutCount == 0 {
+		return nil, nil
+	}
+	if len(out.RequestResponses) != len(records) {
+		return records, fmt.Errorf("PutRecordBatch answered %d entries for %d records with %d failed", len(out.RequestResponses), len(records), *out.FailedPutCount)
+	}
+	var failed [][]byte
+	var first *recordError
+	for i, rr := range out.RequestResponses {
+		if rr.ErrorCode != nil {
+			failed = append(failed, records[i])
+			if first == nil {
+				first = &recordError{code: *rr.ErrorCode}
+				if rr.ErrorMessage != nil {
+					first.message = *rr.ErrorMessage
+				}
+			}
+		}
+	}
+	if len(failed) == 0 {
+		return nil, nil
+	}
+	return failed, fmt.Errorf("%d records failed in a partially successful batch: %w", len(failed), first)
+}
+
+// recordError is a per-record failure inside a PutRecordBatch response.
+type recordError struct{ code, message string }
+
+func (e *recordError) Error() string { return e.code + ": " + e.message }
+
+// ErrorCode makes recordError a smithy.APIError, so retryable and callers classify it like a call error.
+func (e *recordError) ErrorCode() string { return e.code }
+
+// ErrorMessage implements smithy.APIError.
+func (e *recordError) ErrorMessage() string { return e.message }
+
+// ErrorFault implements smithy.APIError.
+func (e *recordError) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
+
+// retryable tells errors worth another attempt: throttling and service errors, 5xx, attempt time-outs and
+// transport failures. Client errors (unknown stream, invalid argument, access denied, KMS problems) are final.
+func retryable(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "ServiceUnavailableException", "ThrottlingException", "LimitExceededException",
+			"InternalFailure", "InternalServerError", "InternalFailureException":
+			return true
+		}
+		var respErr *awshttp.ResponseError
+		if errors.As(err, &respErr) {
+			return respErr.HTTPStatusCode() >= 500
+		}
+		return false
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		return respErr.HTTPStatusCode() >= 500 || respErr.HTTPStatusCode() == 429
+	}
+	// No answer from the service at all: connection refused or reset, attempt time-out, truncated response.
+	return true
+}
+
+// backoff is the pause before attempt+1: exponential from the base, capped, with full jitter on its upper half.
+func (s *FirehoseSink) backoff(attempt int) time.Duration {
+	d := s.baseBackoff << min(attempt-1, 20)
+	if d > s.maxBackoff || d <= 0 {
+		d = s.maxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,152 @@
+package audit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// DefaultLocalStream is the stream name in local object names.
+const DefaultLocalStream = "agent-audit-local"
+
+// LocalDirSink writes records into a directory exactly as Firehose delivers them to S3 with this project's
+// prefixes: one GZIP object of newline-delimited records per Deliver call under
+// traces/year=YYYY/month=MM/day=DD/hour=HH/ (UTC arrival time), named
+// <stream>-1-YYYY-MM-DD-HH-MM-SS-<random>.gz. It refuses records over the limit, as Firehose's API does, and puts
+// records that are not a single JSON line under the error prefix errors/processing-failed/year=/month=/day=/,
+// reporting them, so nothing is lost silently. Objects appear atomically (written to a temporary name, synced,
+// renamed). Safe for concurrent use.
+type LocalDirSink struct {
+	root     string
+	stream   string
+	maxBytes int
+	now      func() time.Time
+	onWrite  func(path string)
+	mu       sync.Mutex // serialises onWrite
+}
+
+var _ Sink = (*LocalDirSink)(nil)
+
+// LocalOption configures a LocalDirSink.
+type LocalOption func(*LocalDirSink)
+
+// WithStreamName sets the stream name used in object names.
+func WithStreamName(name string) LocalOption { return func(s *LocalDirSink) { s.stream = name } }
+
+// WithClock sets the arrival clock (default time.Now).
+func WithClock(now func() time.Time) LocalOption { return func(s *LocalDirSink) { s.now = now } }
+
+// WithOnWrite calls fn with the path of every object written.
+func WithOnWrite(fn func(path string)) LocalOption { return func(s *LocalDirSink) { s.onWrite = fn } }
+
+// WithLocalMaxRecordBytes sets the record limit (default DefaultMaxRecordBytes).
+func WithLocalMaxRecordBytes(n int) LocalOption { return func(s *LocalDirSink) { s.maxBytes = n } }
+
+// NewLocalDirSink returns a sink writing under root.
+func NewLocalDirSink(root string, opts ...LocalOption) *LocalDirSink {
+	s := &LocalDirSink{root: root, stream: DefaultLocalStream, maxBytes: DefaultMaxRecordBytes, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Deliver implements Sink.
+func (s *LocalDirSink) Deliver(_ context.Context, records [][]byte) error {
+	for i, r := range records {
+		if len(r) > s.maxBytes {
+			return fmt.Errorf("local sink: record %d is %d bytes, over the %d-byte record limit; nothing written", i, len(r), s.maxBytes)
+		}
+	}
+	var good, bad [][]byte
+	for _, r := range records {
+		if validLine(r) {
+			good = append(good, r)
+		} else {
+			bad = append(bad, r)
+		}
+	}
+	t := s.now().UTC()
+	var errs []error
+	if len(good) > 0 {
+		dir := fmt.Sprintf("traces/year=%04d/month=%02d/day=%02d/hour=%02d", t.Year(), t.Month(), t.Day(), t.Hour())
+		if err := s.write(dir, t, good); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(bad) > 0 {
+		dir := fmt.Sprintf("errors/processing-failed/year=%04d/month=%02d/day=%02d", t.Year(), t.Month(), t.Day())
+		if err := s.write(dir, t, bad); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, fmt.Errorf("local sink: %d of %d records are not one JSON line; kept under %s", len(bad), len(records), dir))
+	}
+	return errors.Join(errs...)
+}
+
+// validLine reports whether r is exactly one JSON value followed by '\n'.
+func validLine(r []byte) bool {
+	return len(r) > 1 && r[len(r)-1] == '\n' && bytes.IndexByte(r[:len(r)-1], '\n') < 0 && json.Valid(r[:len(r)-1])
+}
+
+// write stores records as one GZIP object under dir.
+func (s *LocalDirSink) write(dir string, t time.Time, records [][]byte) error {
+	var suffix [8]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return fmt.Errorf("local sink: object name: %w", err)
+	}
+	name := fmt.Sprintf("%s-1-%s-%s.gz", s.stream, t.Format("2006-01-02-15-04-05"), hex.EncodeToString(suffix[:]))
+	full := filepath.Join(s.root, filepath.FromSlash(dir))
+	if err := os.MkdirAll(full, 0o755); err != nil {
+		return fmt.Errorf("local sink: %w", err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for _, r := range records {
+		zw.Write(r) // writes to a bytes.Buffer cannot fail
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("local sink: gzip: %w", err)
+	}
+	path := filepath.Join(full, name)
+	if err := writeAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("local sink: %w", err)
+	}
+	if s.onWrite != nil {
+		s.mu.Lock()
+		s.onWrite(path)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// writeAtomic writes data under a temporary name in the same directory, syncs it and renames it into place, so a
+// reader never sees a partial object.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".incoming-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
