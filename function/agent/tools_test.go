@@ -1,0 +1,143 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCalculator(t *testing.T) {
+	tests := []struct {
+		name, args, want, wantErr string
+	}{
+		{"integers are exact", `{"expression":"17 * 23"}`, "391", ""},
+		{"precedence and parentheses", `{"expression":"(2 + 3) * 4 - 6 / 3"}`, "18", ""},
+		{"division gives decimals", `{"expression":"10 / 4"}`, "2.5", ""},
+		{"big integers stay exact", `{"expression":"99999999999 * 99999999999"}`, "9999999999800000000001", ""},
+		{"remainder", `{"expression":"17 % 5"}`, "2", ""},
+		{"unary minus", `{"expression":"-(3 - 10)"}`, "7", ""},
+		{"division by zero", `{"expression":"1 / 0"}`, "", "division by zero"},
+		{"identifiers are refused", `{"expression":"os.Exit(1)"}`, "", "only numbers"},
+		{"strings are refused", `{"expression":"\"a\" + \"b\""}`, "", "only numbers are allowed"},
+		{"shifts are refused", `{"expression":"1 << 70"}`, "", "operator << is not allowed"},
+		{"missing expression", `{}`, "", `argument "expression" is required`},
+		{"wrong type names the field", `{"expression":5}`, "", `argument "expression" must be a string`},
+		{"unknown argument", `{"expression":"1","x":1}`, "", "unknown field"},
+		{"over-long input", `{"expression":"` + strings.Repeat("1+", 200) + `1"}`, "", "exceeds the limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Calculator{}.Call(context.Background(), json.RawMessage(tt.args))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			var v map[string]string
+			if err != nil || json.Unmarshal(out, &v) != nil || v["value"] != tt.want {
+				t.Fatalf("out %s err %v, want value %s", out, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestClock(t *testing.T) {
+	fixed := func() time.Time { return time.Date(2026, 6, 8, 20, 31, 6, 0, time.UTC) }
+	out, err := Clock{Now: fixed}.Call(context.Background(), json.RawMessage(`{"timezone":"Asia/Tokyo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"time":"2026-06-09T05:31:06+09:00","timezone":"Asia/Tokyo","weekday":"Tuesday"}` {
+		t.Fatalf("got %s", out)
+	}
+	out, err = Clock{Now: fixed}.Call(context.Background(), nil)
+	if err != nil || !strings.Contains(string(out), `"timezone":"UTC"`) {
+		t.Fatalf("default zone: %s %v", out, err)
+	}
+	if _, err := (Clock{}).Call(context.Background(), json.RawMessage(`{"timezone":"Mars/Olympus"}`)); err == nil || !strings.Contains(err.Error(), `"timezone"`) {
+		t.Fatalf("unknown zone: %v", err)
+	}
+}
+
+func TestTextStats(t *testing.T) {
+	out, err := TextStats{}.Call(context.Background(), json.RawMessage(`{"text":"Grüße an alle\nzweite Zeile\n"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"bytes":29,"characters":27,"lines":2,"words":5}` {
+		t.Fatalf("got %s", out)
+	}
+	if _, err := (TextStats{}).Call(context.Background(), json.RawMessage(`{}`)); err == nil || !strings.Contains(err.Error(), `"text"`) {
+		t.Fatalf("missing text: %v", err)
+	}
+}
+
+func TestRegistryRefusesBrokenTools(t *testing.T) {
+	_, err := NewRegistry(Calculator{}, Calculator{}, panicky{})
+	if err == nil || !strings.Contains(err.Error(), `"calculator": registered twice`) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestOfflineModelPicksToolsFromThePrompt(t *testing.T) {
+	tests := []struct {
+		prompt, wantTool, wantArgs string
+	}{
+		{"What is 17 * 23?", "calculator", `{"expression":"17 * 23"}`},
+		{"compute (1 + 2) * 3 please", "calculator", `{"expression":"(1 + 2) * 3"}`},
+		{"What time is it in Tokyo?", "clock", `{"timezone":"Asia/Tokyo"}`},
+		{"What's the date in Europe/Berlin", "clock", `{"timezone":"Europe/Berlin"}`},
+		{`How many words are in "the quick brown fox"?`, "text_stats", `{"text":"the quick brown fox"}`},
+		{"Say hello.", "", ""},
+	}
+	m := NewOfflineModel()
+	for _, tt := range tests {
+		t.Run(tt.prompt, func(t *testing.T) {
+			req := Request{Messages: []Message{{Role: RoleUser, Parts: []Part{{Text: tt.prompt}}}}, Tools: must(NewRegistry(DefaultTools()...)).Specs()}
+			resp, err := m.Converse(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := resp.Message.ToolCalls()
+			if tt.wantTool == "" {
+				if len(calls) != 0 || resp.FinishReason != FinishStop || resp.Message.Text() == "" {
+					t.Fatalf("want a text answer, got %+v", resp)
+				}
+				return
+			}
+			if len(calls) != 1 || calls[0].Name != tt.wantTool || string(calls[0].Arguments) != tt.wantArgs || resp.FinishReason != FinishToolCall {
+				t.Fatalf("calls %+v finish %s", calls, resp.FinishReason)
+			}
+			again, _ := m.Converse(context.Background(), req)
+			if again.Message.ToolCalls()[0].ID != calls[0].ID || again.Usage != resp.Usage || again.ResponseID != resp.ResponseID {
+				t.Fatalf("not deterministic: %+v vs %+v", again, resp)
+			}
+		})
+	}
+	t.Run("a fail directive returns that AWS error code", func(t *testing.T) {
+		_, err := m.Converse(context.Background(), Request{Messages: []Message{{Role: RoleUser, Parts: []Part{{Text: "x [fail:ServiceUnavailableException]"}}}}})
+		if ErrorType(err) != "ServiceUnavailableException" {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("a used-up script fails", func(t *testing.T) {
+		s := NewOfflineModel(WithScript(Step{Text: "one"}))
+		if _, err := s.Converse(context.Background(), Request{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Converse(context.Background(), Request{}); err == nil || !strings.Contains(err.Error(), "used up") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+// must returns r or panics; for test tables.
+func must(r *Registry, err error) *Registry {
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
