@@ -201,10 +201,11 @@ func retryable(err error) bool {
 		return false
 	}
 	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) {
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() != 0 {
 		return respErr.HTTPStatusCode() >= 500 || respErr.HTTPStatusCode() == 429
 	}
-	// No answer from the service at all: connection refused or reset, attempt time-out, truncated response.
+	// No answer from the service at all (status 0): connection refused or reset, attempt time-out, truncated
+	// response.
 	return true
 }
 
