@@ -193,7 +193,9 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 	if err != nil {
 		return nil, err
 	}
-	return audit.NewFirehoseSink(firehose.NewFromConfig(awsCfg), cfg.FirehoseStream), nil
+	// The sink owns retries (within the invocation's deadline); the SDK's own retryer would multiply them.
+	client := firehose.NewFromConfig(awsCfg, func(o *firehose.Options) { o.RetryMaxAttempts = 1 })
+	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
 }
 
 // LastChanceFlush ships whatever is still buffered. The function registers it with lambda.WithEnableSIGTERM: it
