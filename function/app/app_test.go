@@ -288,3 +288,24 @@ func names(spans []audittest.Span) []string {
 	}
 	return out
 }
+
+func TestLastChanceFlushShipsWhatIsStillBuffered(t *testing.T) {
+	a, sink := newOfflineApp(t, nil)
+	tracer := a.Provider.Tracer("test")
+	ctx, root := tracer.Start(context.Background(), "invocation cut short by SIGTERM")
+	_, child := tracer.Start(ctx, "finished step")
+	child.End()
+	if len(sink.Records()) != 0 {
+		t.Fatal("shipped before the trace completed")
+	}
+	a.LastChanceFlush()
+	spans := audittest.Decode(t, sink.Records())
+	if len(spans) != 1 || spans[0].Name != "finished step" {
+		t.Fatalf("flushed %v, want the finished child", names(spans))
+	}
+	root.End() // ships later as a follow-up: nothing is dropped
+	spans = audittest.Decode(t, sink.Records())
+	if len(spans) != 2 || spans[1].Resource["agent_audit.record.followup"] != true {
+		t.Fatalf("after the root ended: %v", names(spans))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -19,6 +20,9 @@ const DefaultPrompt = "Say hello."
 
 // DefaultMaxPromptBytes is the largest prompt accepted when the configuration sets no limit (32 KiB).
 const DefaultMaxPromptBytes = 32 * 1024
+
+// maxQuotedFieldBytes bounds an unknown field name quoted back in an error.
+const maxQuotedFieldBytes = 64
 
 // MaxConversationIDBytes bounds conversation_id: it is an identifier, recorded on every span of the run.
 const MaxConversationIDBytes = 256
@@ -140,8 +144,13 @@ func decodeError(err error) error {
 		return &EventError{Field: "event", Problem: fmt.Sprintf("not valid JSON (at byte %d: %v)", syntaxErr.Offset, syntaxErr)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for DisallowUnknownFields; its message is stable since Go 1.10.
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return &EventError{Field: strings.Trim(name, `"`), Problem: "unknown field (accepted: prompt, conversation_id, traceparent)"}
+		// The name comes from the payload: it is quoted only when short and printable, so the error (which is
+		// recorded even with content capture off) cannot carry content.
+		name, err := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if err != nil || len(name) > maxQuotedFieldBytes || strings.ContainsFunc(name, isControl) {
+			return &EventError{Field: "event", Problem: "unknown field with a long or unprintable name (accepted: prompt, conversation_id, traceparent)"}
+		}
+		return &EventError{Field: name, Problem: "unknown field (accepted: prompt, conversation_id, traceparent)"}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &EventError{Field: "event", Problem: "not valid JSON (unexpected end of input)"}
 	default:

@@ -54,6 +54,7 @@ func TestDecodeEventRejectsBadInputNamingTheField(t *testing.T) {
 		wantIn    string // part of the problem text
 	}{
 		{"unknown field", `{"prompt":"hi","temperature":0.2}`, "temperature", "unknown field"},
+		{"an unknown field with a long name is not quoted", `{"` + strings.Repeat("k", 65) + `":1}`, "event", "unknown field with a long or unprintable name"},
 		{"prompt of the wrong type", `{"prompt":42}`, "prompt", "must be a string, got number"},
 		{"conversation id of the wrong type", `{"conversation_id":true}`, "conversation_id", "must be a string, got bool"},
 		{"traceparent of the wrong type", `{"traceparent":["x"]}`, "traceparent", "must be a string, got array"},
