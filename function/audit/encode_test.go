@@ -73,7 +73,7 @@ func TestEncodeWritesSpecOTLPJSON(t *testing.T) {
 	for _, want := range []string{
 		`"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"`, // lowercase hex, not base64
 		`"spanId":"0000000000000001"`,
-		`"kind":3`, // enums as integers
+		`"kind":3`,                                  // enums as integers
 		`"startTimeUnixNano":"1780950665926721468"`, // 64-bit integers as decimal strings
 		`"intValue":"1099511627776"`,
 		`"code":2`,
