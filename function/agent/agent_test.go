@@ -63,8 +63,8 @@ func byName(spans []sdktrace.ReadOnlySpan, name string) []sdktrace.ReadOnlySpan 
 func TestRunOnBedrockRecordsTwoChatsAndAToolCall(t *testing.T) {
 	srv := bedrocktest.New(t, profileARN)
 	srv.Enqueue(
-		bedrocktest.Reply{ToolUses: []bedrocktest.ToolUse{{ID: "tooluse_1", Name: "calculator", Input: json.RawMessage(`{"expression":"17 * 23"}`)}}, Usage: [2]int{100, 20}},
-		bedrocktest.Reply{Text: "17 * 23 = 391", Usage: [2]int{140, 12}},
+		bedrocktest.Reply{ToolUses: []bedrocktest.ToolUse{{ID: "tooluse_1", Name: "calculator", Input: json.RawMessage(`{"expression":"17 * 23"}`)}}, InputTokens: 100, OutputTokens: 20},
+		bedrocktest.Reply{Text: "17 * 23 = 391", InputTokens: 140, OutputTokens: 12},
 	)
 	model, err := NewBedrockModel(srv.Client(), profileARN, "claude-haiku-4-5")
 	if err != nil {
