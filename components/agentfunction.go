@@ -1,0 +1,222 @@
+package components
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AgentFunction defaults.
+const (
+	DefaultFunctionPackage = "./function"
+	DefaultModelName       = "claude-haiku-4-5"
+	// DefaultTimeoutSeconds matches the seed's function timeout; a run with a few model turns takes seconds.
+	DefaultTimeoutSeconds = 60
+	// DefaultMemoryMB is not for memory: the Go function idles at a few tens of MB. Lambda gives CPU and network
+	// throughput in proportion to memory, and 512 MB keeps TLS handshakes and the trace encoding quick.
+	DefaultMemoryMB = 512
+	// ExtensionHTTPPort is the Parameters and Secrets Lambda Extension's port when its layer is attached.
+	ExtensionHTTPPort = 2773
+)
+
+// AgentFunctionArgs configures an AgentFunction.
+type AgentFunctionArgs struct {
+	// Package is the Go main package to build, relative to ModuleRoot (default "./function").
+	Package string
+	// ModuleRoot is the Go module's directory (default: found by walking up from the working directory).
+	ModuleRoot string
+	// BuildDir receives bootstrap and bootstrap.zip (default: a directory under the OS temp dir per component).
+	BuildDir string
+	// Model is the agent's model. Required.
+	Model *AgentModel
+	// ModelName is the logical model name in span names (default "claude-haiku-4-5").
+	ModelName string
+	// Stream is the audit delivery stream. Required.
+	Stream *AuditFirehose
+	// AgentName and SystemPrompt configure the agent (defaults: the function's own).
+	AgentName, SystemPrompt string
+	// CaptureContent records prompts, outputs and tool arguments in the audit trail (nil means true).
+	CaptureContent *bool
+	// TimeoutSeconds (default 60) and MemoryMB (default 512) size the function.
+	TimeoutSeconds, MemoryMB int
+	// LogRetentionDays keeps the function's logs this long (default 30).
+	LogRetentionDays int
+	// Logfire wires the optional live view: read access to the token parameter, and its name in the environment.
+	Logfire *LogfireSecret
+	// SecretsExtensionLayerARN attaches the AWS Parameters and Secrets Lambda Extension (its ARN differs by region
+	// and version); the function then reads the token through it.
+	SecretsExtensionLayerARN string
+}
+
+// AgentFunction is the audited agent as a Lambda function, built from Go source by the program itself.
+type AgentFunction struct {
+	pulumi.ResourceState
+
+	FunctionName pulumi.StringOutput
+	FunctionARN  pulumi.StringOutput
+	RoleARN      pulumi.StringOutput
+	LogGroupName pulumi.StringOutput
+	// CodeSHA256 is the archive's base64 SHA-256: unchanged source, unchanged hash.
+	CodeSHA256 pulumi.StringOutput
+}
+
+func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
+	out := AgentFunctionArgs{}
+	if a != nil {
+		out = *a
+	}
+	if out.Package == "" {
+		out.Package = DefaultFunctionPackage
+	}
+	if out.ModelName == "" {
+		out.ModelName = DefaultModelName
+	}
+	if out.TimeoutSeconds == 0 {
+		out.TimeoutSeconds = DefaultTimeoutSeconds
+	}
+	if out.MemoryMB == 0 {
+		out.MemoryMB = DefaultMemoryMB
+	}
+	if out.LogRetentionDays == 0 {
+		out.LogRetentionDays = DefaultLogRetentionDays
+	}
+	if out.BuildDir == "" {
+		out.BuildDir = filepath.Join(os.TempDir(), "agent-audit-build", name)
+	}
+	var errs []error
+	if out.Model == nil {
+		errs = append(errs, errors.New("Model: required"))
+	}
+	if out.Stream == nil {
+		errs = append(errs, errors.New("Stream: required"))
+	}
+	if out.TimeoutSeconds < 1 || out.TimeoutSeconds > 900 {
+		errs = append(errs, fmt.Errorf("TimeoutSeconds: %d is outside 1..900", out.TimeoutSeconds))
+	}
+	if out.MemoryMB < 128 || out.MemoryMB > 10240 {
+		errs = append(errs, fmt.Errorf("MemoryMB: %d is outside 128..10240", out.MemoryMB))
+	}
+	if !validLogRetention(out.LogRetentionDays) {
+		errs = append(errs, fmt.Errorf("LogRetentionDays: %d is not a CloudWatch Logs retention period", out.LogRetentionDays))
+	}
+	if out.ModuleRoot == "" {
+		root, err := FindModuleRoot(".")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ModuleRoot: %w", err))
+		}
+		out.ModuleRoot = root
+	}
+	return out, errors.Join(errs...)
+}
+
+// NewAgentFunction builds the function and creates it with its role and log group.
+func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs, opts ...pulumi.ResourceOption) (*AgentFunction, error) {
+	cfg, err := args.resolve(name)
+	if err != nil {
+		return nil, fmt.Errorf("agent function %s: %w", name, err)
+	}
+	bundle, err := BuildBootstrap(context.Background(), cfg.ModuleRoot, cfg.Package, cfg.BuildDir)
+	if err != nil {
+		return nil, fmt.Errorf("agent function %s: %w", name, err)
+	}
+	c := &AgentFunction{}
+	if err := ctx.RegisterComponentResource(typeToken("AgentFunction"), name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	account, _, err := accountAndPartition(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/lambda/" + name),
+		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(mustJSON(serviceTrust("lambda.amazonaws.com", account))),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	inputs := []pulumi.StringInput{logGroup.Arn, cfg.Model.ProfileARN, cfg.Model.SystemProfileARN, cfg.Stream.StreamARN}
+	if cfg.Logfire != nil {
+		inputs = append(inputs, cfg.Logfire.ParameterARN, cfg.Logfire.KeyARN)
+	}
+	policy := PolicyJSON(func(v []string) PolicyDocument {
+		st := []PolicyStatement{
+			{Sid: "WriteOwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{v[0] + ":*"}},
+			// X-Ray defines these actions on no resource type: "*" is the only resource they accept.
+			{Sid: "ActiveTracing", Effect: "Allow", Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, Resource: []string{"*"}},
+			{Sid: "ShipAuditRecords", Effect: "Allow", Action: []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, Resource: []string{v[3]}},
+		}
+		st = append(st, cfg.Model.InvokeStatements(v[1], v[2])...)
+		if cfg.Logfire != nil {
+			st = append(st, cfg.Logfire.ReadStatements(v[4], v[5])...)
+		}
+		return PolicyDocument{Statement: st}
+	}, inputs...)
+	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-permissions", &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	env := pulumi.StringMap{
+		"FIREHOSE_DELIVERY_STREAM":      cfg.Stream.StreamName,
+		"BEDROCK_INFERENCE_PROFILE_ARN": cfg.Model.ProfileARN,
+		"BEDROCK_MODEL_ID":              pulumi.String(cfg.ModelName),
+		"AUDIT_CAPTURE_CONTENT":         pulumi.String(strconv.FormatBool(cfg.CaptureContent == nil || *cfg.CaptureContent)),
+	}
+	if cfg.AgentName != "" {
+		env["AGENT_NAME"] = pulumi.String(cfg.AgentName)
+	}
+	if cfg.SystemPrompt != "" {
+		env["AGENT_SYSTEM_PROMPT"] = pulumi.String(cfg.SystemPrompt)
+	}
+	var layers pulumi.StringArray
+	if cfg.Logfire != nil {
+		env["LOGFIRE_TOKEN_PARAMETER"] = cfg.Logfire.ParameterName
+	}
+	if cfg.SecretsExtensionLayerARN != "" {
+		layers = append(layers, pulumi.String(cfg.SecretsExtensionLayerARN))
+		env["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = pulumi.String(strconv.Itoa(ExtensionHTTPPort))
+		env["PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE"] = pulumi.String("100")
+	}
+
+	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
+		Name:           pulumi.String(name),
+		Role:           role.Arn,
+		Runtime:        pulumi.String("provided.al2023"),
+		Architectures:  pulumi.StringArray{pulumi.String("arm64")},
+		Handler:        pulumi.String("bootstrap"),
+		Code:           pulumi.NewFileArchive(bundle.ZipPath),
+		SourceCodeHash: pulumi.String(bundle.SHA256),
+		Timeout:        pulumi.Int(cfg.TimeoutSeconds),
+		MemorySize:     pulumi.Int(cfg.MemoryMB),
+		TracingConfig:  &lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
+		LoggingConfig:  &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: env},
+		Layers:         layers,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup, rolePolicy}))
+	if err != nil {
+		return nil, err
+	}
+	c.FunctionName, c.FunctionARN, c.RoleARN, c.LogGroupName = fn.Name, fn.Arn, role.Arn, logGroup.Name
+	c.CodeSHA256 = pulumi.String(bundle.SHA256).ToStringOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"functionName": c.FunctionName, "functionArn": c.FunctionARN, "roleArn": c.RoleARN,
+		"logGroupName": c.LogGroupName, "codeSha256": c.CodeSHA256,
+	})
+}

@@ -1,0 +1,259 @@
+package components
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Object Lock retention modes.
+const (
+	RetentionGovernance = "GOVERNANCE"
+	RetentionCompliance = "COMPLIANCE"
+)
+
+// AuditBucket defaults.
+const (
+	DefaultRetentionDays         = 7
+	DefaultKeyDeletionWindowDays = 7
+	// GlacierTransitionDays is when current versions move to Glacier Instant Retrieval, for retention beyond it.
+	GlacierTransitionDays = 90
+)
+
+// AuditBucketArgs configures an AuditBucket. Plan-time values are plain Go types; zero values select defaults.
+type AuditBucketArgs struct {
+	// RetentionDays is the Object Lock default retention and the lifecycle horizon, in days (1–36500; default 7).
+	// Production audit horizons are typically years; the EU AI Act asks for at least six months (183 days).
+	RetentionDays int
+	// RetentionMode is RetentionGovernance (default; deletable with s3:BypassGovernanceRetention) or
+	// RetentionCompliance (nobody, not even the account root, can shorten or remove it).
+	RetentionMode string
+	// KeyDeletionWindowDays is the KMS key's waiting period before deletion, in days (7–30; default 7).
+	KeyDeletionWindowDays int
+	// BucketName is the physical bucket name; empty lets Pulumi derive a unique one from the component name.
+	BucketName string
+	// ForceDestroy lets `pulumi destroy` empty the bucket; locked object versions still refuse (default false).
+	ForceDestroy bool
+}
+
+// AuditBucket is the audit store: an S3 bucket with Object Lock, versioning, public access blocked, SSE-KMS with
+// its own key and bucket key, default retention, lifecycle by retention and a TLS-only bucket policy.
+type AuditBucket struct {
+	pulumi.ResourceState
+
+	// BucketName and BucketARN identify the bucket.
+	BucketName pulumi.StringOutput
+	BucketARN  pulumi.StringOutput
+	// KeyARN, KeyID and AliasName identify its KMS key.
+	KeyARN    pulumi.StringOutput
+	KeyID     pulumi.StringOutput
+	AliasName pulumi.StringOutput
+}
+
+func (a *AuditBucketArgs) withDefaults() (AuditBucketArgs, error) {
+	out := AuditBucketArgs{}
+	if a != nil {
+		out = *a
+	}
+	if out.RetentionDays == 0 {
+		out.RetentionDays = DefaultRetentionDays
+	}
+	if out.RetentionMode == "" {
+		out.RetentionMode = RetentionGovernance
+	}
+	if out.KeyDeletionWindowDays == 0 {
+		out.KeyDeletionWindowDays = DefaultKeyDeletionWindowDays
+	}
+	var errs []error
+	if out.RetentionDays < 1 || out.RetentionDays > 36500 {
+		errs = append(errs, fmt.Errorf("RetentionDays: %d is outside 1..36500", out.RetentionDays))
+	}
+	if out.RetentionMode != RetentionGovernance && out.RetentionMode != RetentionCompliance {
+		errs = append(errs, fmt.Errorf("RetentionMode: %q is not %s or %s", out.RetentionMode, RetentionGovernance, RetentionCompliance))
+	}
+	if out.KeyDeletionWindowDays < 7 || out.KeyDeletionWindowDays > 30 {
+		errs = append(errs, fmt.Errorf("KeyDeletionWindowDays: %d is outside 7..30", out.KeyDeletionWindowDays))
+	}
+	return out, errors.Join(errs...)
+}
+
+// NewAuditBucket creates the bucket, its key and their configuration. It returns one error naming every bad
+// argument.
+func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opts ...pulumi.ResourceOption) (*AuditBucket, error) {
+	cfg, err := args.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("audit bucket %s: %w", name, err)
+	}
+	c := &AuditBucket{}
+	if err := ctx.RegisterComponentResource(typeToken("AuditBucket"), name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	account, partition, err := accountAndPartition(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
+		Description:          pulumi.Sprintf("Encrypts the %s audit bucket.", name),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(cfg.KeyDeletionWindowDays),
+		Policy:               pulumi.String(mustJSON(AccountKeyPolicy(partition, account))),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	alias, err := kms.NewAlias(ctx, name+"-key-alias", &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + name + "-audit"),
+		TargetKeyId: key.KeyId,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	bucketArgs := &s3.BucketV2Args{ObjectLockEnabled: pulumi.Bool(true), ForceDestroy: pulumi.Bool(cfg.ForceDestroy)}
+	if cfg.BucketName != "" {
+		bucketArgs.Bucket = pulumi.String(cfg.BucketName)
+	}
+	bucket, err := s3.NewBucketV2(ctx, name, bucketArgs, parent)
+	if err != nil {
+		return nil, err
+	}
+	versioning, err := s3.NewBucketVersioningV2(ctx, name+"-versioning", &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
+		Bucket:                bucket.ID(),
+		BlockPublicAcls:       pulumi.Bool(true),
+		BlockPublicPolicy:     pulumi.Bool(true),
+		IgnorePublicAcls:      pulumi.Bool(true),
+		RestrictPublicBuckets: pulumi.Bool(true),
+	}, parent); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm:   pulumi.String("aws:kms"),
+				KmsMasterKeyId: key.Arn,
+			},
+			BucketKeyEnabled: pulumi.Bool(true),
+		}},
+	}, parent); err != nil {
+		return nil, err
+	}
+	// Object Lock default retention and the lifecycle rules both need versioning in place first.
+	afterVersioning := pulumi.DependsOn([]pulumi.Resource{versioning})
+	if _, err := s3.NewBucketObjectLockConfigurationV2(ctx, name+"-object-lock", &s3.BucketObjectLockConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{
+			DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
+				Mode: pulumi.String(cfg.RetentionMode),
+				Days: pulumi.Int(cfg.RetentionDays),
+			},
+		},
+	}, parent, afterVersioning); err != nil {
+		return nil, err
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules:  lifecycleRules(cfg.RetentionDays),
+	}, parent, afterVersioning); err != nil {
+		return nil, err
+	}
+	policy := PolicyJSON(func(v []string) PolicyDocument { return denyInsecureTransport(v[0]) }, bucket.Arn)
+	if _, err := s3.NewBucketPolicy(ctx, name+"-tls-only", &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy}, parent); err != nil {
+		return nil, err
+	}
+
+	c.BucketName, c.BucketARN = bucket.Bucket, bucket.Arn
+	c.KeyARN, c.KeyID, c.AliasName = key.Arn, key.KeyId, alias.Name
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"bucketName": c.BucketName, "bucketArn": c.BucketARN, "keyArn": c.KeyARN, "keyId": c.KeyID, "aliasName": c.AliasName,
+	})
+}
+
+// lifecycleRules expire current versions at the retention horizon (S3 then keeps them as noncurrent, and the
+// lock still holds them until their own retention ends) and delete noncurrent versions a day later. Only when
+// retention outlasts GlacierTransitionDays does a rule move current versions to Glacier IR: a transition that
+// could never fire is left out. (Noncurrent versions live one day, so they get no transition.)
+func lifecycleRules(retentionDays int) s3.BucketLifecycleConfigurationV2RuleArray {
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
+		Id:                          pulumi.String("expire-at-retention-horizon"),
+		Status:                      pulumi.String("Enabled"),
+		Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+		Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(retentionDays)},
+		NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(1)},
+	}}
+	if retentionDays > GlacierTransitionDays {
+		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:     pulumi.String("glacier-ir-after-90-days"),
+			Status: pulumi.String("Enabled"),
+			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+			Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
+				Days: pulumi.Int(GlacierTransitionDays), StorageClass: pulumi.String("GLACIER_IR"),
+			}},
+		})
+	}
+	return rules
+}
+
+// AccountKeyPolicy delegates a KMS key's authorisation to IAM in the account: the account principal
+// (arn:<partition>:iam::<account>:root means "this account, governed by IAM", not the root user) may use the key,
+// so grants live on role policies. It is the one policy in the project that allows kms:* on "*": in a key
+// policy "*" means "this key".
+func AccountKeyPolicy(partition, account string) PolicyDocument {
+	return PolicyDocument{Statement: []PolicyStatement{{
+		Sid:       "EnableIAMUserPermissions",
+		Effect:    "Allow",
+		Principal: map[string][]string{"AWS": {fmt.Sprintf("arn:%s:iam::%s:root", partition, account)}},
+		Action:    []string{"kms:*"},
+		Resource:  []string{"*"},
+	}}}
+}
+
+// denyInsecureTransport refuses every request to the bucket that does not use TLS.
+func denyInsecureTransport(bucketARN string) PolicyDocument {
+	return PolicyDocument{Statement: []PolicyStatement{{
+		Sid:       "DenyInsecureTransport",
+		Effect:    "Deny",
+		Principal: map[string][]string{"AWS": {"*"}},
+		Action:    []string{"s3:*"},
+		Resource:  []string{bucketARN, bucketARN + "/*"},
+		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+	}}}
+}
+
+// accountAndPartition looks up the deploying account and partition.
+func accountAndPartition(ctx *pulumi.Context, parent pulumi.ResourceOrInvokeOption) (account, partition string, err error) {
+	id, err := aws.GetCallerIdentity(ctx, nil, parent)
+	if err != nil {
+		return "", "", fmt.Errorf("look up the AWS account: %w", err)
+	}
+	p, err := aws.GetPartition(ctx, nil, parent)
+	if err != nil {
+		return "", "", fmt.Errorf("look up the AWS partition: %w", err)
+	}
+	return id.AccountId, p.Partition, nil
+}
+
+// typeToken is the component type token: one package prefix for all components.
+func typeToken(name string) string { return "agent-audit:index:" + name }
+
+// mustJSON renders a policy whose values are all plain strings; encoding cannot fail.
+func mustJSON(d PolicyDocument) string {
+	s, err := d.JSON()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
