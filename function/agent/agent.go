@@ -161,7 +161,9 @@ func (a *Agent) Reject(ctx context.Context, in Input, cause error, attrs ...attr
 		trace.WithAttributes(semconv.GenAIAgentName(a.cfg.Name)),
 		trace.WithAttributes(attrs...))
 	root.SetAttributes(semconv.ErrorTypeKey.String(ErrorTypeInvalidRequest))
-	root.RecordError(cause)
+	root.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
+		semconv.ExceptionTypeKey.String(ErrorTypeInvalidRequest),
+		semconv.ExceptionMessageKey.String(cause.Error())))
 	root.SetStatus(codes.Error, cause.Error())
 	root.End()
 	return root.SpanContext().TraceID()
@@ -195,6 +197,9 @@ func (a *Agent) chat(ctx context.Context, req Request, conversationID string) (R
 	if resp.ResponseID != "" {
 		span.SetAttributes(semconv.GenAIResponseID(resp.ResponseID))
 	}
+	if resp.RequestID != "" {
+		span.SetAttributes(semconv.AWSRequestID(resp.RequestID))
+	}
 	if a.cfg.CaptureContent {
 		span.SetAttributes(semconv.GenAIOutputMessagesKey.String(messagesJSON([]Message{resp.Message}, resp.FinishReason)))
 	}
@@ -219,7 +224,7 @@ func (a *Agent) executeTool(ctx context.Context, call ToolCall, conversationID s
 	var out json.RawMessage
 	var err error
 	if tool, ok := a.tools.Lookup(call.Name); !ok {
-		err = &ToolError{Tool: call.Name, Type: ErrorTypeUnknownTool, Err: errors.New("no such tool")}
+		err = &ToolError{Tool: call.Name, Type: ErrorTypeUnknownTool, Err: fmt.Errorf("no such tool; the tools are %s", a.tools.names())}
 	} else if out, err = safeCall(ctx, tool, call.Arguments); err == nil && !json.Valid(out) {
 		err = &ToolError{Tool: call.Name, Type: ErrorTypeTool, Err: errors.New("tool returned invalid JSON")}
 	}
@@ -229,14 +234,24 @@ func (a *Agent) executeTool(ctx context.Context, call ToolCall, conversationID s
 		if !errors.As(err, &te) {
 			err = &ToolError{Tool: call.Name, Type: ErrorTypeTool, Err: err}
 		}
-		msg, _ := json.Marshal(map[string]string{"error": err.Error()})
-		result = ToolResult{ID: call.ID, Content: msg, IsError: true}
+		result = ToolResult{ID: call.ID, Content: errorResult(err), IsError: true}
 		a.recordError(span, err)
 	}
 	if a.cfg.CaptureContent {
 		span.SetAttributes(semconv.GenAIToolCallResultKey.String(string(result.Content)))
 	}
 	return result
+}
+
+// errorResult is what the model reads about a failed call: the error, except for a panic, whose value says
+// more about the tool's insides than the model can use.
+func errorResult(err error) json.RawMessage {
+	msg := err.Error()
+	if ErrorType(err) == ErrorTypeToolPanic {
+		msg = "the tool failed unexpectedly"
+	}
+	b, _ := json.Marshal(map[string]string{"error": msg}) // a map of strings always encodes
+	return b
 }
 
 // safeCall runs the tool, turning a panic into a ToolError so one broken tool cannot take the run (or the
@@ -263,16 +278,22 @@ func (a *Agent) baseAttrs(op attribute.KeyValue, conversationID string) []attrib
 	return attrs
 }
 
-// recordError marks span failed. With content capture on it records the error message; with it off only the
-// error type, as status description and exception.type.
+// recordError marks span failed: error.type, an exception event and status ERROR. With content capture on, the
+// event carries exception.message and the status the error text; with it off both carry only the error type,
+// because error messages routinely quote their input (a model echoing the prompt, a tool echoing its arguments).
+// No stack trace is recorded either way.
 func (a *Agent) recordError(span trace.Span, err error) {
 	typ := ErrorType(err)
 	span.SetAttributes(semconv.ErrorTypeKey.String(typ))
-	if a.cfg.CaptureContent {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-		return
+	if id := awsRequestID(err); id != "" {
+		span.SetAttributes(semconv.AWSRequestID(id))
 	}
-	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(semconv.ExceptionTypeKey.String(typ)))
-	span.SetStatus(codes.Error, typ)
+	event := []attribute.KeyValue{semconv.ExceptionTypeKey.String(typ)}
+	description := typ
+	if a.cfg.CaptureContent {
+		event = append(event, semconv.ExceptionMessageKey.String(err.Error()))
+		description = err.Error()
+	}
+	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(event...))
+	span.SetStatus(codes.Error, description)
 }

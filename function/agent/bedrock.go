@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
@@ -24,14 +25,23 @@ type BedrockModel struct {
 	client     ConverseAPI
 	profileARN string
 	name       string
+	callOpts   []func(*bedrockruntime.Options)
 }
 
 var _ Model = (*BedrockModel)(nil)
 
-// BedrockOption configures a BedrockModel; none exist yet, the parameter keeps the constructor stable.
+// BedrockOption configures a BedrockModel.
 type BedrockOption func(*BedrockModel)
 
-// NewBedrockModel returns a model calling client with inferenceProfileARN as model id, recorded under modelName.
+// WithCallOptions applies opts to every Converse call, for example to change the retryer or add middleware for
+// this model only.
+func WithCallOptions(opts ...func(*bedrockruntime.Options)) BedrockOption {
+	return func(m *BedrockModel) { m.callOpts = append(m.callOpts, opts...) }
+}
+
+// NewBedrockModel returns a model calling client with inferenceProfileARN (an application inference profile)
+// as model id; modelName is the logical name the spans record (span "chat {modelName}", gen_ai.request.model),
+// since the ARN says nothing a reader recognises. The error names every missing argument.
 func NewBedrockModel(client ConverseAPI, inferenceProfileARN, modelName string, opts ...BedrockOption) (*BedrockModel, error) {
 	var errs []error
 	if client == nil {
@@ -57,18 +67,19 @@ func NewBedrockModel(client ConverseAPI, inferenceProfileARN, modelName string, 
 func (m *BedrockModel) Name() string { return m.name }
 
 // Provider implements Model.
-func (m *BedrockModel) Provider() string { return "aws.bedrock" }
+func (m *BedrockModel) Provider() string { return providerAWSBedrock }
 
-// Converse implements Model. AWS errors come back unchanged (wrapped by the SDK's operation error), so
-// ErrorType finds their code.
+// Converse implements Model with one Converse call (plus the client's own retries). AWS errors keep their
+// chain (smithy.APIError, the SDK's typed exceptions, the request id), so ErrorType finds their code. It blocks
+// until the call returns or ctx ends.
 func (m *BedrockModel) Converse(ctx context.Context, req Request) (Response, error) {
 	in, err := m.input(req)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("bedrock converse: build request: %w", err)
 	}
-	out, err := m.client.Converse(ctx, in)
+	out, err := m.client.Converse(ctx, in, m.callOpts...)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("bedrock converse: %w", err)
 	}
 	msgOut, ok := out.Output.(*types.ConverseOutputMemberMessage)
 	if !ok {
@@ -76,15 +87,18 @@ func (m *BedrockModel) Converse(ctx context.Context, req Request) (Response, err
 	}
 	msg, err := fromBedrockMessage(msgOut.Value)
 	if err != nil {
-		return Response{}, err
+		return Response{}, fmt.Errorf("bedrock converse: read response: %w", err)
 	}
 	resp := Response{Message: msg, FinishReason: finishReason(out.StopReason)}
+	resp.RequestID, _ = awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 	if out.Usage != nil {
 		resp.Usage = Usage{InputTokens: int(aws.ToInt32(out.Usage.InputTokens)), OutputTokens: int(aws.ToInt32(out.Usage.OutputTokens))}
 	}
 	return resp, nil
 }
 
+// input translates a Request into Converse's shapes: system prompt as a SystemContentBlock, tools as
+// ToolSpecifications with the JSON schema as a document, tool calls and results as toolUse/toolResult blocks.
 func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error) {
 	in := &bedrockruntime.ConverseInput{ModelId: aws.String(m.profileARN)}
 	if req.System != "" {
@@ -118,6 +132,7 @@ func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error)
 	return in, nil
 }
 
+// toBedrockMessage translates one message; tool results travel as JSON documents with status success or error.
 func toBedrockMessage(m Message) (types.Message, error) {
 	out := types.Message{Role: types.ConversationRole(m.Role)}
 	for _, p := range m.Parts {
@@ -151,6 +166,7 @@ func toBedrockMessage(m Message) (types.Message, error) {
 	return out, nil
 }
 
+// fromBedrockMessage translates the assistant's answer, keeping text and toolUse blocks.
 func fromBedrockMessage(m types.Message) (Message, error) {
 	out := Message{Role: Role(m.Role)}
 	for _, block := range m.Content {

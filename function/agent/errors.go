@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 )
 
 // ErrMaxTurns ends a run whose model still asks for tools after Config.MaxTurns model calls.
@@ -15,6 +18,7 @@ var ErrMaxTurns = errors.New("the model asked for more turns than allowed")
 const (
 	ErrorTypeTimeout        = "timeout"
 	ErrorTypeCanceled       = "canceled"
+	ErrorTypeTransport      = "transport_error"
 	ErrorTypeMaxTurns       = "max_turns_exceeded"
 	ErrorTypeTool           = "tool_error"
 	ErrorTypeToolPanic      = "tool_panic"
@@ -22,7 +26,7 @@ const (
 	ErrorTypeInvalidRequest = "invalid_request"
 )
 
-// ToolError is a failed tool call. Type is one of the tool error types.
+// ToolError is a failed tool call. Type is ErrorTypeTool, ErrorTypeToolPanic or ErrorTypeUnknownTool.
 type ToolError struct {
 	Tool string
 	Type string
@@ -35,12 +39,17 @@ func (e *ToolError) Error() string { return fmt.Sprintf("tool %s: %v", e.Tool, e
 // Unwrap returns the cause.
 func (e *ToolError) Unwrap() error { return e.Err }
 
-// ErrorType classifies err for error.type: "timeout" and "canceled" for context ends, the AWS error code of a
-// smithy.APIError (ThrottlingException, ValidationException, ...), "max_turns_exceeded", the ToolError's type,
-// and otherwise the Go type name. It never returns message text.
+// ErrorType classifies err for error.type, from the most to the least specific: "timeout" and "canceled" when a
+// context ended the work, the AWS error code of a smithy.APIError (ThrottlingException, ValidationException, ...),
+// "transport_error" when a request never got an answer, "max_turns_exceeded", a ToolError's type, and otherwise
+// the Go type of the error under any fmt.Errorf wrapping (semconv.ErrorType). It returns "" for nil and never
+// returns message text, so it is safe to record with content capture off.
 func ErrorType(err error) string {
-	var apiErr smithy.APIError
-	var toolErr *ToolError
+	var (
+		apiErr  smithy.APIError
+		toolErr *ToolError
+		sendErr *smithyhttp.RequestSendError
+	)
 	switch {
 	case err == nil:
 		return ""
@@ -48,13 +57,25 @@ func ErrorType(err error) string {
 		return ErrorTypeTimeout
 	case errors.Is(err, context.Canceled):
 		return ErrorTypeCanceled
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() != "":
+		return apiErr.ErrorCode()
+	case errors.As(err, &sendErr):
+		return ErrorTypeTransport
 	case errors.Is(err, ErrMaxTurns):
 		return ErrorTypeMaxTurns
 	case errors.As(err, &toolErr):
 		return toolErr.Type
-	case errors.As(err, &apiErr) && apiErr.ErrorCode() != "":
-		return apiErr.ErrorCode()
 	default:
-		return fmt.Sprintf("%T", err)
+		return semconv.ErrorType(err).Value.AsString()
 	}
+}
+
+// awsRequestID is the AWS request id of a failed AWS call (x-amzn-RequestId), or "" when err carries none. It
+// lets an auditor find the call in the provider's own logs (Bedrock model invocation logging, CloudTrail).
+func awsRequestID(err error) string {
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		return respErr.ServiceRequestID()
+	}
+	return ""
 }

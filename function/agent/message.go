@@ -107,6 +107,9 @@ type Response struct {
 	// FinishReason is one of the Finish constants.
 	FinishReason string
 	Usage        Usage
-	// ResponseID and ResponseModel are recorded when the provider reports them.
+	// ResponseID and ResponseModel are recorded as gen_ai.response.id and gen_ai.response.model when the
+	// provider reports them (Bedrock Converse reports neither).
 	ResponseID, ResponseModel string
+	// RequestID is the provider's request id (AWS x-amzn-RequestId), recorded as aws.request_id when set.
+	RequestID string
 }

@@ -1,6 +1,13 @@
 package agent
 
-import "context"
+import (
+	"context"
+
+	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+)
+
+// providerAWSBedrock is gen_ai.provider.name for Bedrock, and for the offline model that stands in for it.
+var providerAWSBedrock = semconv.GenAIProviderNameAWSBedrock.Value.AsString()
 
 // Model is a chat model the agent can call. Implementations: BedrockModel (Amazon Bedrock Converse) and
 // OfflineModel (deterministic, scriptable, no network). Converse must be safe for concurrent use.

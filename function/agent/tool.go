@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Tool is a function the model may call. Call must be safe for concurrent use and free of side effects outside
@@ -22,8 +23,8 @@ type Registry struct {
 	specs []ToolSpec
 }
 
-// NewRegistry checks that every tool has a name, a description and a JSON object schema, and that names are
-// unique.
+// NewRegistry checks that every tool has a name, a description and a JSON schema, and that names are unique; the
+// error names every bad tool. A Registry is read-only once built and safe for concurrent use.
 func NewRegistry(tools ...Tool) (*Registry, error) {
 	r := &Registry{tools: map[string]Tool{}}
 	var errs []error
@@ -43,12 +44,27 @@ func NewRegistry(tools ...Tool) (*Registry, error) {
 			r.specs = append(r.specs, s)
 		}
 	}
-	sort.Slice(r.specs, func(i, j int) bool { return r.specs[i].Name < r.specs[j].Name })
-	return r, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("tool registry: %w", err)
+	}
+	slices.SortFunc(r.specs, func(a, b ToolSpec) int { return strings.Compare(a.Name, b.Name) })
+	return r, nil
 }
 
 // Specs lists the tools, sorted by name.
 func (r *Registry) Specs() []ToolSpec { return r.specs }
+
+// names lists the tool names, sorted, for messages to the model.
+func (r *Registry) names() string {
+	names := make([]string, len(r.specs))
+	for i, s := range r.specs {
+		names[i] = s.Name
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
 
 // Lookup returns the named tool.
 func (r *Registry) Lookup(name string) (Tool, bool) {

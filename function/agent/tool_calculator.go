@@ -9,12 +9,17 @@ import (
 	"go/constant"
 	"go/parser"
 	"go/token"
-	"strconv"
+	"math/big"
+	"strings"
 )
 
-// MaxExpressionBytes bounds a calculator expression, and with it the size of any result (there is no power
+// MaxExpressionBytes bounds a calculator expression, and with it the work of evaluating it (there is no power
 // operator, so a product of bounded literals stays bounded).
 const MaxExpressionBytes = 256
+
+// MaxExactDigits is the longest integer result printed digit by digit; longer ones, and all non-integers, are
+// printed with 15 significant digits.
+const MaxExactDigits = 64
 
 // Calculator evaluates arithmetic exactly: + - * / % and parentheses over integers and decimals. It parses with
 // go/parser and computes with go/constant (arbitrary precision), accepting nothing but literals and operators, so
@@ -63,7 +68,7 @@ func evaluate(e ast.Expr) (constant.Value, error) {
 		if e.Kind != token.INT && e.Kind != token.FLOAT {
 			return nil, fmt.Errorf("only numbers are allowed, not %s", e.Kind)
 		}
-		return constant.MakeFromLiteral(e.Value, e.Kind, 0), nil
+		return known(constant.MakeFromLiteral(e.Value, e.Kind, 0))
 	case *ast.ParenExpr:
 		return evaluate(e.X)
 	case *ast.UnaryExpr:
@@ -86,7 +91,7 @@ func evaluate(e ast.Expr) (constant.Value, error) {
 		}
 		switch e.Op {
 		case token.ADD, token.SUB, token.MUL:
-			return constant.BinaryOp(x, e.Op, y), nil
+			return known(constant.BinaryOp(x, e.Op, y))
 		case token.QUO, token.REM:
 			if constant.Sign(y) == 0 {
 				return nil, errors.New("division by zero")
@@ -97,7 +102,7 @@ func evaluate(e ast.Expr) (constant.Value, error) {
 				}
 				return constant.BinaryOp(x, token.REM, y), nil
 			}
-			return constant.BinaryOp(constant.ToFloat(x), token.QUO, constant.ToFloat(y)), nil
+			return known(constant.BinaryOp(constant.ToFloat(x), token.QUO, constant.ToFloat(y)))
 		default:
 			return nil, fmt.Errorf("operator %s is not allowed", e.Op)
 		}
@@ -106,11 +111,33 @@ func evaluate(e ast.Expr) (constant.Value, error) {
 	}
 }
 
-// format prints integers exactly and other values with up to 15 significant digits, without a trailing ".0".
+// known refuses go/constant's Unknown value, which it returns for numbers beyond its range (an exponent like
+// 1e999999999) instead of failing.
+func known(v constant.Value) (constant.Value, error) {
+	if v.Kind() == constant.Unknown {
+		return nil, errors.New("a number is out of range")
+	}
+	return v, nil
+}
+
+// format prints integers of up to MaxExactDigits digits exactly and other values with 15 significant digits
+// (via big.Float, so huge and tiny values keep their exponent instead of becoming Inf or 0).
 func format(v constant.Value) string {
 	if i := constant.ToInt(v); i.Kind() == constant.Int {
-		return i.ExactString()
+		if s := i.ExactString(); len(strings.TrimPrefix(s, "-")) <= MaxExactDigits {
+			return s
+		}
 	}
-	f, _ := constant.Float64Val(v)
-	return strconv.FormatFloat(f, 'g', 15, 64)
+	f := new(big.Float).SetPrec(128)
+	switch x := constant.Val(constant.ToFloat(v)).(type) {
+	case int64:
+		f.SetInt64(x)
+	case *big.Int:
+		f.SetInt(x)
+	case *big.Rat:
+		f.SetRat(x)
+	case *big.Float:
+		f.Set(x)
+	}
+	return f.Text('g', 15)
 }
