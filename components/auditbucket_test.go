@@ -1,0 +1,111 @@
+package components
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/agent-audit/agent-audit/internal/pulumitest"
+)
+
+func TestAuditBucketSettings(t *testing.T) {
+	var outs []string
+	m := run(t, func(ctx *pulumi.Context) error {
+		b, err := NewAuditBucket(ctx, "audit", &AuditBucketArgs{RetentionDays: 30, RetentionMode: RetentionCompliance})
+		if err != nil {
+			return err
+		}
+		pulumi.All(b.BucketName, b.BucketARN, b.KeyARN, b.AliasName).ApplyT(func(v []any) error {
+			for _, s := range v {
+				outs = append(outs, s.(string))
+			}
+			return nil
+		})
+		return nil
+	})
+	assertChildren(t, m, "agent-audit:index:AuditBucket", "audit")
+
+	bucket := m.One(t, "aws:s3/bucketV2:BucketV2", "audit")
+	if !pulumitest.Get(bucket.Inputs, "objectLockEnabled").BoolValue() || pulumitest.Get(bucket.Inputs, "forceDestroy").BoolValue() {
+		t.Errorf("bucket inputs %v", bucket.Inputs)
+	}
+	key := m.One(t, "aws:kms/key:Key", "audit-key")
+	if !pulumitest.Get(key.Inputs, "enableKeyRotation").BoolValue() || num(key.Inputs, "deletionWindowInDays") != 7 {
+		t.Errorf("key inputs %v", key.Inputs)
+	}
+	kp := pulumitest.ParsePolicy(t, pulumitest.Get(key.Inputs, "policy"))
+	if len(kp.Statement) != 1 || kp.Statement[0].Principal["AWS"][0] != "arn:aws:iam::123456789012:root" || kp.Statement[0].Action[0] != "kms:*" {
+		t.Errorf("key policy %+v", kp)
+	}
+	if str(m.One(t, "aws:kms/alias:Alias", "audit-key-alias").Inputs, "name") != "alias/audit-audit" {
+		t.Error("alias name")
+	}
+	if got := str(m.One(t, "aws:s3/bucketVersioningV2:BucketVersioningV2", "audit-versioning").Inputs, "versioningConfiguration.status"); got != "Enabled" {
+		t.Errorf("versioning %q", got)
+	}
+	pab := m.One(t, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "audit-public-access").Inputs
+	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		if !pulumitest.Get(pab, k).BoolValue() {
+			t.Errorf("public access block %s is not true", k)
+		}
+	}
+	sse := m.One(t, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "audit-encryption").Inputs
+	if str(sse, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") != "aws:kms" ||
+		str(sse, "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId") != "arn:aws:kms:eu-west-1:123456789012:key/key-audit-key" ||
+		!pulumitest.Get(sse, "rules.0.bucketKeyEnabled").BoolValue() {
+		t.Errorf("encryption %v", sse)
+	}
+	lock := m.One(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "audit-object-lock")
+	if str(lock.Inputs, "rule.defaultRetention.mode") != "COMPLIANCE" || num(lock.Inputs, "rule.defaultRetention.days") != 30 {
+		t.Errorf("object lock %v", lock.Inputs)
+	}
+	if len(lock.DependsOn) == 0 || !strings.Contains(strings.Join(lock.DependsOn, " "), "audit-versioning") {
+		t.Errorf("object lock does not wait for versioning: %v", lock.DependsOn)
+	}
+	pol := pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:s3/bucketPolicy:BucketPolicy", "audit-tls-only").Inputs, "policy"))
+	deny := pol.Statement[0]
+	if deny.Effect != "Deny" || deny.Condition["Bool"]["aws:SecureTransport"] != "false" || strings.Join(deny.Resource, " ") != "arn:aws:s3:::audit arn:aws:s3:::audit/*" {
+		t.Errorf("TLS policy %+v", pol)
+	}
+	if strings.Join(outs, " ") != "audit arn:aws:s3:::audit arn:aws:kms:eu-west-1:123456789012:key/key-audit-key alias/audit-audit" {
+		t.Errorf("outputs %v", outs)
+	}
+}
+
+func TestAuditBucketLifecycleFollowsRetention(t *testing.T) {
+	tests := []struct {
+		days        int
+		wantGlacier bool
+	}{{7, false}, {90, false}, {91, true}, {2555, true}}
+	for _, tt := range tests {
+		m := run(t, func(ctx *pulumi.Context) error {
+			_, err := NewAuditBucket(ctx, "audit", &AuditBucketArgs{RetentionDays: tt.days})
+			return err
+		})
+		lc := m.One(t, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "audit-lifecycle").Inputs
+		if num(lc, "rules.0.expiration.days") != float64(tt.days) || num(lc, "rules.0.noncurrentVersionExpiration.noncurrentDays") != 1 {
+			t.Errorf("%d days: expiry rule %v", tt.days, lc)
+		}
+		rules := pulumitest.Get(lc, "rules").ArrayValue()
+		hasGlacier := len(rules) == 2 && str(lc, "rules.1.transitions.0.storageClass") == "GLACIER_IR" && num(lc, "rules.1.transitions.0.days") == 90
+		if hasGlacier != tt.wantGlacier || (len(rules) == 2) != tt.wantGlacier {
+			t.Errorf("%d days: %d rules, glacier %v, want glacier %v", tt.days, len(rules), hasGlacier, tt.wantGlacier)
+		}
+		if tt.days == 7 && str(m.One(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "audit-object-lock").Inputs, "rule.defaultRetention.mode") != "GOVERNANCE" {
+			t.Error("default mode is not GOVERNANCE")
+		}
+	}
+}
+
+func TestAuditBucketNamesEveryBadArgument(t *testing.T) {
+	err := pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
+		_, err := NewAuditBucket(ctx, "audit", &AuditBucketArgs{RetentionDays: -1, RetentionMode: "STRICT", KeyDeletionWindowDays: 3})
+		return err
+	})
+	for _, field := range []string{"RetentionDays", "RetentionMode", "KeyDeletionWindowDays"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("error %v does not name %s", err, field)
+		}
+	}
+}

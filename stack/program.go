@@ -1,0 +1,113 @@
+package main
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/agent-audit/agent-audit/components"
+)
+
+// Outputs are what the stack exports: what an operator needs to invoke the function and query the trail.
+type Outputs struct {
+	AuditBucket, AuditKeyARN       pulumi.StringOutput
+	FirehoseStream                 pulumi.StringOutput
+	FunctionName, FunctionARN      pulumi.StringOutput
+	InferenceProfileARN            pulumi.StringOutput
+	AlarmTopicARN, OperatorRoleARN pulumi.StringOutput
+	LogfireParameter               pulumi.StringOutput
+	LogfireWired                   bool
+}
+
+// Program composes the components for one stack. moduleRoot is where the function's Go module lives ("" to
+// find it from the working directory, as `pulumi up` runs in the project directory).
+func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, error) {
+	prefix := "agent-audit-" + ctx.Stack()
+
+	bucket, err := components.NewAuditBucket(ctx, prefix+"-audit", &components.AuditBucketArgs{
+		RetentionDays: cfg.AuditRetentionDays,
+		RetentionMode: cfg.ObjectLockMode,
+		ForceDestroy:  cfg.ForceDestroy,
+	})
+	if err != nil {
+		return nil, err
+	}
+	interval := cfg.FirehoseBufferSeconds
+	stream, err := components.NewAuditFirehose(ctx, prefix+"-audit-stream", &components.AuditFirehoseArgs{
+		Bucket:                   bucket,
+		BufferingSizeMB:          cfg.FirehoseBufferMB,
+		BufferingIntervalSeconds: &interval,
+		LogRetentionDays:         cfg.LogRetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+	model, err := components.NewAgentModel(ctx, prefix+"-model", &components.AgentModelArgs{
+		SourceProfileID:   cfg.SourceInferenceProfileID,
+		FoundationModelID: cfg.FoundationModelID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var logfire *components.LogfireSecret
+	if cfg.LogfireToken != "" {
+		logfire, err = components.NewLogfireSecret(ctx, prefix+"-logfire", &components.LogfireSecretArgs{
+			Token: pulumi.ToSecret(pulumi.String(cfg.LogfireToken)).(pulumi.StringOutput),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	capture := cfg.CaptureContent
+	fn, err := components.NewAgentFunction(ctx, prefix, &components.AgentFunctionArgs{
+		ModuleRoot:               moduleRoot,
+		Model:                    model,
+		ModelName:                cfg.ModelName,
+		Stream:                   stream,
+		AgentName:                cfg.AgentName,
+		SystemPrompt:             cfg.SystemPrompt,
+		CaptureContent:           &capture,
+		TimeoutSeconds:           cfg.LambdaTimeoutSeconds,
+		MemoryMB:                 cfg.LambdaMemoryMB,
+		LogRetentionDays:         cfg.LogRetentionDays,
+		Logfire:                  logfire,
+		SecretsExtensionLayerARN: cfg.SecretsExtensionLayerARN,
+	})
+	if err != nil {
+		return nil, err
+	}
+	alarm, err := components.NewUsageAlarm(ctx, prefix+"-tokens", &components.UsageAlarmArgs{
+		Email:               cfg.AlertEmail,
+		ModelID:             model.ProfileARN,
+		DailyTokenThreshold: cfg.DailyTokenAlarmThreshold,
+	})
+	if err != nil {
+		return nil, err
+	}
+	operator, err := components.NewOperatorRole(ctx, prefix+"-operator", &components.OperatorRoleArgs{Model: model})
+	if err != nil {
+		return nil, err
+	}
+	out := &Outputs{
+		AuditBucket: bucket.BucketName, AuditKeyARN: bucket.KeyARN, FirehoseStream: stream.StreamName,
+		FunctionName: fn.FunctionName, FunctionARN: fn.FunctionARN, InferenceProfileARN: model.ProfileARN,
+		AlarmTopicARN: alarm.TopicARN, OperatorRoleARN: operator.RoleARN,
+	}
+	if logfire != nil {
+		out.LogfireParameter, out.LogfireWired = logfire.ParameterName, true
+	}
+	return out, nil
+}
+
+// Export publishes the outputs under the names the README's commands use.
+func (o *Outputs) Export(ctx *pulumi.Context) {
+	ctx.Export("auditBucket", o.AuditBucket)
+	ctx.Export("auditKeyArn", o.AuditKeyARN)
+	ctx.Export("firehoseStream", o.FirehoseStream)
+	ctx.Export("functionName", o.FunctionName)
+	ctx.Export("functionArn", o.FunctionARN)
+	ctx.Export("inferenceProfileArn", o.InferenceProfileARN)
+	ctx.Export("alarmTopicArn", o.AlarmTopicARN)
+	ctx.Export("operatorRoleArn", o.OperatorRoleARN)
+	if o.LogfireWired {
+		ctx.Export("logfireParameter", o.LogfireParameter)
+	}
+}
