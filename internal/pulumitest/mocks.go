@@ -288,3 +288,10 @@ func clearContains(v resource.PropertyValue, s string) bool {
 	}
 	return false
 }
+
+// Add records r, for tests that assemble a subset of another run's resources.
+func (m *Mocks) Add(r Resource) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resources = append(m.resources, r)
+}

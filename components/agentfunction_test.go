@@ -1,0 +1,230 @@
+package components
+
+import (
+	"archive/zip"
+	"debug/elf"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/agent-audit/agent-audit/internal/pulumitest"
+)
+
+const tinyPackage = "./components/testdata/tinyfn"
+
+// functionStack builds a function with its dependencies; mutate adjusts the function's args.
+func functionStack(t *testing.T, mutate func(ctx *pulumi.Context, a *AgentFunctionArgs) error) (*pulumitest.Mocks, error) {
+	t.Helper()
+	root, err := FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &pulumitest.Mocks{}
+	err = pulumitest.Run(m, func(ctx *pulumi.Context) error {
+		model, err := NewAgentModel(ctx, "model", nil)
+		if err != nil {
+			return err
+		}
+		stream, err := NewAuditFirehose(ctx, "stream", &AuditFirehoseArgs{BucketARN: pulumi.String("arn:aws:s3:::audit"), KeyARN: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k1")})
+		if err != nil {
+			return err
+		}
+		args := &AgentFunctionArgs{Package: tinyPackage, ModuleRoot: root, BuildDir: t.TempDir(), Model: model, Stream: stream}
+		if mutate != nil {
+			if err := mutate(ctx, args); err != nil {
+				return err
+			}
+		}
+		_, err = NewAgentFunction(ctx, "agent", args)
+		return err
+	})
+	return m, err
+}
+
+func TestAgentFunctionSettingsAndGrants(t *testing.T) {
+	m, err := functionStack(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := m.One(t, "aws:lambda/function:Function", "agent")
+	want := map[string]string{
+		"runtime": "provided.al2023", "architectures.0": "arm64", "handler": "bootstrap", "tracingConfig.mode": "Active",
+		"loggingConfig.logGroup": "/aws/lambda/agent", "loggingConfig.logFormat": "JSON", "role": "arn:aws:iam::123456789012:role/agent-role",
+		"environment.variables.FIREHOSE_DELIVERY_STREAM":      "stream",
+		"environment.variables.BEDROCK_INFERENCE_PROFILE_ARN": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/model-id",
+		"environment.variables.BEDROCK_MODEL_ID":              "claude-haiku-4-5",
+		"environment.variables.AUDIT_CAPTURE_CONTENT":         "true",
+	}
+	for path, v := range want {
+		if got := str(fn.Inputs, path); got != v {
+			t.Errorf("%s = %q, want %q", path, got, v)
+		}
+	}
+	if num(fn.Inputs, "timeout") != 60 || num(fn.Inputs, "memorySize") != 512 {
+		t.Errorf("timeout %v memory %v", num(fn.Inputs, "timeout"), num(fn.Inputs, "memorySize"))
+	}
+	for _, absent := range []string{"LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"} {
+		if !pulumitest.Get(fn.Inputs, "environment.variables."+absent).IsNull() {
+			t.Errorf("%s is set without Logfire", absent)
+		}
+	}
+	if !pulumitest.Get(fn.Inputs, "layers").IsNull() && len(pulumitest.Get(fn.Inputs, "layers").ArrayValue()) != 0 {
+		t.Errorf("layers without an extension: %v", pulumitest.Get(fn.Inputs, "layers"))
+	}
+	if deps := strings.Join(fn.DependsOn, " "); !strings.Contains(deps, "agent-logs") {
+		t.Errorf("the function does not wait for its log group: %v", fn.DependsOn)
+	}
+	if num(m.One(t, "aws:cloudwatch/logGroup:LogGroup", "agent-logs").Inputs, "retentionInDays") != 30 {
+		t.Error("log retention")
+	}
+
+	grants := statementsByAction(pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "agent-permissions").Inputs, "policy")))
+	if grants["firehose:PutRecord"] != "arn:aws:firehose:eu-west-1:123456789012:deliverystream/stream" || grants["firehose:PutRecordBatch"] != grants["firehose:PutRecord"] {
+		t.Errorf("firehose grants %v", grants)
+	}
+	if grants["logs:PutLogEvents"] != "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/agent:*" {
+		t.Errorf("log grants %q", grants["logs:PutLogEvents"])
+	}
+	if !strings.Contains(grants["bedrock:Converse"], "application-inference-profile/model-id") || grants["aws-marketplace:Subscribe"] != "*" {
+		t.Errorf("bedrock grants %v", grants)
+	}
+	for a := range grants {
+		if strings.HasPrefix(a, "ssm:") || a == "kms:Decrypt" {
+			t.Errorf("%s granted without Logfire", a)
+		}
+	}
+	if len(grants) != 13 {
+		t.Errorf("%d actions granted, want 13: %v", len(grants), grants)
+	}
+	assertArchive(t, pulumitest.Get(fn.Inputs, "code").ArchiveValue().Path, str(fn.Inputs, "sourceCodeHash"))
+}
+
+// assertArchive checks the archive Lambda gets: one entry, bootstrap, mode 0755, an ELF aarch64 executable.
+func assertArchive(t *testing.T, path, hash string) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatalf("archive %s: %v", path, err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode().Perm() != 0o755 {
+		t.Fatalf("archive entries %v", zr.File)
+	}
+	f, _ := zr.File[0].Open()
+	data, _ := io.ReadAll(f)
+	f.Close()
+	tmp := filepath.Join(t.TempDir(), "bootstrap")
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := elf.Open(tmp)
+	if err != nil {
+		t.Fatalf("bootstrap is not ELF: %v", err)
+	}
+	defer exe.Close()
+	if exe.Machine != elf.EM_AARCH64 || exe.Type != elf.ET_EXEC || exe.Class != elf.ELFCLASS64 {
+		t.Fatalf("bootstrap is %v %v %v, want an aarch64 64-bit executable", exe.Machine, exe.Type, exe.Class)
+	}
+	if len(hash) != 44 {
+		t.Fatalf("source code hash %q is not a base64 SHA-256", hash)
+	}
+}
+
+func TestBuildingTwiceGivesTheSameArchive(t *testing.T) {
+	root, _ := FindModuleRoot(".")
+	a, err := BuildBootstrap(t.Context(), root, tinyPackage, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := BuildBootstrap(t.Context(), root, tinyPackage, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SHA256 != b.SHA256 {
+		t.Fatalf("two builds of unchanged source differ: %s vs %s", a.SHA256, b.SHA256)
+	}
+	za, _ := os.ReadFile(a.ZipPath)
+	zb, _ := os.ReadFile(b.ZipPath)
+	if string(za) != string(zb) {
+		t.Fatal("archives differ byte for byte")
+	}
+}
+
+func TestABuildFailureNamesThePackageAndTheCompilerOutput(t *testing.T) {
+	_, err := functionStack(t, func(_ *pulumi.Context, a *AgentFunctionArgs) error {
+		a.Package = "./components/testdata/brokenfn"
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "build ./components/testdata/brokenfn for linux/arm64") || !strings.Contains(err.Error(), "undefined: undefinedFunction") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestAgentFunctionValidates(t *testing.T) {
+	err := pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
+		_, err := NewAgentFunction(ctx, "agent", &AgentFunctionArgs{TimeoutSeconds: 901, MemoryMB: 64, LogRetentionDays: 4})
+		return err
+	})
+	for _, field := range []string{"Model", "Stream", "TimeoutSeconds", "MemoryMB", "LogRetentionDays"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("error %v does not name %s", err, field)
+		}
+	}
+}
+
+func TestLogfireWiring(t *testing.T) {
+	const token = "pylf_v1_eu_TESTTOKENVALUE0123456789"
+	m, err := functionStack(t, func(ctx *pulumi.Context, a *AgentFunctionArgs) error {
+		secret, err := NewLogfireSecret(ctx, "logfire", &LogfireSecretArgs{Token: pulumi.String(token)})
+		if err != nil {
+			return err
+		}
+		a.Logfire = secret
+		a.SecretsExtensionLayerARN = "arn:aws:lambda:eu-central-1:187925254637:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	param := m.One(t, "aws:ssm/parameter:Parameter", "logfire")
+	if str(param.Inputs, "type") != "SecureString" || str(param.Inputs, "name") != "/logfire/logfire-token" || !pulumitest.IsSecret(param.Inputs, "value") {
+		t.Errorf("parameter %v (value secret: %v)", param.Inputs, pulumitest.IsSecret(param.Inputs, "value"))
+	}
+	if where := m.ContainsClear(token); len(where) != 0 {
+		t.Fatalf("the token appears in clear in %v", where)
+	}
+	fn := m.One(t, "aws:lambda/function:Function", "agent").Inputs
+	if str(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER") != "/logfire/logfire-token" ||
+		str(fn, "environment.variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") != "2773" ||
+		str(fn, "layers.0") != "arn:aws:lambda:eu-central-1:187925254637:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17" {
+		t.Errorf("function %v", fn)
+	}
+	pol := pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "agent-permissions").Inputs, "policy"))
+	grants := statementsByAction(pol)
+	if grants["ssm:GetParameter"] != "arn:aws:ssm:eu-west-1:123456789012:parameter/logfire/logfire-token" ||
+		grants["kms:Decrypt"] != "arn:aws:kms:eu-west-1:123456789012:key/aws-ssm-managed-key" {
+		t.Errorf("logfire grants %v", grants)
+	}
+	for _, s := range pol.Statement {
+		if len(s.Action) == 1 && s.Action[0] == "kms:Decrypt" && s.Condition["StringEquals"]["kms:ViaService"] != "ssm.eu-west-1.amazonaws.com" {
+			t.Errorf("kms:Decrypt is not limited to SSM: %+v", s)
+		}
+	}
+	assertChildren(t, pulumiFilter(m, "agent-audit:index:LogfireSecret", "logfire"), "agent-audit:index:LogfireSecret", "logfire")
+}
+
+// pulumiFilter keeps the component and its children, for parenting checks inside a larger program.
+func pulumiFilter(m *pulumitest.Mocks, token, name string) *pulumitest.Mocks {
+	out := &pulumitest.Mocks{}
+	urn := pulumitest.ComponentURN(token, name)
+	for _, r := range m.Resources() {
+		if r.Parent == urn || (r.Type == token && r.Name == name) {
+			out.Add(r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,4 @@
+// Command brokenfn does not compile, so the build failure path can be tested.
+package main
+
+func main() { undefinedFunction() }
