@@ -26,7 +26,8 @@ const (
 	ErrorTypeInvalidRequest = "invalid_request"
 )
 
-// ToolError is a failed tool call. Type is ErrorTypeTool, ErrorTypeToolPanic or ErrorTypeUnknownTool.
+// ToolError is a failed tool call. Type is ErrorTypeTool (the default when empty), ErrorTypeToolPanic or
+// ErrorTypeUnknownTool.
 type ToolError struct {
 	Tool string
 	Type string
@@ -63,8 +64,10 @@ func ErrorType(err error) string {
 		return ErrorTypeTransport
 	case errors.Is(err, ErrMaxTurns):
 		return ErrorTypeMaxTurns
-	case errors.As(err, &toolErr):
+	case errors.As(err, &toolErr) && toolErr.Type != "":
 		return toolErr.Type
+	case toolErr != nil:
+		return ErrorTypeTool
 	default:
 		return semconv.ErrorType(err).Value.AsString()
 	}
