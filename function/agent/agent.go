@@ -48,6 +48,7 @@ type Agent struct {
 
 // Input is one run's input.
 type Input struct {
+	// Prompt is the user's message; the handler bounds its size before Run.
 	Prompt string
 	// ConversationID is recorded as gen_ai.conversation.id on every span of the run when set.
 	ConversationID string
@@ -55,11 +56,14 @@ type Input struct {
 
 // Result is one run's outcome. TraceID is set even when Run returns an error.
 type Result struct {
-	Output    string
-	TraceID   trace.TraceID
-	Usage     Usage
-	Turns     int
-	ToolCalls int
+	// Output is the model's final text ("" when the run failed).
+	Output string
+	// TraceID identifies the run's trace: the caller's when ctx carried a span, else a new one.
+	TraceID trace.TraceID
+	// Usage is the sum over the run's model calls, failed calls included when the model reported usage.
+	Usage Usage
+	// Turns counts model calls; ToolCalls counts tool executions, failed ones included.
+	Turns, ToolCalls int
 }
 
 // New checks the configuration and returns an Agent. The error names every bad field.

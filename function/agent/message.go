@@ -42,8 +42,10 @@ type ToolResult struct {
 
 // Part is one piece of a message: exactly one of Text, ToolCall, ToolResult is set.
 type Part struct {
-	Text       string
-	ToolCall   *ToolCall
+	Text string
+	// ToolCall is set on assistant messages asking for a tool.
+	ToolCall *ToolCall
+	// ToolResult is set on user messages answering a ToolCall.
 	ToolResult *ToolResult
 }
 
@@ -84,9 +86,13 @@ type ToolSpec struct {
 
 // Request is one model call.
 type Request struct {
-	System    string
-	Messages  []Message
-	Tools     []ToolSpec
+	// System is the system prompt ("" for none).
+	System string
+	// Messages is the conversation so far, starting with the user and alternating roles.
+	Messages []Message
+	// Tools are offered to the model (none: the model cannot call tools).
+	Tools []ToolSpec
+	// MaxTokens bounds the answer's length in tokens (0: the provider's default).
 	MaxTokens int
 }
 
@@ -106,7 +112,8 @@ type Response struct {
 	Message Message
 	// FinishReason is one of the Finish constants.
 	FinishReason string
-	Usage        Usage
+	// Usage is what the provider reports for this call.
+	Usage Usage
 	// ResponseID and ResponseModel are recorded as gen_ai.response.id and gen_ai.response.model when the
 	// provider reports them (Bedrock Converse reports neither).
 	ResponseID, ResponseModel string
