@@ -113,6 +113,7 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 			root.SetAttributes(semconv.GenAISystemInstructionsKey.String(systemJSON(a.cfg.SystemPrompt)))
 		}
 	}
+	finish := FinishStop // the last model call's finish reason, for the run's output message
 	defer func() {
 		root.SetAttributes(
 			AttrUsageInputTokens.Int(res.Usage.InputTokens),
@@ -123,7 +124,7 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 			a.recordError(root, err)
 		} else if a.cfg.CaptureContent {
 			final := Message{Role: RoleAssistant, Parts: []Part{{Text: res.Output}}}
-			root.SetAttributes(semconv.GenAIOutputMessagesKey.String(messagesJSON([]Message{final}, FinishStop)))
+			root.SetAttributes(semconv.GenAIOutputMessagesKey.String(messagesJSON([]Message{final}, finish)))
 		}
 		root.End()
 	}()
@@ -142,7 +143,7 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 		req.Messages = append(req.Messages, resp.Message)
 		calls := resp.Message.ToolCalls()
 		if len(calls) == 0 {
-			res.Output = resp.Message.Text()
+			res.Output, finish = resp.Message.Text(), resp.FinishReason
 			return res, nil
 		}
 		results := Message{Role: RoleUser}
@@ -159,6 +160,9 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 // error.type "invalid_request", the cause, and attrs. The cause's message is recorded whatever the content
 // setting, so it must name fields and limits, never content (the handler's EventError does so).
 func (a *Agent) Reject(ctx context.Context, in Input, cause error, attrs ...attribute.KeyValue) trace.TraceID {
+	if cause == nil {
+		cause = errors.New("request rejected")
+	}
 	_, root := a.cfg.Tracer.Start(ctx, "invoke_agent "+a.cfg.Name,
 		trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(a.baseAttrs(semconv.GenAIOperationNameInvokeAgent, in.ConversationID)...),

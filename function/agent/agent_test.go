@@ -391,3 +391,15 @@ func TestNewNamesEveryBadField(t *testing.T) {
 		t.Errorf("a minimal valid config was refused: %v", err)
 	}
 }
+
+func TestTheRunsOutputKeepsTheLastFinishReason(t *testing.T) {
+	rec, tracer := recorder(t)
+	model := NewOfflineModel(WithScript(Step{Text: "I cannot answer that.", FinishReason: FinishContentFilter}))
+	res, err := newAgent(t, model, nil, true, tracer).Run(context.Background(), Input{Prompt: "hi"})
+	if err != nil || res.Output != "I cannot answer that." {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	root := byName(rec.Ended(), "invoke_agent auditor")[0]
+	want := `[{"role":"assistant","parts":[{"type":"text","content":"I cannot answer that."}],"finish_reason":"content_filter"}]`
+	assertAttrs(t, "root", attrs(root), map[string]any{"gen_ai.output.messages": want})
+}

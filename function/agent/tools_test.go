@@ -53,38 +53,84 @@ func TestCalculator(t *testing.T) {
 
 func TestClock(t *testing.T) {
 	fixed := func() time.Time { return time.Date(2026, 6, 8, 20, 31, 6, 0, time.UTC) }
-	out, err := Clock{Now: fixed}.Call(context.Background(), json.RawMessage(`{"timezone":"Asia/Tokyo"}`))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, args, want, wantErr string
+	}{
+		{"a zone east of UTC is already tomorrow", `{"timezone":"Asia/Tokyo"}`, `{"time":"2026-06-09T05:31:06+09:00","timezone":"Asia/Tokyo","weekday":"Tuesday"}`, ""},
+		{"a zone with summer time", `{"timezone":"America/New_York"}`, `{"time":"2026-06-08T16:31:06-04:00","timezone":"America/New_York","weekday":"Monday"}`, ""},
+		{"no arguments mean UTC", ``, `{"time":"2026-06-08T20:31:06Z","timezone":"UTC","weekday":"Monday"}`, ""},
+		{"an unknown zone names the argument", `{"timezone":"Mars/Olympus"}`, "", `argument "timezone": "Mars/Olympus" is not an IANA time zone`},
+		{"a wrong type names the argument", `{"timezone":9}`, "", `argument "timezone" must be a string`},
+		{"an unknown argument is refused", `{"zone":"UTC"}`, "", `unknown field "zone"`},
 	}
-	if string(out) != `{"time":"2026-06-09T05:31:06+09:00","timezone":"Asia/Tokyo","weekday":"Tuesday"}` {
-		t.Fatalf("got %s", out)
-	}
-	out, err = Clock{Now: fixed}.Call(context.Background(), nil)
-	if err != nil || !strings.Contains(string(out), `"timezone":"UTC"`) {
-		t.Fatalf("default zone: %s %v", out, err)
-	}
-	if _, err := (Clock{}).Call(context.Background(), json.RawMessage(`{"timezone":"Mars/Olympus"}`)); err == nil || !strings.Contains(err.Error(), `"timezone"`) {
-		t.Fatalf("unknown zone: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Clock{Now: fixed}.Call(context.Background(), json.RawMessage(tt.args))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || string(out) != tt.want {
+				t.Fatalf("got %s %v, want %s", out, err, tt.want)
+			}
+		})
 	}
 }
 
 func TestTextStats(t *testing.T) {
-	out, err := TextStats{}.Call(context.Background(), json.RawMessage(`{"text":"Grüße an alle\nzweite Zeile\n"}`))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, args, want, wantErr string
+	}{
+		{"characters are runes, bytes are bytes", `{"text":"Grüße an alle\nzweite Zeile\n"}`, `{"bytes":29,"characters":27,"lines":2,"words":5}`, ""},
+		{"a last line without newline counts", `{"text":"one\ntwo"}`, `{"bytes":7,"characters":7,"lines":2,"words":2}`, ""},
+		{"empty text has no lines", `{"text":""}`, `{"bytes":0,"characters":0,"lines":0,"words":0}`, ""},
+		{"missing text names the argument", `{}`, "", `argument "text" is required`},
+		{"a wrong type names the argument", `{"text":["a"]}`, "", `argument "text" must be a string`},
+		{"arguments that are not JSON are refused", `{"text":`, "", "arguments:"},
 	}
-	if string(out) != `{"bytes":29,"characters":27,"lines":2,"words":5}` {
-		t.Fatalf("got %s", out)
-	}
-	if _, err := (TextStats{}).Call(context.Background(), json.RawMessage(`{}`)); err == nil || !strings.Contains(err.Error(), `"text"`) {
-		t.Fatalf("missing text: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := TextStats{}.Call(context.Background(), json.RawMessage(tt.args))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || string(out) != tt.want {
+				t.Fatalf("got %s %v, want %s", out, err, tt.want)
+			}
+		})
 	}
 }
 
 func TestRegistryRefusesBrokenTools(t *testing.T) {
-	_, err := NewRegistry(Calculator{}, Calculator{}, panicky{})
-	if err == nil || !strings.Contains(err.Error(), `"calculator": registered twice`) {
-		t.Fatalf("err %v", err)
+	reg, err := NewRegistry(Calculator{}, Calculator{}, badTool{ToolSpec{Name: "x", Description: "d", InputSchema: json.RawMessage(`{`)}}, badTool{ToolSpec{Description: "d"}})
+	for _, want := range []string{`"calculator": registered twice`, `"x": input schema is not JSON`, "tool 3: empty name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v, want it to contain %q", err, want)
+		}
+	}
+	if reg != nil {
+		t.Errorf("a registry came back with the error")
+	}
+	reg, err = NewRegistry(DefaultTools()...)
+	if err != nil || len(reg.Specs()) != 3 || reg.Specs()[0].Name != "calculator" {
+		t.Fatalf("default tools: %v %v", reg, err)
+	}
+	for _, s := range reg.Specs() {
+		var schema struct{ Type string }
+		if json.Unmarshal(s.InputSchema, &schema) != nil || schema.Type != "object" || s.Description == "" {
+			t.Errorf("tool %s: schema %s", s.Name, s.InputSchema)
+		}
 	}
 }
+
+// badTool is a tool with a given spec; it is never called.
+type badTool struct{ spec ToolSpec }
+
+func (b badTool) Spec() ToolSpec { return b.spec }
+
+func (badTool) Call(context.Context, json.RawMessage) (json.RawMessage, error) { return nil, nil }
