@@ -1,0 +1,247 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/agent-audit/agent-audit/internal/pulumitest"
+)
+
+const testToken = "pylf_v1_eu_STACKTESTTOKEN0123456789abcdef"
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// deploy runs the stack program on the mocks with config (keys without the namespace) and the given secret keys,
+// collecting the resolved outputs.
+func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]string, error) {
+	t.Helper()
+	full := map[string]string{}
+	for k, v := range config {
+		full[Namespace+":"+k] = v
+	}
+	b, _ := json.Marshal(full)
+	t.Setenv("PULUMI_CONFIG", string(b))
+	var keys []string
+	for _, k := range secret {
+		keys = append(keys, Namespace+":"+k)
+	}
+	kb, _ := json.Marshal(keys)
+	t.Setenv("PULUMI_CONFIG_SECRET_KEYS", string(kb))
+
+	m := &pulumitest.Mocks{}
+	outputs := map[string]string{}
+	var mu sync.Mutex // apply callbacks run concurrently
+	err := pulumitest.Run(m, func(ctx *pulumi.Context) error {
+		cfg, err := ReadConfig(ctx.GetConfig, ctx.IsConfigSecret)
+		if err != nil {
+			return err
+		}
+		out, err := Program(ctx, cfg, moduleRoot(t))
+		if err != nil {
+			return err
+		}
+		out.Export(ctx)
+		record := func(name string, o pulumi.StringOutput) {
+			o.ApplyT(func(v string) string {
+				mu.Lock()
+				defer mu.Unlock()
+				outputs[name] = v
+				return v
+			})
+		}
+		record("auditBucket", out.AuditBucket)
+		record("firehoseStream", out.FirehoseStream)
+		record("functionName", out.FunctionName)
+		record("inferenceProfileArn", out.InferenceProfileARN)
+		record("operatorRoleArn", out.OperatorRoleARN)
+		if out.LogfireWired {
+			record("logfireParameter", out.LogfireParameter)
+		}
+		return nil
+	})
+	return m, outputs, err
+}
+
+func TestTheStackComposesEverything(t *testing.T) {
+	m, outs, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "auditRetentionDays": "365", "objectLockMode": "COMPLIANCE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range m.Resources() {
+		count[r.Type]++
+	}
+	for token, n := range map[string]int{
+		"agent-audit:index:AuditBucket": 1, "agent-audit:index:AuditFirehose": 1, "agent-audit:index:AgentModel": 1,
+		"agent-audit:index:AgentFunction": 1, "agent-audit:index:UsageAlarm": 1, "agent-audit:index:OperatorRole": 1,
+		"agent-audit:index:LogfireSecret": 0, "aws:ssm/parameter:Parameter": 0, "aws:lambda/function:Function": 1,
+	} {
+		if count[token] != n {
+			t.Errorf("%d %s, want %d", count[token], token, n)
+		}
+	}
+	lock := m.One(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "agent-audit-dev-audit-object-lock").Inputs
+	if pulumitest.Get(lock, "rule.defaultRetention.mode").StringValue() != "COMPLIANCE" || pulumitest.Get(lock, "rule.defaultRetention.days").NumberValue() != 365 {
+		t.Errorf("object lock %v", lock)
+	}
+	fn := m.One(t, "aws:lambda/function:Function", "agent-audit-dev").Inputs
+	if pulumitest.Get(fn, "environment.variables.FIREHOSE_DELIVERY_STREAM").StringValue() != "agent-audit-dev-audit-stream" {
+		t.Errorf("the function does not ship to the stack's stream: %v", pulumitest.Get(fn, "environment.variables"))
+	}
+	want := map[string]string{
+		"auditBucket": "agent-audit-dev-audit", "firehoseStream": "agent-audit-dev-audit-stream", "functionName": "agent-audit-dev",
+		"operatorRoleArn": "arn:aws:iam::123456789012:role/agent-audit-dev-operator",
+	}
+	for k, v := range want {
+		if outs[k] != v {
+			t.Errorf("output %s = %q, want %q", k, outs[k], v)
+		}
+	}
+	if _, ok := outs["logfireParameter"]; ok {
+		t.Error("logfireParameter exported without a token")
+	}
+}
+
+func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
+	m, outs, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken}, "logfireToken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.ByType("agent-audit:index:LogfireSecret")) != 1 || len(m.ByType("aws:ssm/parameter:Parameter")) != 1 {
+		t.Fatal("no Logfire secret with a token set")
+	}
+	if where := m.ContainsClear(testToken); len(where) != 0 {
+		t.Fatalf("token in clear in %v", where)
+	}
+	for k, v := range outs {
+		if strings.Contains(v, testToken) {
+			t.Fatalf("output %s carries the token", k)
+		}
+	}
+	fn := m.One(t, "aws:lambda/function:Function", "agent-audit-dev").Inputs
+	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != outs["logfireParameter"] || outs["logfireParameter"] == "" {
+		t.Errorf("function env %v, output %q", pulumitest.Get(fn, "environment.variables"), outs["logfireParameter"])
+	}
+
+	_, _, err = deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken})
+	if err == nil || !strings.Contains(err.Error(), "pulumi config set --secret logfireToken") || strings.Contains(err.Error(), testToken) {
+		t.Fatalf("a token stored in clear: error %v", err)
+	}
+}
+
+func TestConfigErrorsNameEveryBadKey(t *testing.T) {
+	_, _, err := deploy(t, map[string]string{
+		"auditRetentionDays": "seven", "objectLockMode": "STRICT", "dailyTokenAlarmThreshold": "0",
+		"firehoseBufferMb": "500", "captureContent": "maybe", "lambdaMemoryMb": "64",
+	})
+	if err == nil {
+		t.Fatal("accepted a broken configuration")
+	}
+	for _, key := range []string{"alertEmail", "auditRetentionDays", "objectLockMode", "dailyTokenAlarmThreshold", "firehoseBufferMb", "captureContent", "lambdaMemoryMb"} {
+		if !strings.Contains(err.Error(), "agent-audit:"+key) {
+			t.Errorf("error does not name %s:\n%v", key, err)
+		}
+	}
+}
+
+// wildcardExceptions are the only wildcards an Allow statement may hold. Each names the policy it may appear in
+// (a substring of "<type> <name> <input>", empty for any), the exact actions, the resource (a prefix when it
+// ends in "…"), and why.
+var wildcardExceptions = []struct {
+	where    string
+	actions  []string
+	resource string
+	reason   string
+}{
+	{"", []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, "*",
+		"Marketplace subscription actions are defined on no resource type: * is the only resource they accept"},
+	{"", []string{"bedrock:Converse", "bedrock:ConverseStream", "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, "arn:aws:bedrock:*::foundation-model/…",
+		"the inference profile routes across regions, so the foundation model's region is a wildcard"},
+	{"aws:kms/key:Key", []string{"kms:*"}, "*",
+		"the key policy delegates to IAM in the account; in a key policy, * means this key"},
+	{"aws:iam/rolePolicy:RolePolicy", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*",
+		"X-Ray's trace upload actions accept only *"},
+	{"aws:iam/rolePolicy:RolePolicy", []string{"s3:PutObject", "s3:PutObjectRetention", "s3:GetBucketLocation", "s3:ListBucket"}, "arn:aws:s3:::…/*",
+		"<bucket>/* is the one bucket's objects"},
+	{"aws:iam/rolePolicy:RolePolicy", []string{"logs:PutLogEvents", "logs:CreateLogStream"}, "arn:aws:logs:…:*",
+		"<log group>:* is the one log group's streams"},
+}
+
+// exception tells whether a wildcard in action or resource is a documented exception.
+func exception(where, action, resource string) bool {
+	for _, e := range wildcardExceptions {
+		if !strings.Contains(where, e.where) || !slices.Contains(e.actions, action) {
+			continue
+		}
+		prefix, suffix, isPattern := strings.Cut(e.resource, "…")
+		switch {
+		case !isPattern && resource == e.resource:
+			return true
+		case isPattern && strings.HasPrefix(resource, prefix) && strings.HasSuffix(resource, suffix) &&
+			strings.Count(resource, "*") == strings.Count(e.resource, "*"):
+			return true
+		}
+	}
+	return false
+}
+
+// TestEveryIAMPolicyIsLeastPrivilege walks every policy document in the stack (with and without Logfire) and
+// fails on any wildcard that is not a documented exception. Deny statements may use wildcards: they only remove
+// permissions.
+func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
+	m, _, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken,
+		"secretsExtensionLayerArn": "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"}, "logfireToken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies := m.PolicyInputs()
+	var where []string
+	for w := range policies {
+		where = append(where, w)
+	}
+	sort.Strings(where)
+	// Three trust policies, three role policies, the key policy and the bucket policy.
+	if len(policies) != 8 {
+		t.Fatalf("found %d policy documents, want 8: %v", len(policies), where)
+	}
+	for _, w := range where {
+		p := pulumitest.ParsePolicy(t, policies[w])
+		for _, s := range p.Statement {
+			if s.Effect != "Allow" {
+				continue
+			}
+			for _, principals := range s.Principal {
+				for _, pr := range principals {
+					if strings.Contains(pr, "*") {
+						t.Errorf("%s: Allow to wildcard principal %q", w, pr)
+					}
+				}
+			}
+			for _, a := range s.Action {
+				for _, r := range s.Resource {
+					if (strings.Contains(a, "*") || strings.Contains(r, "*")) && !exception(w, a, r) {
+						t.Errorf("%s: %s on %q is a wildcard with no documented exception", w, a, r)
+					}
+				}
+			}
+		}
+	}
+}
