@@ -103,6 +103,8 @@ func TestTheStackComposesEverything(t *testing.T) {
 		t.Errorf("object lock %v", lock)
 	}
 	fn := m.One(t, "aws:lambda/function:Function", "agent-audit-dev").Inputs
+	// The real function, built by the program for provided.al2023 on arm64.
+	pulumitest.AssertLambdaArchive(t, pulumitest.Get(fn, "code").ArchiveValue().Path)
 	if pulumitest.Get(fn, "environment.variables.FIREHOSE_DELIVERY_STREAM").StringValue() != "agent-audit-dev-audit-stream" {
 		t.Errorf("the function does not ship to the stack's stream: %v", pulumitest.Get(fn, "environment.variables"))
 	}
