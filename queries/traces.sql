@@ -1,0 +1,140 @@
+-- DuckDB views over the audit trail: spans, traces (one row per chat span), runs (one per agent run) and
+-- tool_calls. The root is a DuckDB variable, so the same script reads a local directory or the bucket:
+--
+--   SET VARIABLE audit_root = './audit-data';          -- or 's3://' || getenv('AUDIT_BUCKET') in the duckdb CLI
+--   .read queries/traces.sql
+--
+-- Re-running it is idempotent (CREATE OR REPLACE). For s3:// roots, queries/s3.sql sets up httpfs with DuckDB's
+-- credential chain. Partition columns (year, month, day, hour) come from the Hive layout, so a WHERE on them
+-- prunes objects before any is opened.
+
+-- One attribute's value (an OTLP AnyValue as JSON) from a key/value list.
+CREATE OR REPLACE MACRO otel_value(attrs, k) AS list_filter(attrs, lambda a: a.key = k)[1].value;
+CREATE OR REPLACE MACRO otel_str(attrs, k) AS otel_value(attrs, k) ->> '$.stringValue';
+CREATE OR REPLACE MACRO otel_int(attrs, k) AS TRY_CAST(otel_value(attrs, k) ->> '$.intValue' AS BIGINT);
+CREATE OR REPLACE MACRO otel_bool(attrs, k) AS TRY_CAST(otel_value(attrs, k) ->> '$.boolValue' AS BOOLEAN);
+-- OTLP timestamps are nanoseconds since the epoch, written as decimal strings.
+CREATE OR REPLACE MACRO otel_time(ns) AS make_timestamp(CAST(ns AS BIGINT) // 1000);
+-- The text parts of the GenAI messages (a JSON array) of one role, joined; NULL when content capture was off.
+CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatten(list_transform(
+    list_filter(CAST(msgs AS JSON[]), lambda m: m ->> 'role' = role),
+    lambda m: list_transform(list_filter(CAST(m -> 'parts' AS JSON[]), lambda p: p ->> 'type' = 'text'), lambda p: p ->> 'content'))), chr(10)), '');
+
+-- Every span once. Firehose may store a record twice (a lost acknowledgement); a split trace spreads its spans
+-- over several records; a late span arrives in a follow-up record. Keeping one row per (trace, span) makes all
+-- three read as the one trace they are.
+CREATE OR REPLACE VIEW spans AS
+WITH records AS (
+    SELECT filename AS source_file, year, month, day, hour, unnest(resourceSpans) AS rs
+    FROM read_json(getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*',
+        format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, filename = true,
+        hive_types = {'year': INTEGER, 'month': INTEGER, 'day': INTEGER, 'hour': INTEGER},
+        columns = {resourceSpans: 'STRUCT(
+            resource STRUCT(attributes STRUCT(key VARCHAR, value JSON)[]),
+            scopeSpans STRUCT(
+                scope STRUCT(name VARCHAR),
+                spans STRUCT(
+                    traceId VARCHAR, spanId VARCHAR, parentSpanId VARCHAR, name VARCHAR, kind INTEGER,
+                    startTimeUnixNano VARCHAR, endTimeUnixNano VARCHAR,
+                    attributes STRUCT(key VARCHAR, value JSON)[],
+                    events STRUCT(timeUnixNano VARCHAR, name VARCHAR, attributes STRUCT(key VARCHAR, value JSON)[])[],
+                    status STRUCT(message VARCHAR, code INTEGER)
+                )[]
+            )[]
+        )[]'})
+), scoped AS (
+    SELECT source_file, year, month, day, hour, rs.resource.attributes AS resource, unnest(rs.scopeSpans) AS ss FROM records
+), flat AS (
+    SELECT source_file, year, month, day, hour, resource, ss.scope.name AS scope, unnest(ss.spans) AS s FROM scoped
+)
+SELECT
+    s.traceId AS trace,
+    s.spanId AS span_id,
+    nullif(s.parentSpanId, '') AS parent_span_id,
+    s.name AS name,
+    s.kind AS kind,
+    otel_time(s.startTimeUnixNano) AS started,
+    otel_time(s.endTimeUnixNano) AS ended,
+    (CAST(s.endTimeUnixNano AS BIGINT) - CAST(s.startTimeUnixNano AS BIGINT)) / 1e6 AS dur_ms,
+    CASE coalesce(s.status.code, 0) WHEN 2 THEN 'ERROR' WHEN 1 THEN 'OK' ELSE 'UNSET' END AS status,
+    nullif(s.status.message, '') AS status_message,
+    otel_str(s.attributes, 'gen_ai.operation.name') AS operation,
+    otel_str(s.attributes, 'error.type') AS error_type,
+    s.attributes AS attributes,
+    s.events AS events,
+    resource,
+    scope,
+    otel_str(resource, 'agent_audit.record.batch_key') AS batch_key,
+    otel_int(resource, 'agent_audit.record.part') AS part,
+    otel_int(resource, 'agent_audit.record.parts') AS parts,
+    coalesce(otel_bool(resource, 'agent_audit.record.followup'), false) AS followup,
+    source_file, year, month, day, hour
+FROM flat
+QUALIFY row_number() OVER (PARTITION BY s.traceId, s.spanId ORDER BY source_file) = 1;
+
+-- One row per model call: the seed's columns, on current GenAI attribute names.
+CREATE OR REPLACE VIEW traces AS
+SELECT
+    started,
+    trace,
+    coalesce(otel_str(attributes, 'gen_ai.response.model'), otel_str(attributes, 'gen_ai.request.model')) AS model,
+    dur_ms,
+    otel_int(attributes, 'gen_ai.usage.input_tokens') AS in_tokens,
+    otel_int(attributes, 'gen_ai.usage.output_tokens') AS out_tokens,
+    otel_value(attributes, 'gen_ai.response.finish_reasons') ->> '$.arrayValue.values[0].stringValue' AS finish,
+    otel_str(attributes, 'gen_ai.conversation.id') AS conversation_id,
+    nullif(array_to_string(list_transform(CAST(otel_str(attributes, 'gen_ai.system_instructions') AS JSON[]), lambda p: p ->> 'content'), chr(10)), '') AS system_prompt,
+    gen_ai_text(otel_str(attributes, 'gen_ai.input.messages'), 'user') AS user_prompt,
+    gen_ai_text(otel_str(attributes, 'gen_ai.output.messages'), 'assistant') AS assistant_response,
+    otel_str(attributes, 'gen_ai.input.messages') AS input_messages,
+    otel_str(attributes, 'gen_ai.output.messages') AS output_messages,
+    status,
+    error_type,
+    span_id,
+    batch_key,
+    source_file, year, month, day, hour
+FROM spans
+WHERE operation = 'chat';
+
+-- One row per agent run (its invoke_agent root), with the run's totals. Usage comes from the root's
+-- agent_audit.usage.* attributes: only chat spans carry gen_ai.usage.*, so nothing is counted twice.
+CREATE OR REPLACE VIEW runs AS
+SELECT
+    r.started,
+    r.trace,
+    otel_str(r.attributes, 'gen_ai.agent.name') AS agent,
+    otel_str(r.attributes, 'gen_ai.request.model') AS model,
+    r.dur_ms,
+    otel_int(r.attributes, 'agent_audit.usage.input_tokens') AS in_tokens,
+    otel_int(r.attributes, 'agent_audit.usage.output_tokens') AS out_tokens,
+    otel_int(r.attributes, 'agent_audit.run.turns') AS turns,
+    (SELECT count(*) FROM spans t WHERE t.trace = r.trace AND t.operation = 'execute_tool') AS tool_calls,
+    r.status,
+    r.error_type,
+    r.status_message,
+    otel_str(r.attributes, 'gen_ai.conversation.id') AS conversation_id,
+    gen_ai_text(otel_str(r.attributes, 'gen_ai.input.messages'), 'user') AS user_prompt,
+    gen_ai_text(otel_str(r.attributes, 'gen_ai.output.messages'), 'assistant') AS output,
+    r.span_id,
+    r.source_file, r.year, r.month, r.day, r.hour
+FROM spans r
+WHERE r.operation = 'invoke_agent' AND (r.parent_span_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM spans p WHERE p.trace = r.trace AND p.span_id = r.parent_span_id));
+
+-- One row per tool call.
+CREATE OR REPLACE VIEW tool_calls AS
+SELECT
+    started,
+    trace,
+    otel_str(attributes, 'gen_ai.tool.name') AS tool,
+    otel_str(attributes, 'gen_ai.tool.call.id') AS call_id,
+    dur_ms,
+    status,
+    error_type,
+    otel_str(attributes, 'gen_ai.tool.call.arguments') AS arguments,
+    otel_str(attributes, 'gen_ai.tool.call.result') AS result,
+    otel_str(attributes, 'gen_ai.conversation.id') AS conversation_id,
+    span_id,
+    source_file, year, month, day, hour
+FROM spans
+WHERE operation = 'execute_tool';
