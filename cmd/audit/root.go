@@ -1,6 +1,13 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// EnvAuditBucket names the bucket the read commands query when no --root is given.
+const EnvAuditBucket = "AUDIT_BUCKET"
 
 // newRootCommand builds the command tree; tests execute it in-process.
 func newRootCommand() *cobra.Command {
@@ -10,6 +17,14 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand())
+	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newDemoCommand())
 	return root
+}
+
+// defaultReadRoot is where the read commands look: s3://$AUDIT_BUCKET when set, else the local run's directory.
+func defaultReadRoot() string {
+	if b := os.Getenv(EnvAuditBucket); b != "" {
+		return "s3://" + b
+	}
+	return DefaultRoot
 }

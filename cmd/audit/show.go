@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// barWidth is the width of the waterfall's time axis, in characters.
+const barWidth = 40
+
+// attrValueRunes bounds an attribute value in the attribute listing; --json prints everything.
+const attrValueRunes = 100
+
+func newShowCommand() *cobra.Command {
+	f := readFlags{}
+	var raw bool
+	cmd := &cobra.Command{
+		Use:   "show <trace-id-prefix>",
+		Short: "Show one trace as a waterfall with each span's attributes",
+		Example: `  audit show 4bf92f35
+  audit show 4bf92f35 --json | jq .`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDB(cmd.Context(), f.root, cmd.ErrOrStderr(), func(db *sql.DB) error {
+				id, err := resolveTrace(cmd.Context(), db, args[0])
+				if err != nil {
+					return err
+				}
+				if raw {
+					return printRaw(cmd.Context(), db, cmd.OutOrStdout(), id)
+				}
+				spans, err := loadSpans(cmd.Context(), db, id)
+				if err != nil {
+					return err
+				}
+				renderTrace(cmd.OutOrStdout(), id, spans)
+				return nil
+			})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&raw, "json", false, "print the trace's raw OTLP/JSON records")
+	return cmd
+}
+
+// resolveTrace finds the one trace whose ID starts with prefix.
+func resolveTrace(ctx context.Context, db *sql.DB, prefix string) (string, error) {
+	prefix = strings.ToLower(strings.TrimSpace(prefix))
+	if prefix == "" || strings.Trim(prefix, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("trace id prefix %q: want hexadecimal digits", prefix)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT DISTINCT trace FROM spans WHERE starts_with(trace, ?) ORDER BY trace LIMIT 6", prefix)
+	if err != nil {
+		return "", fmt.Errorf("find trace %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("no trace starts with %s", prefix)
+	case 1:
+		return ids[0], nil
+	default:
+		return "", fmt.Errorf("%s is ambiguous: traces %s… start with it; give more digits", prefix, strings.Join(ids, ", "))
+	}
+}
+
+// traceSpan is a span as the waterfall needs it.
+type traceSpan struct {
+	ID, Parent, Name, Status string
+	Start                    time.Time
+	Duration                 time.Duration
+	Attrs                    []attr
+}
+
+type attr struct {
+	Key   string
+	Value string
+}
+
+func loadSpans(ctx context.Context, db *sql.DB, id string) ([]traceSpan, error) {
+	rows, err := db.QueryContext(ctx, `
+		SELECT span_id, coalesce(parent_span_id, ''), name, status, started, dur_ms, to_json(attributes)::VARCHAR
+		FROM spans WHERE trace = ? ORDER BY started, span_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("load trace %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []traceSpan
+	for rows.Next() {
+		var s traceSpan
+		var durMS float64
+		var attrsJSON string
+		if err := rows.Scan(&s.ID, &s.Parent, &s.Name, &s.Status, &s.Start, &durMS, &attrsJSON); err != nil {
+			return nil, err
+		}
+		s.Duration = time.Duration(durMS * float64(time.Millisecond))
+		s.Attrs = decodeAttrs(attrsJSON)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// decodeAttrs turns the OTLP key/value list into display strings.
+func decodeAttrs(raw string) []attr {
+	var kvs []struct {
+		Key   string          `json:"key"`
+		Value json.RawMessage `json:"value"`
+	}
+	if json.Unmarshal([]byte(raw), &kvs) != nil {
+		return nil
+	}
+	out := make([]attr, 0, len(kvs))
+	for _, kv := range kvs {
+		out = append(out, attr{Key: kv.Key, Value: anyValue(kv.Value)})
+	}
+	return out
+}
+
+// anyValue renders an OTLP AnyValue (JSON-encoded; DuckDB may hand it over as a JSON string) as plain text.
+func anyValue(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = json.RawMessage(s)
+	}
+	var v struct {
+		StringValue *string                             `json:"stringValue"`
+		IntValue    *string                             `json:"intValue"`
+		BoolValue   *bool                               `json:"boolValue"`
+		DoubleValue *float64                            `json:"doubleValue"`
+		ArrayValue  *struct{ Values []json.RawMessage } `json:"arrayValue"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	switch {
+	case v.StringValue != nil:
+		return *v.StringValue
+	case v.IntValue != nil:
+		return *v.IntValue
+	case v.BoolValue != nil:
+		return fmt.Sprint(*v.BoolValue)
+	case v.DoubleValue != nil:
+		return fmt.Sprint(*v.DoubleValue)
+	case v.ArrayValue != nil:
+		parts := make([]string, len(v.ArrayValue.Values))
+		for i, e := range v.ArrayValue.Values {
+			parts[i] = anyValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return string(raw)
+}
+
+// renderTrace prints the waterfall (children under parents, bars to scale on one time axis) and then each span's
+// attributes, long values shortened.
+func renderTrace(w io.Writer, id string, spans []traceSpan) {
+	if len(spans) == 0 {
+		return
+	}
+	ordered, depth := treeOrder(spans)
+	t0, t1 := ordered[0].Start, ordered[0].Start
+	nameWidth := 0
+	for i, s := range ordered {
+		if s.Start.Before(t0) {
+			t0 = s.Start
+		}
+		if end := s.Start.Add(s.Duration); end.After(t1) {
+			t1 = end
+		}
+		nameWidth = max(nameWidth, 2*depth[i]+len([]rune(s.Name)))
+	}
+	total := t1.Sub(t0)
+	fmt.Fprintf(w, "trace %s  %d spans  %s\n\n", id, len(spans), formatDuration(total))
+	for i, s := range ordered {
+		label := strings.Repeat("  ", depth[i]) + s.Name
+		offset, length := 0, barWidth
+		if total > 0 {
+			offset = int(float64(s.Start.Sub(t0)) / float64(total) * barWidth)
+			length = max(1, int(float64(s.Duration)/float64(total)*barWidth+0.5))
+		}
+		offset = min(offset, barWidth-1)
+		length = min(length, barWidth-offset)
+		mark := ""
+		if s.Status == "ERROR" {
+			mark = "  ERROR"
+		}
+		fmt.Fprintf(w, "%-*s  %s%s%s  %s%s\n", nameWidth, label, strings.Repeat(" ", offset), strings.Repeat("█", length),
+			strings.Repeat(" ", barWidth-offset-length), formatDuration(s.Duration), mark)
+	}
+	for i, s := range ordered {
+		fmt.Fprintf(w, "\n%s%s\n", strings.Repeat("  ", depth[i]), s.Name)
+		keyWidth := 0
+		for _, a := range s.Attrs {
+			keyWidth = max(keyWidth, len(a.Key))
+		}
+		for _, a := range s.Attrs {
+			fmt.Fprintf(w, "%s  %-*s  %s\n", strings.Repeat("  ", depth[i]), keyWidth, a.Key, shorten(a.Value))
+		}
+	}
+}
+
+// treeOrder lists spans depth first, children by start time, with each one's depth. Spans whose parent is not in
+// the trace (the root of a run called with a traceparent) are roots.
+func treeOrder(spans []traceSpan) ([]traceSpan, []int) {
+	byID := map[string]bool{}
+	for _, s := range spans {
+		byID[s.ID] = true
+	}
+	children := map[string][]traceSpan{}
+	var roots []traceSpan
+	for _, s := range spans {
+		if s.Parent == "" || !byID[s.Parent] {
+			roots = append(roots, s)
+		} else {
+			children[s.Parent] = append(children[s.Parent], s)
+		}
+	}
+	byStart := func(list []traceSpan) {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Start.Before(list[j].Start) })
+	}
+	var out []traceSpan
+	var depth []int
+	var walk func(s traceSpan, d int)
+	walk = func(s traceSpan, d int) {
+		out, depth = append(out, s), append(depth, d)
+		kids := children[s.ID]
+		byStart(kids)
+		for _, k := range kids {
+			walk(k, d+1)
+		}
+	}
+	byStart(roots)
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	return out, depth
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	}
+}
+
+func shorten(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	r := []rune(s)
+	if len(r) <= attrValueRunes {
+		return s
+	}
+	return string(r[:attrValueRunes-1]) + "…"
+}
+
+// printRaw prints, unchanged, every record that holds spans of trace id, read again with DuckDB's raw JSON reader
+// from the objects the views found them in (local or S3 alike). A split trace, or one with follow-ups, prints as
+// several lines; a record Firehose stored twice prints once.
+func printRaw(ctx context.Context, db *sql.DB, w io.Writer, id string) error {
+	rows, err := db.QueryContext(ctx, `
+		WITH files AS (SELECT list(DISTINCT source_file) AS f FROM spans WHERE trace = ?)
+		SELECT DISTINCT json::VARCHAR AS line
+		FROM read_json_objects(getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*',
+			format = 'newline_delimited', compression = 'gzip', filename = true)
+		WHERE list_contains((SELECT f FROM files), filename) AND contains(json::VARCHAR, ?)
+		ORDER BY line`, id, `"traceId":"`+id+`"`)
+	if err != nil {
+		return fmt.Errorf("read the records of %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
