@@ -22,7 +22,10 @@ CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatte
 
 -- Every span once. Firehose may store a record twice (a lost acknowledgement); a split trace spreads its spans
 -- over several records; a late span arrives in a follow-up record. Keeping one row per (trace, span) makes all
--- three read as the one trace they are.
+-- three read as the one trace they are. The partition columns are part of the de-duplication key so that a WHERE
+-- on them still prunes objects (a window over other columns would stop DuckDB pushing the filter down); a
+-- duplicate that Firehose delivered in a later hour than its original therefore shows twice, each row naming
+-- its source_file.
 CREATE OR REPLACE VIEW spans AS
 WITH records AS (
     SELECT filename AS source_file, year, month, day, hour, unnest(resourceSpans) AS rs
@@ -70,7 +73,7 @@ SELECT
     coalesce(otel_bool(resource, 'agent_audit.record.followup'), false) AS followup,
     source_file, year, month, day, hour
 FROM flat
-QUALIFY row_number() OVER (PARTITION BY s.traceId, s.spanId ORDER BY source_file) = 1;
+QUALIFY row_number() OVER (PARTITION BY year, month, day, hour, s.traceId, s.spanId ORDER BY source_file) = 1;
 
 -- One row per model call: the seed's columns, on current GenAI attribute names.
 CREATE OR REPLACE VIEW traces AS
@@ -96,8 +99,11 @@ SELECT
 FROM spans
 WHERE operation = 'chat';
 
--- One row per agent run (its invoke_agent root), with the run's totals. Usage comes from the root's
--- agent_audit.usage.* attributes: only chat spans carry gen_ai.usage.*, so nothing is counted twice.
+-- One row per agent run (its invoke_agent root, whose parent is the caller's span when the run was invoked with a
+-- traceparent), with the run's totals as the agent recorded them on the root: usage from agent_audit.usage.*
+-- (only chat spans carry gen_ai.usage.*, so nothing is counted twice), turns and tool calls from
+-- agent_audit.run.*. Reading them from the root alone keeps the view a filter over spans, so partition pruning
+-- applies.
 CREATE OR REPLACE VIEW runs AS
 SELECT
     r.started,
@@ -108,7 +114,7 @@ SELECT
     otel_int(r.attributes, 'agent_audit.usage.input_tokens') AS in_tokens,
     otel_int(r.attributes, 'agent_audit.usage.output_tokens') AS out_tokens,
     otel_int(r.attributes, 'agent_audit.run.turns') AS turns,
-    (SELECT count(*) FROM spans t WHERE t.trace = r.trace AND t.operation = 'execute_tool') AS tool_calls,
+    otel_int(r.attributes, 'agent_audit.run.tool_calls') AS tool_calls,
     r.status,
     r.error_type,
     r.status_message,
@@ -118,8 +124,7 @@ SELECT
     r.span_id,
     r.source_file, r.year, r.month, r.day, r.hour
 FROM spans r
-WHERE r.operation = 'invoke_agent' AND (r.parent_span_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM spans p WHERE p.trace = r.trace AND p.span_id = r.parent_span_id));
+WHERE r.operation = 'invoke_agent';
 
 -- One row per tool call.
 CREATE OR REPLACE VIEW tool_calls AS

@@ -53,15 +53,19 @@ func newTracesCommand() *cobra.Command {
 	return cmd
 }
 
-// query builds the SELECT. The date condition is on the partition columns too, so DuckDB skips whole days of
-// objects without opening them.
+// query builds the SELECT. The date condition is repeated on the partition columns as plain comparisons (DuckDB
+// prunes on those, not on expressions such as make_date), so whole days of objects are skipped unopened.
 func (f tracesFlags) query(now time.Time) (string, []any, error) {
 	if f.limit < 1 {
 		return "", nil, fmt.Errorf("--limit %d: want at least 1", f.limit)
 	}
 	since := now.Add(-f.since).UTC()
-	where := []string{"make_date(year, month, day) >= ?::DATE", "started >= ?::TIMESTAMP"}
-	args := []any{since.Format("2006-01-02"), since.Format("2006-01-02 15:04:05.999999")}
+	where := []string{
+		"(year > ? OR (year = ? AND (month > ? OR (month = ? AND day >= ?))))",
+		"started >= ?::TIMESTAMP",
+	}
+	y, m, d := since.Date()
+	args := []any{y, y, int(m), int(m), d, since.Format("2006-01-02 15:04:05.999999")}
 	if f.model != "" {
 		where, args = append(where, "model = ?"), append(args, f.model)
 	}
