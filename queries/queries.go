@@ -65,3 +65,19 @@ func Open(ctx context.Context, root string) (*sql.DB, error) {
 
 // quote renders s as a SQL string literal.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// QuestionsSQL holds the operator questions of queries.sql.
+//
+//go:embed queries.sql
+var QuestionsSQL string
+
+// Questions splits QuestionsSQL into its statements, each with the comment lines that describe it.
+func Questions() []string {
+	var out []string
+	for _, part := range strings.Split(QuestionsSQL, "\n;\n") {
+		if strings.Contains(part, "SELECT") {
+			out = append(out, strings.TrimSpace(part))
+		}
+	}
+	return out
+}

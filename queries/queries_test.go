@@ -297,3 +297,26 @@ func TestTheScriptIsIdempotent(t *testing.T) {
 		t.Fatalf("%v runs after re-running the script", n)
 	}
 }
+
+func TestEveryOperatorQuestionRuns(t *testing.T) {
+	root := t.TempDir()
+	produce(t, root, nil, nil,
+		`{"prompt":"What is 17 * 23?","conversation_id":"conv-9"}`,
+		`{"prompt":"then fail [fail:ThrottlingException]","conversation_id":"conv-9"}`,
+		`{"prompt":"What is 1 / 0?","conversation_id":"conv-9"}`)
+	db := open(t, root)
+	if _, err := db.Exec("SET VARIABLE conversation = 'conv-9'; SET VARIABLE token_budget = 100"); err != nil {
+		t.Fatal(err)
+	}
+	questions := Questions()
+	if len(questions) != 6 {
+		t.Fatalf("%d questions, want 6", len(questions))
+	}
+	want := []int{1, 3, 1, 1, 7, 2} // rows each question returns for these three runs
+	for i, q := range questions {
+		got := rows(t, db, q)
+		if len(got) != want[i] {
+			t.Errorf("question %d returned %d rows, want %d:\n%s", i+1, len(got), want[i], q)
+		}
+	}
+}
