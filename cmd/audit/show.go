@@ -257,7 +257,7 @@ func treeOrder(spans []traceSpan) ([]traceSpan, []int) {
 
 func formatDuration(d time.Duration) string {
 	switch {
-	case d >= time.Second:
+	case d >= 100*time.Millisecond:
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	case d >= time.Millisecond:
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
