@@ -9,84 +9,65 @@ import (
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
 
-func TestAgentModelUsageAlarmAndOperatorRole(t *testing.T) {
-	m := run(t, func(ctx *pulumi.Context) error {
-		model, err := NewAgentModel(ctx, "model", nil)
-		if err != nil {
-			return err
-		}
-		if _, err := NewUsageAlarm(ctx, "tokens", &UsageAlarmArgs{Email: "ops@example.com", ModelID: model.ProfileARN}); err != nil {
-			return err
-		}
-		_, err = NewOperatorRole(ctx, "operator", &OperatorRoleArgs{Model: model, RequireMFA: true})
-		return err
-	})
-	profile := m.One(t, "aws:bedrock/inferenceProfile:InferenceProfile", "model").Inputs
-	if got := str(profile, "modelSource.copyFrom"); got != "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-haiku-4-5-20251001-v1:0" {
-		t.Errorf("copyFrom %q", got)
+func TestAgentModelCopiesTheSystemProfile(t *testing.T) {
+	tests := []struct {
+		name                  string
+		args                  *AgentModelArgs
+		wantSource, wantModel string
+	}{
+		{"no args copy the EU Claude Haiku 4.5 profile", nil, DefaultSourceProfileID, DefaultFoundationModelID},
+		{"a given profile and model are used as given",
+			&AgentModelArgs{SourceProfileID: "us.anthropic.claude-sonnet-4-5-20250929-v1:0", FoundationModelID: "anthropic.claude-sonnet-4-5-20250929-v1:0"},
+			"us.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"},
 	}
-
-	alarm := m.One(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "tokens").Inputs
-	if num(alarm, "threshold") != 1_000_000 || str(alarm, "comparisonOperator") != "GreaterThanThreshold" || str(alarm, "treatMissingData") != "notBreaching" ||
-		str(alarm, "alarmActions.0") != "arn:aws:sns:eu-west-1:123456789012:tokens-topic" {
-		t.Errorf("alarm %v", alarm)
-	}
-	for i, metric := range []string{"InputTokenCount", "OutputTokenCount"} {
-		p := "metricQueries." + string(rune('0'+i)) + ".metric."
-		if str(alarm, p+"metricName") != metric || str(alarm, p+"namespace") != "AWS/Bedrock" || num(alarm, p+"period") != 86400 ||
-			str(alarm, p+"stat") != "Sum" || !strings.HasPrefix(str(alarm, p+"dimensions.ModelId"), "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/") {
-			t.Errorf("metric %d: %v", i, pulumitest.Get(alarm, "metricQueries"))
-		}
-	}
-	if str(alarm, "metricQueries.2.expression") != "input + output" || !pulumitest.Get(alarm, "metricQueries.2.returnData").BoolValue() {
-		t.Errorf("expression %v", pulumitest.Get(alarm, "metricQueries.2"))
-	}
-	sub := m.One(t, "aws:sns/topicSubscription:TopicSubscription", "tokens-email").Inputs
-	if str(sub, "protocol") != "email" || str(sub, "endpoint") != "ops@example.com" {
-		t.Errorf("subscription %v", sub)
-	}
-	if str(m.One(t, "aws:sns/topic:Topic", "tokens-topic").Inputs, "kmsMasterKeyId") != "alias/aws/sns" {
-		t.Error("topic is not encrypted")
-	}
-
-	trust := pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/role:Role", "operator").Inputs, "assumeRolePolicy"))
-	if trust.Statement[0].Principal["AWS"][0] != "arn:aws:iam::123456789012:root" || trust.Statement[0].Condition["Bool"]["aws:MultiFactorAuthPresent"] != "true" {
-		t.Errorf("operator trust %+v", trust)
-	}
-	grants := statementsByAction(pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "operator-invoke").Inputs, "policy")))
-	wantRes := "arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0," +
-		"arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/model-id," +
-		"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-haiku-4-5-20251001-v1:0"
-	for _, a := range []string{"bedrock:Converse", "bedrock:ConverseStream", "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"} {
-		if grants[a] != wantRes {
-			t.Errorf("%s on %q", a, grants[a])
-		}
-	}
-	for _, a := range []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"} {
-		if grants[a] != "*" {
-			t.Errorf("%s on %q", a, grants[a])
-		}
-	}
-	if len(grants) != 7 {
-		t.Errorf("operator may do %d actions, want 7: %v", len(grants), grants)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var model *AgentModel
+			m := run(t, func(ctx *pulumi.Context) (err error) {
+				model, err = NewAgentModel(ctx, "model", tt.args)
+				return err
+			})
+			assertChildren(t, m, "agent-audit:index:AgentModel", "model")
+			systemARN := "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/" + tt.wantSource
+			profile := m.One(t, "aws:bedrock/inferenceProfile:InferenceProfile", "model").Inputs
+			if got := str(profile, "modelSource.copyFrom"); got != systemARN {
+				t.Errorf("copyFrom %q, want %q", got, systemARN)
+			}
+			if got := str(profile, "name"); got != "model" {
+				t.Errorf("profile name %q, want the component name", got)
+			}
+			if got := pulumitest.AwaitString(t, model.ProfileARN); got != "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/model-id" {
+				t.Errorf("ProfileARN %q is not the created profile's ARN", got)
+			}
+			if got := pulumitest.AwaitString(t, model.SystemProfileARN); got != systemARN {
+				t.Errorf("SystemProfileARN %q, want %q", got, systemARN)
+			}
+			if model.FoundationModelARNPattern != "arn:aws:bedrock:*::foundation-model/"+tt.wantModel || model.FoundationModelID != tt.wantModel {
+				t.Errorf("foundation model %q / %q, want %s in every region", model.FoundationModelARNPattern, model.FoundationModelID, tt.wantModel)
+			}
+		})
 	}
 }
 
-func TestUsageAlarmAndOperatorRoleValidate(t *testing.T) {
-	err := pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
-		_, err := NewUsageAlarm(ctx, "tokens", &UsageAlarmArgs{Email: "not an address", DailyTokenThreshold: -5})
-		return err
-	})
-	for _, field := range []string{"Email", "ModelID", "DailyTokenThreshold"} {
-		if err == nil || !strings.Contains(err.Error(), field) {
-			t.Errorf("error %v does not name %s", err, field)
-		}
+func TestAgentModelInvokeStatementsGrantExactlyTheInvokeActions(t *testing.T) {
+	model := &AgentModel{FoundationModelARNPattern: "arn:aws:bedrock:*::foundation-model/m"}
+	got := model.InvokeStatements("arn:app-profile", "arn:system-profile")
+	want := []PolicyStatement{
+		{Sid: "InvokeAgentModel", Effect: "Allow",
+			Action:   []string{"bedrock:Converse", "bedrock:ConverseStream", "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
+			Resource: []string{"arn:app-profile", "arn:system-profile", "arn:aws:bedrock:*::foundation-model/m"}},
+		{Sid: "MarketplaceSubscription", Effect: "Allow",
+			Action:   []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"},
+			Resource: []string{"*"}},
 	}
-	err = pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
-		_, err := NewOperatorRole(ctx, "op", &OperatorRoleArgs{})
-		return err
-	})
-	if err == nil || !strings.Contains(err.Error(), "Model: required") {
-		t.Errorf("error %v", err)
+	if len(got) != len(want) {
+		t.Fatalf("%d statements, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].Sid != want[i].Sid || got[i].Effect != want[i].Effect || got[i].Principal != nil || got[i].Condition != nil ||
+			strings.Join(got[i].Action, " ") != strings.Join(want[i].Action, " ") ||
+			strings.Join(got[i].Resource, " ") != strings.Join(want[i].Resource, " ") {
+			t.Errorf("statement %d = %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

@@ -93,7 +93,8 @@ func (a *AuditFirehoseArgs) resolve() (AuditFirehoseArgs, error) {
 	return out, errors.Join(errs...)
 }
 
-// NewAuditFirehose creates the delivery stream, its role and its error log.
+// NewAuditFirehose creates the delivery stream, its role and its error log. It returns one error naming every
+// bad argument.
 func NewAuditFirehose(ctx *pulumi.Context, name string, args *AuditFirehoseArgs, opts ...pulumi.ResourceOption) (*AuditFirehose, error) {
 	cfg, err := args.resolve()
 	if err != nil {

@@ -10,14 +10,24 @@ import (
 )
 
 func TestAuditFirehoseSettingsAndLeastPrivilege(t *testing.T) {
-	m := run(t, func(ctx *pulumi.Context) error {
-		_, err := NewAuditFirehose(ctx, "stream", &AuditFirehoseArgs{
+	var stream *AuditFirehose
+	m := run(t, func(ctx *pulumi.Context) (err error) {
+		stream, err = NewAuditFirehose(ctx, "stream", &AuditFirehoseArgs{
 			BucketARN: pulumi.String("arn:aws:s3:::audit"),
 			KeyARN:    pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k1"),
 		})
 		return err
 	})
 	assertChildren(t, m, "agent-audit:index:AuditFirehose", "stream")
+	outputs := map[string]pulumi.StringOutput{
+		"stream": stream.StreamName, "arn:aws:firehose:eu-west-1:123456789012:deliverystream/stream": stream.StreamARN,
+		"arn:aws:iam::123456789012:role/stream-role": stream.RoleARN, "/aws/kinesisfirehose/stream": stream.LogGroupName,
+	}
+	for want, o := range outputs {
+		if got := pulumitest.AwaitString(t, o); got != want {
+			t.Errorf("output %q, want %q", got, want)
+		}
+	}
 	fh := m.One(t, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "stream").Inputs
 	want := map[string]string{
 		"destination":                                                    "extended_s3",
@@ -79,10 +89,17 @@ func TestAuditFirehoseOptions(t *testing.T) {
 			StreamKeyARN: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/stream")})
 		return err
 	})
+	for _, r := range m.Resources() {
+		if strings.HasPrefix(r.Name, "stream") && r.Type != "agent-audit:index:AuditFirehose" &&
+			r.Parent != pulumitest.ComponentURN("agent-audit:index:AuditFirehose", "stream") {
+			t.Errorf("%s %s is not a child of the stream component", r.Type, r.Name)
+		}
+	}
 	fh := m.One(t, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "stream").Inputs
 	if num(fh, "extendedS3Configuration.bufferingSize") != 64 || num(fh, "extendedS3Configuration.bufferingInterval") != 0 ||
 		str(fh, "serverSideEncryption.keyType") != "CUSTOMER_MANAGED_CMK" || str(fh, "serverSideEncryption.keyArn") != "arn:aws:kms:eu-west-1:123456789012:key/stream" ||
-		str(fh, "extendedS3Configuration.bucketArn") != "arn:aws:s3:::audit" {
+		str(fh, "extendedS3Configuration.bucketArn") != "arn:aws:s3:::audit" ||
+		str(fh, "extendedS3Configuration.kmsKeyArn") != "arn:aws:kms:eu-west-1:123456789012:key/key-audit-key" {
 		t.Errorf("inputs %v", fh)
 	}
 

@@ -27,15 +27,22 @@ type OperatorRole struct {
 	RoleARN pulumi.StringOutput
 }
 
-// NewOperatorRole creates the role and its invoke policy.
+// NewOperatorRole creates the role and its invoke policy. It returns one error naming every bad argument.
 func NewOperatorRole(ctx *pulumi.Context, name string, args *OperatorRoleArgs, opts ...pulumi.ResourceOption) (*OperatorRole, error) {
-	if args == nil || args.Model == nil {
-		return nil, fmt.Errorf("operator role %s: %w", name, errors.New("Model: required"))
+	if args == nil {
+		args = &OperatorRoleArgs{}
 	}
-	for _, p := range args.TrustedPrincipalARNs {
+	var errs []error
+	if args.Model == nil {
+		errs = append(errs, errors.New("Model: required"))
+	}
+	for i, p := range args.TrustedPrincipalARNs {
 		if !strings.HasPrefix(p, "arn:") || strings.Contains(p, "*") {
-			return nil, fmt.Errorf("operator role %s: TrustedPrincipalARNs: %q is not a principal ARN", name, p)
+			errs = append(errs, fmt.Errorf("TrustedPrincipalARNs[%d]: %q is not a principal ARN without wildcards", i, p))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("operator role %s: %w", name, err)
 	}
 	c := &OperatorRole{}
 	if err := ctx.RegisterComponentResource(typeToken("OperatorRole"), name, c, opts...); err != nil {

@@ -33,7 +33,7 @@ type UsageAlarm struct {
 	AlarmARN pulumi.StringOutput
 }
 
-// NewUsageAlarm creates the topic, subscription and alarm.
+// NewUsageAlarm creates the topic, subscription and alarm. It returns one error naming every bad argument.
 func NewUsageAlarm(ctx *pulumi.Context, name string, args *UsageAlarmArgs, opts ...pulumi.ResourceOption) (*UsageAlarm, error) {
 	cfg := UsageAlarmArgs{}
 	if args != nil {

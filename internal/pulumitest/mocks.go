@@ -103,6 +103,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("arn", fmt.Sprintf("arn:aws:bedrock:%s:%s:application-inference-profile/%s", Region, Account, id))
 	case "aws:sns/topic:Topic":
 		set("arn", fmt.Sprintf("arn:aws:sns:%s:%s:%s", Region, Account, physical))
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		set("arn", fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", Region, Account, physical))
 	default:
 		set("arn", fmt.Sprintf("arn:aws:mock:%s:%s:%s/%s", Region, Account, args.TypeToken, physical))
 	}
