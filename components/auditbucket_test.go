@@ -109,3 +109,43 @@ func TestAuditBucketNamesEveryBadArgument(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditBucketOptionalArgs(t *testing.T) {
+	tests := []struct {
+		name         string
+		args         *AuditBucketArgs
+		wantBucket   string
+		wantDestroy  bool
+		wantDeletion float64
+	}{
+		{"no args let Pulumi name the bucket and refuse to empty it", nil, "", false, 7},
+		{"a bucket name, force destroy and a deletion window are used as given",
+			&AuditBucketArgs{BucketName: "acme-audit-prod", ForceDestroy: true, KeyDeletionWindowDays: 30}, "acme-audit-prod", true, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b *AuditBucket
+			m := run(t, func(ctx *pulumi.Context) (err error) {
+				b, err = NewAuditBucket(ctx, "audit", tt.args)
+				return err
+			})
+			bucket := m.One(t, "aws:s3/bucketV2:BucketV2", "audit").Inputs
+			if str(bucket, "bucket") != tt.wantBucket || pulumitest.Get(bucket, "forceDestroy").BoolValue() != tt.wantDestroy {
+				t.Errorf("bucket inputs %v", bucket)
+			}
+			if got := num(m.One(t, "aws:kms/key:Key", "audit-key").Inputs, "deletionWindowInDays"); got != tt.wantDeletion {
+				t.Errorf("key deletion window %v days, want %v", got, tt.wantDeletion)
+			}
+			wantName := tt.wantBucket
+			if wantName == "" {
+				wantName = "audit"
+			}
+			if got := pulumitest.AwaitString(t, b.BucketName); got != wantName {
+				t.Errorf("BucketName %q, want %q", got, wantName)
+			}
+			if got := pulumitest.AwaitString(t, b.KeyID); got != "key-audit-key" {
+				t.Errorf("KeyID %q is not the key's id", got)
+			}
+		})
+	}
+}
