@@ -58,16 +58,20 @@ func num(m resource.PropertyMap, path string) float64 {
 
 // statementsByAction maps each allowed action to the sorted resources it is granted on.
 func statementsByAction(p pulumitest.Policy) map[string]string {
-	out := map[string]string{}
+	granted := map[string][]string{}
 	for _, s := range p.Statement {
 		if s.Effect != "Allow" {
 			continue
 		}
-		res := append([]string(nil), s.Resource...)
-		sort.Strings(res)
 		for _, a := range s.Action {
-			out[a] = strings.Join(res, ",")
+			granted[a] = append(granted[a], s.Resource...)
 		}
+	}
+	out := map[string]string{}
+	for a, res := range granted {
+		// Every statement's resources count: an action granted twice shows all it is granted on.
+		sort.Strings(res)
+		out[a] = strings.Join(res, ",")
 	}
 	return out
 }
