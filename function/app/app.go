@@ -13,12 +13,14 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/function/logfire"
 	"github.com/agent-audit/agent-audit/function/telemetry"
 )
 
@@ -134,7 +136,16 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		res = r
 	}
 	proc := audit.NewProcessor(sink, append([]audit.Option{audit.WithLogger(o.logger)}, o.procOpt...)...)
-	provider := telemetry.NewTracerProvider(res, proc)
+	processors := []sdktrace.SpanProcessor{proc}
+	var legs []handler.Leg
+	if cfg.Logfire != nil {
+		leg, err := buildLogfire(*cfg.Logfire, o, loadAWS)
+		if err != nil {
+			return nil, err
+		}
+		processors, legs = append(processors, leg), append(legs, leg)
+	}
+	provider := telemetry.NewTracerProvider(res, processors...)
 
 	tools, err := agent.NewRegistry(agent.DefaultTools()...)
 	if err != nil {
@@ -155,6 +166,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		CaptureContent: cfg.CaptureContent,
 		FailOpen:       cfg.FailOpen,
 		ShipReserve:    cfg.ShipReserve,
+		Legs:           legs,
 	}, o.logger)
 	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger}, nil
 }
@@ -196,6 +208,23 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 	// The sink owns retries (within the invocation's deadline); the SDK's own retryer would multiply them.
 	client := firehose.NewFromConfig(awsCfg, func(o *firehose.Options) { o.RetryMaxAttempts = 1 })
 	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
+}
+
+// buildLogfire builds the live-view leg; the SSM client is only made when the extension does not read the token.
+func buildLogfire(cfg logfire.Config, o options, loadAWS func() (aws.Config, error)) (*logfire.Leg, error) {
+	var client logfire.ParameterAPI
+	if cfg.ExtensionPort == 0 {
+		awsCfg, err := loadAWS()
+		if err != nil {
+			return nil, err
+		}
+		client = ssm.NewFromConfig(awsCfg)
+	}
+	leg, err := logfire.New(cfg, client, logfire.WithLogger(o.logger))
+	if err != nil {
+		return nil, fmt.Errorf("build the Logfire leg: %w", err)
+	}
+	return leg, nil
 }
 
 // LastChanceFlush ships whatever is still buffered. The function registers it with lambda.WithEnableSIGTERM: it

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/function/logfire"
 )
 
 // Model kinds accepted by AGENT_MODEL.
@@ -55,6 +56,8 @@ type Config struct {
 	FirehoseStream string
 	// LocalRoot is a directory receiving records in Firehose's S3 layout instead of a delivery stream.
 	LocalRoot string
+	// Logfire configures the optional live view; nil leaves it off (no exporter, no calls).
+	Logfire *logfire.Config
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -137,6 +140,11 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	str(EnvFirehoseStream, &cfg.FirehoseStream)
 	str(EnvLocalRoot, &cfg.LocalRoot)
+	if lf, wired, err := logfire.ConfigFromEnv(lookup); err != nil {
+		errs = append(errs, err)
+	} else if wired {
+		cfg.Logfire = &lf
+	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
 	}
