@@ -51,6 +51,11 @@ type AgentFunctionArgs struct {
 	LogRetentionDays int
 	// Logfire wires the optional live view: read access to the token parameter, and its name in the environment.
 	Logfire *LogfireSecret
+	// LogfireSampleRatio is the share of traces sent to Logfire, 0–1 (nil means 1: every trace). The audit copy
+	// always gets every trace.
+	LogfireSampleRatio *float64
+	// LogfireScrub redacts GenAI content and secret-looking values in the Logfire copy only.
+	LogfireScrub bool
 	// SecretsExtensionLayerARN attaches the AWS Parameters and Secrets Lambda Extension (its ARN differs by region
 	// and version); the function then reads the token through it.
 	SecretsExtensionLayerARN string
@@ -106,6 +111,9 @@ func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
 	}
 	if !validLogRetention(out.LogRetentionDays) {
 		errs = append(errs, fmt.Errorf("LogRetentionDays: %d is not a CloudWatch Logs retention period", out.LogRetentionDays))
+	}
+	if r := out.LogfireSampleRatio; r != nil && (*r < 0 || *r > 1) {
+		errs = append(errs, fmt.Errorf("LogfireSampleRatio: %v is outside 0..1", *r))
 	}
 	if out.ModuleRoot == "" {
 		root, err := FindModuleRoot(".")
@@ -188,6 +196,12 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 	var layers pulumi.StringArray
 	if cfg.Logfire != nil {
 		env["LOGFIRE_TOKEN_PARAMETER"] = cfg.Logfire.ParameterName
+		if cfg.LogfireSampleRatio != nil {
+			env["LOGFIRE_SAMPLE_RATIO"] = pulumi.String(strconv.FormatFloat(*cfg.LogfireSampleRatio, 'g', -1, 64))
+		}
+		if cfg.LogfireScrub {
+			env["LOGFIRE_SCRUB"] = pulumi.String("true")
+		}
 	}
 	if cfg.SecretsExtensionLayerARN != "" {
 		layers = append(layers, pulumi.String(cfg.SecretsExtensionLayerARN))

@@ -63,7 +63,7 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	if num(fn.Inputs, "timeout") != 60 || num(fn.Inputs, "memorySize") != 512 {
 		t.Errorf("timeout %v memory %v", num(fn.Inputs, "timeout"), num(fn.Inputs, "memorySize"))
 	}
-	for _, absent := range []string{"LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"} {
+	for _, absent := range []string{"LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "LOGFIRE_SAMPLE_RATIO", "LOGFIRE_SCRUB"} {
 		if !pulumitest.Get(fn.Inputs, "environment.variables."+absent).IsNull() {
 			t.Errorf("%s is set without Logfire", absent)
 		}
@@ -152,6 +152,8 @@ func TestLogfireWiring(t *testing.T) {
 			return err
 		}
 		a.Logfire = secret
+		ratio := 0.1
+		a.LogfireSampleRatio, a.LogfireScrub = &ratio, true
 		a.SecretsExtensionLayerARN = "arn:aws:lambda:eu-central-1:187925254637:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"
 		return nil
 	})
@@ -168,6 +170,7 @@ func TestLogfireWiring(t *testing.T) {
 	fn := m.One(t, "aws:lambda/function:Function", "agent").Inputs
 	if str(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER") != "/logfire/logfire-token" ||
 		str(fn, "environment.variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") != "2773" ||
+		str(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO") != "0.1" || str(fn, "environment.variables.LOGFIRE_SCRUB") != "true" ||
 		str(fn, "layers.0") != "arn:aws:lambda:eu-central-1:187925254637:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17" {
 		t.Errorf("function %v", fn)
 	}

@@ -23,6 +23,8 @@ type Config struct {
 	DailyTokenAlarmThreshold int
 	// LogfireToken is the Logfire write token; empty leaves the live view out entirely.
 	LogfireToken             string
+	LogfireSampleRatio       float64
+	LogfireScrub             bool
 	SecretsExtensionLayerARN string
 	SourceInferenceProfileID string
 	FoundationModelID        string
@@ -48,6 +50,7 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		FoundationModelID:        components.DefaultFoundationModelID,
 		ModelName:                components.DefaultModelName,
 		CaptureContent:           true,
+		LogfireSampleRatio:       1,
 		FirehoseBufferMB:         components.DefaultBufferingSizeMB,
 		FirehoseBufferSeconds:    components.DefaultBufferingIntervalSeconds,
 		LambdaTimeoutSeconds:     components.DefaultTimeoutSeconds,
@@ -115,6 +118,15 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 			cfg.LogfireToken = v
 		}
 	}
+	if v, ok := lookup("logfireSampleRatio"); ok {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || r > 1 {
+			bad("logfireSampleRatio", "%q is not a number from 0 to 1", v)
+		} else {
+			cfg.LogfireSampleRatio = r
+		}
+	}
+	boolean("logfireScrub", &cfg.LogfireScrub)
 	str("secretsExtensionLayerArn", &cfg.SecretsExtensionLayerARN)
 	if v := cfg.SecretsExtensionLayerARN; v != "" && !strings.HasPrefix(v, "arn:") {
 		bad("secretsExtensionLayerArn", "%q is not a layer version ARN", v)

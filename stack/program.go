@@ -56,7 +56,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 			return nil, err
 		}
 	}
-	capture := cfg.CaptureContent
+	capture, ratio := cfg.CaptureContent, cfg.LogfireSampleRatio
 	fn, err := components.NewAgentFunction(ctx, prefix, &components.AgentFunctionArgs{
 		ModuleRoot:               moduleRoot,
 		Model:                    model,
@@ -69,6 +69,8 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		MemoryMB:                 cfg.LambdaMemoryMB,
 		LogRetentionDays:         cfg.LogRetentionDays,
 		Logfire:                  logfire,
+		LogfireSampleRatio:       &ratio,
+		LogfireScrub:             cfg.LogfireScrub,
 		SecretsExtensionLayerARN: cfg.SecretsExtensionLayerARN,
 	})
 	if err != nil {

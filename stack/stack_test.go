@@ -123,7 +123,7 @@ func TestTheStackComposesEverything(t *testing.T) {
 }
 
 func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
-	m, outs, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken}, "logfireToken")
+	m, outs, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken, "logfireSampleRatio": "0.01"}, "logfireToken")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +139,9 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 		}
 	}
 	fn := m.One(t, "aws:lambda/function:Function", "agent-audit-dev").Inputs
+	if pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO").StringValue() != "0.01" {
+		t.Errorf("sample ratio %v", pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO"))
+	}
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != outs["logfireParameter"] || outs["logfireParameter"] == "" {
 		t.Errorf("function env %v, output %q", pulumitest.Get(fn, "environment.variables"), outs["logfireParameter"])
 	}
@@ -152,12 +155,12 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 func TestConfigErrorsNameEveryBadKey(t *testing.T) {
 	_, _, err := deploy(t, map[string]string{
 		"auditRetentionDays": "seven", "objectLockMode": "STRICT", "dailyTokenAlarmThreshold": "0",
-		"firehoseBufferMb": "500", "captureContent": "maybe", "lambdaMemoryMb": "64",
+		"firehoseBufferMb": "500", "captureContent": "maybe", "lambdaMemoryMb": "64", "logfireSampleRatio": "1.5",
 	})
 	if err == nil {
 		t.Fatal("accepted a broken configuration")
 	}
-	for _, key := range []string{"alertEmail", "auditRetentionDays", "objectLockMode", "dailyTokenAlarmThreshold", "firehoseBufferMb", "captureContent", "lambdaMemoryMb"} {
+	for _, key := range []string{"alertEmail", "auditRetentionDays", "objectLockMode", "dailyTokenAlarmThreshold", "firehoseBufferMb", "captureContent", "lambdaMemoryMb", "logfireSampleRatio"} {
 		if !strings.Contains(err.Error(), "agent-audit:"+key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}
