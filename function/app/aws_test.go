@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/internal/audittest"
@@ -115,5 +116,31 @@ func TestAnUndeliverableTraceFailsTheInvocation(t *testing.T) {
 	var ie *handler.InvocationError
 	if !errors.As(err, &ie) || ie.Kind != handler.KindAuditDelivery || !strings.Contains(err.Error(), "InvalidKMSResourceException") {
 		t.Fatalf("error %v, want an audit_delivery failure naming the Firehose error", err)
+	}
+}
+
+func TestARunCutByTheDeadlineStillShipsItsTrace(t *testing.T) {
+	a, bedrock, fh := awsEnv(t)
+	// The model answers after the invocation's deadline; the handler stops the run at deadline − reserve and
+	// uses the reserve to deliver the ERROR trace.
+	bedrock.Enqueue(bedrocktest.Reply{Text: "too late", Delay: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := a.Handler.Handle(ctx, []byte(`{"prompt":"hi"}`))
+	var ie *handler.InvocationError
+	if !errors.As(err, &ie) || ie.Kind != handler.KindAgentRun || ie.Type != "timeout" {
+		t.Fatalf("error %v, want an agent_run timeout", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the handler returned after the invocation's deadline")
+	}
+	spans := audittest.ByTrace(audittest.Decode(t, fh.Records(testStream)))[ie.TraceID]
+	if len(spans) != 2 {
+		t.Fatalf("ERROR trace has %d spans in Firehose, want invoke_agent and chat", len(spans))
+	}
+	for _, s := range spans {
+		if s.Attrs["error.type"] != "timeout" {
+			t.Fatalf("%s: error.type %v", s.Name, s.Attrs["error.type"])
+		}
 	}
 }
