@@ -12,38 +12,47 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// DefaultShipTimeout bounds delivery of a trace whose context carried no delivery deadline (30 s).
+// DefaultShipTimeout bounds delivery of a trace whose context carried no delivery deadline, or whose deadline
+// has already passed when a late span ships (30 s).
 const DefaultShipTimeout = 30 * time.Second
 
 // Processor is the per-trace audit span processor (see the package documentation). It never samples: every
-// sampled span the provider hands it is delivered. Safe for concurrent traces; it holds its lock only to move
-// spans in and out of buffers, never while delivering, so one slow trace does not hold up another.
+// sampled span the provider hands it is delivered, exactly once. Safe for concurrent traces; it holds its lock
+// only to move spans in and out of buffers, never while encoding or delivering, so one slow trace does not hold
+// up another.
 type Processor struct {
 	sink    Sink
 	enc     *Encoder
 	logger  *slog.Logger
 	timeout time.Duration
 
-	mu      sync.Mutex
-	traces  map[trace.TraceID]*traceState
+	mu     sync.Mutex
+	traces map[trace.TraceID]*traceState
+	// ignored holds suppressed spans (and spans started after Shutdown) from OnStart to OnEnd: OnEnd has no
+	// context to tell them apart.
 	ignored map[trace.SpanID]struct{}
 	closed  bool
 }
 
-// traceState is what the processor knows of one trace.
+// traceState is what the processor knows of one trace. The trace is forgotten as soon as none of these fields
+// holds anything: no buffered or open span, no delivery in flight, no failure left for FlushTrace.
 type traceState struct {
+	// spans are ended spans not yet handed to a delivery.
 	spans []sdktrace.ReadOnlySpan
 	// open counts spans started but not ended.
 	open int
 	// rootEnded is set when the trace's local root (parent invalid or remote) has ended.
 	rootEnded bool
-	// shipped is set once any of the trace's spans were delivered: later shipments are follow-ups.
+	// shipped is set once a shipment of the trace was made: later ones are follow-ups.
 	shipped bool
-	// awaited is set when a handler will collect the delivery outcome with FlushTrace (the local root's
-	// context carried a delivery deadline); errs holds the outcomes until then.
+	// awaited is set when the local root's context carried a delivery deadline: a handler will collect the
+	// outcome with FlushTrace, so failures wait in errs instead of being logged.
 	awaited  bool
 	deadline time.Time
 	errs     []error
+	// inflight counts deliveries running outside the lock; idle is closed when it drops back to zero.
+	inflight int
+	idle     chan struct{}
 }
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
@@ -51,16 +60,18 @@ var _ sdktrace.SpanProcessor = (*Processor)(nil)
 // Option configures a Processor.
 type Option func(*Processor)
 
-// WithMaxRecordBytes sets the record size limit (default DefaultMaxRecordBytes).
+// WithMaxRecordBytes sets the record size limit in bytes (default DefaultMaxRecordBytes).
 func WithMaxRecordBytes(n int) Option { return func(p *Processor) { p.enc = NewEncoder(n) } }
 
 // WithLogger sets the logger for delivery failures nobody else can report (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.logger = l } }
 
-// WithDefaultShipTimeout bounds delivery when the trace's context carried no delivery deadline.
+// WithDefaultShipTimeout bounds delivery when the trace's context carried no delivery deadline, or its deadline
+// has passed by the time a late span ships (default DefaultShipTimeout).
 func WithDefaultShipTimeout(d time.Duration) Option { return func(p *Processor) { p.timeout = d } }
 
-// NewProcessor returns a Processor delivering to sink.
+// NewProcessor returns a Processor delivering to sink. Register it with sdktrace.WithSpanProcessor (not a
+// batcher: it must see OnStart to know which spans are still open).
 func NewProcessor(sink Sink, opts ...Option) *Processor {
 	p := &Processor{
 		sink:    sink,
@@ -76,47 +87,57 @@ func NewProcessor(sink Sink, opts ...Option) *Processor {
 	return p
 }
 
-// OnStart implements sdktrace.SpanProcessor: it counts the span as open in its trace.
+// OnStart implements sdktrace.SpanProcessor: it counts the span as open in its trace. The local root's context
+// sets the trace's delivery deadline (ContextWithDeliveryDeadline). Spans started from a Suppress'ed context,
+// unsampled spans and spans started after Shutdown are ignored.
 func (p *Processor) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
 	sc := s.SpanContext()
+	if !sc.IsSampled() {
+		return // OnEnd skips it on the same flag
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if IsSuppressed(ctx) || !sc.IsSampled() || p.closed {
+	if p.closed || IsSuppressed(ctx) {
 		p.ignored[sc.SpanID()] = struct{}{}
 		return
 	}
 	st := p.traces[sc.TraceID()]
+	parent := s.Parent()
+	localRoot := !parent.IsValid() || parent.IsRemote()
 	if st == nil {
 		st = &traceState{}
 		p.traces[sc.TraceID()] = st
-		if parent := s.Parent(); parent.IsValid() && !parent.IsRemote() {
-			// A child of a local span whose trace is no longer buffered: its trace shipped already.
-			st.shipped = true
-		}
+		// A child of a local span whose trace is no longer held: that trace completed and shipped already.
+		st.shipped = !localRoot
 	}
 	st.open++
-	if parent := s.Parent(); !parent.IsValid() || parent.IsRemote() {
+	if localRoot {
 		if d, ok := deliveryDeadline(ctx); ok {
 			st.awaited, st.deadline = true, d
 		}
 	}
 }
 
-// OnEnd implements sdktrace.SpanProcessor: it buffers the span and, when that completes the trace (or the span
-// is late), delivers synchronously before returning.
+// OnEnd implements sdktrace.SpanProcessor: it buffers the span and, when that completes the trace (local root
+// ended, no span open) or the span is late (its trace already shipped), encodes and delivers synchronously on
+// the calling goroutine before returning.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	sc := s.SpanContext()
+	if !sc.IsSampled() {
+		return
+	}
+	id := sc.TraceID()
 	p.mu.Lock()
 	if _, ok := p.ignored[sc.SpanID()]; ok {
 		delete(p.ignored, sc.SpanID())
 		p.mu.Unlock()
 		return
 	}
-	st := p.traces[sc.TraceID()]
+	st := p.traces[id]
 	if st == nil {
-		// Started before this processor saw it (registered late): deliver it alone rather than drop it.
+		// Started before this processor was registered: deliver it alone rather than drop it.
 		st = &traceState{shipped: true, open: 1}
-		p.traces[sc.TraceID()] = st
+		p.traces[id] = st
 	}
 	st.open--
 	st.spans = append(st.spans, s)
@@ -127,45 +148,84 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 		p.mu.Unlock()
 		return
 	}
-	spans, followup, deadline := p.take(sc.TraceID(), st)
+	b := p.take(id, st)
 	p.mu.Unlock()
 
-	ctx, cancel := p.shipContext(context.Background(), deadline)
+	ctx, cancel := p.shipContext(context.Background(), b.deadline)
 	defer cancel()
-	p.settle(sc.TraceID(), len(spans), followup, p.ship(ctx, spans, followup))
+	p.done(b, p.ship(ctx, b), false)
 }
 
-// take moves the buffered spans out of st for delivery and forgets the trace unless spans are still open or a
-// handler has yet to collect the outcome. Callers hold p.mu.
-func (p *Processor) take(id trace.TraceID, st *traceState) (spans []sdktrace.ReadOnlySpan, followup bool, deadline time.Time) {
-	spans, followup, deadline = st.spans, st.shipped, st.deadline
+// shipment is one set of spans of one trace taken out for delivery.
+type shipment struct {
+	id       trace.TraceID
+	st       *traceState
+	spans    []sdktrace.ReadOnlySpan
+	followup bool
+	deadline time.Time
+}
+
+// take moves the buffered spans of st into a shipment and counts it in flight. Callers hold p.mu.
+func (p *Processor) take(id trace.TraceID, st *traceState) shipment {
+	b := shipment{id: id, st: st, spans: st.spans, followup: st.shipped, deadline: st.deadline}
 	st.spans, st.shipped = nil, true
-	if st.open == 0 && !st.awaited {
+	if st.inflight == 0 {
+		st.idle = make(chan struct{})
+	}
+	st.inflight++
+	return b
+}
+
+// done settles a finished delivery. A failure is kept for FlushTrace when a handler awaits the trace and
+// reported says nobody returns it directly; otherwise it is logged, since nobody else can report it.
+func (p *Processor) done(b shipment, err error, reported bool) {
+	p.mu.Lock()
+	st := b.st
+	st.inflight--
+	if st.inflight == 0 {
+		close(st.idle)
+	}
+	keep := err != nil && !reported && st.awaited
+	if keep {
+		st.errs = append(st.errs, err)
+	}
+	p.forgetIfDone(b.id, st)
+	p.mu.Unlock()
+	if err != nil && !reported && !keep {
+		p.logger.Error("audit delivery failed; spans not recorded",
+			"trace_id", b.id.String(), "spans", len(b.spans), "followup", b.followup, "error", err)
+	}
+}
+
+// forgetIfDone deletes the trace once nothing of it is left. Callers hold p.mu.
+func (p *Processor) forgetIfDone(id trace.TraceID, st *traceState) {
+	if st.open == 0 && len(st.spans) == 0 && st.inflight == 0 && len(st.errs) == 0 {
 		delete(p.traces, id)
 	}
-	return spans, followup, deadline
 }
 
-// settle records a delivery outcome for FlushTrace, or logs a failure nobody will collect.
-func (p *Processor) settle(id trace.TraceID, spans int, followup bool, err error) {
-	if err == nil {
-		return
-	}
-	p.mu.Lock()
-	st := p.traces[id]
-	if st != nil && st.awaited {
-		st.errs = append(st.errs, err)
+// settle waits, with p.mu held on entry and on return, until no delivery of st is in flight, or ctx ends.
+func (p *Processor) settle(ctx context.Context, st *traceState) error {
+	for st.inflight > 0 {
+		idle := st.idle
 		p.mu.Unlock()
-		return
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			p.mu.Lock()
+			return fmt.Errorf("wait for a delivery in flight: %w", ctx.Err())
+		}
+		p.mu.Lock()
 	}
-	p.mu.Unlock()
-	p.logger.Error("audit delivery failed; spans not recorded", "trace_id", id.String(), "spans", spans, "followup", followup, "error", err)
+	return nil
 }
 
 // FlushTrace delivers whatever of trace id is still buffered (a partial shipment when spans are still open;
 // they ship later as follow-ups) and returns the joined errors of every delivery of that trace since the
-// previous FlushTrace of it, nil when all were delivered. Afterwards the processor keeps nothing of the trace but
-// the count of its open spans. It blocks while delivering, bounded by ctx and the trace's delivery deadline.
+// previous FlushTrace of it, nil when all were delivered. It first waits for deliveries of the trace already in
+// flight on other goroutines. Afterwards the processor keeps nothing of the trace but the count of its open
+// spans, and failures of their follow-ups are logged. It blocks while delivering, bounded by ctx and the trace's
+// delivery deadline. Safe for concurrent use.
 func (p *Processor) FlushTrace(ctx context.Context, id trace.TraceID) error {
 	p.mu.Lock()
 	st := p.traces[id]
@@ -173,67 +233,70 @@ func (p *Processor) FlushTrace(ctx context.Context, id trace.TraceID) error {
 		p.mu.Unlock()
 		return nil
 	}
-	errs := st.errs
+	var errs []error
+	if err := p.settle(ctx, st); err != nil {
+		errs = append(errs, fmt.Errorf("flush trace %s: %w", id, err))
+	}
+	errs = append(errs, st.errs...)
 	st.errs, st.awaited = nil, false
-	spans, followup, deadline := p.take(id, st)
+	if len(st.spans) == 0 {
+		p.forgetIfDone(id, st)
+		p.mu.Unlock()
+		return errors.Join(errs...)
+	}
+	b := p.take(id, st)
 	p.mu.Unlock()
 
-	if len(spans) > 0 {
-		shipCtx, cancel := p.shipContext(ctx, deadline)
-		defer cancel()
-		if err := p.ship(shipCtx, spans, followup); err != nil {
+	shipCtx, cancel := p.shipContext(ctx, b.deadline)
+	defer cancel()
+	err := p.ship(shipCtx, b)
+	p.done(b, err, true)
+	return errors.Join(append(errs, err)...)
+}
+
+// ForceFlush implements sdktrace.SpanProcessor: it waits for deliveries in flight, delivers every buffered span,
+// trace by trace (partial shipments where spans are still open), and returns the joined errors, including
+// failures no FlushTrace collected. Blocks until done or ctx ends.
+func (p *Processor) ForceFlush(ctx context.Context) error {
+	var batches []shipment
+	var errs []error
+	p.mu.Lock()
+	for id, st := range p.traces {
+		if err := p.settle(ctx, st); err != nil {
+			errs = append(errs, fmt.Errorf("flush trace %s: %w", id, err))
+		}
+		errs = append(errs, st.errs...)
+		st.errs, st.awaited = nil, false
+		if len(st.spans) > 0 {
+			batches = append(batches, p.take(id, st))
+		} else {
+			p.forgetIfDone(id, st)
+		}
+	}
+	p.mu.Unlock()
+	for _, b := range batches {
+		shipCtx, cancel := p.shipContext(ctx, b.deadline)
+		err := p.ship(shipCtx, b)
+		cancel()
+		p.done(b, err, true)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// ForceFlush implements sdktrace.SpanProcessor: it delivers every buffered span, trace by trace, and returns the
-// joined errors, including outcomes no FlushTrace collected.
-func (p *Processor) ForceFlush(ctx context.Context) error {
-	type batch struct {
-		id       trace.TraceID
-		spans    []sdktrace.ReadOnlySpan
-		followup bool
-		deadline time.Time
-	}
-	var batches []batch
-	var errs []error
-	p.mu.Lock()
-	for id, st := range p.traces {
-		errs = append(errs, st.errs...)
-		st.errs, st.awaited = nil, false
-		if len(st.spans) == 0 {
-			if st.open == 0 {
-				delete(p.traces, id)
-			}
-			continue
-		}
-		spans, followup, deadline := p.take(id, st)
-		batches = append(batches, batch{id, spans, followup, deadline})
-	}
-	p.mu.Unlock()
-	for _, b := range batches {
-		shipCtx, cancel := p.shipContext(ctx, b.deadline)
-		if err := p.ship(shipCtx, b.spans, b.followup); err != nil {
-			errs = append(errs, fmt.Errorf("trace %s: %w", b.id, err))
-		}
-		cancel()
-	}
-	return errors.Join(errs...)
-}
-
-// Shutdown implements sdktrace.SpanProcessor: ForceFlush, then ignore spans started afterwards.
+// Shutdown implements sdktrace.SpanProcessor: from now on spans starting are ignored, then it does ForceFlush.
+// Spans already open still ship when they end.
 func (p *Processor) Shutdown(ctx context.Context) error {
-	err := p.ForceFlush(ctx)
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	return err
+	return p.ForceFlush(ctx)
 }
 
-// Pending counts the traces the processor still holds anything of (buffered or open spans, uncollected
-// outcomes). Zero between invocations on a warm container.
+// Pending counts the traces the processor still holds anything of (buffered or open spans, deliveries in
+// flight, uncollected failures). Zero between invocations on a warm container.
 func (p *Processor) Pending() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -241,22 +304,23 @@ func (p *Processor) Pending() int {
 }
 
 // ship encodes and delivers one shipment.
-func (p *Processor) ship(ctx context.Context, spans []sdktrace.ReadOnlySpan, followup bool) error {
-	records, err := p.enc.Encode(ctx, spans, followup)
+func (p *Processor) ship(ctx context.Context, b shipment) error {
+	records, err := p.enc.Encode(ctx, b.spans, b.followup)
 	if err != nil {
-		return fmt.Errorf("encode %d spans: %w", len(spans), err)
+		return fmt.Errorf("ship trace %s: encode %d spans: %w", b.id, len(b.spans), err)
 	}
 	if err := p.sink.Deliver(ctx, records); err != nil {
-		return fmt.Errorf("deliver %d records (%d spans): %w", len(records), len(spans), err)
+		return fmt.Errorf("ship trace %s: deliver %d spans in %d records: %w", b.id, len(b.spans), len(records), err)
 	}
 	return nil
 }
 
 // shipContext is the delivery context: suppressed (so the sink's own calls are not audited) and bounded by the
-// trace's delivery deadline, or by the default ship timeout when it has none.
+// trace's delivery deadline, or by the default ship timeout when it has none or it has passed (a late span
+// shipping in a later invocation).
 func (p *Processor) shipContext(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
 	ctx = Suppress(ctx)
-	if deadline.IsZero() {
+	if deadline.IsZero() || !deadline.After(time.Now()) {
 		return context.WithTimeout(ctx, p.timeout)
 	}
 	return context.WithDeadline(ctx, deadline)

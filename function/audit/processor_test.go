@@ -3,22 +3,35 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/agent-audit/agent-audit/internal/audittest"
+	"github.com/agent-audit/agent-audit/internal/firehosetest"
 )
 
 // setup returns a tracer whose spans go through a Processor into a memory sink.
 func setup(t *testing.T, opts ...Option) (trace.Tracer, *Processor, *audittest.MemorySink) {
 	t.Helper()
 	sink := &audittest.MemorySink{}
+	tracer, p, _ := setupWith(t, sink, opts...)
+	return tracer, p, sink
+}
+
+// setupWith returns a tracer whose spans go through a Processor into sink.
+func setupWith(t *testing.T, sink Sink, opts ...Option) (trace.Tracer, *Processor, Sink) {
+	t.Helper()
 	p := NewProcessor(sink, opts...)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
@@ -158,5 +171,182 @@ func TestForceFlushShipsEverythingBuffered(t *testing.T) {
 	spans := audittest.Decode(t, sink.Records())
 	if len(spans) != 6 || p.Pending() != 0 {
 		t.Fatalf("%d spans delivered, %d traces pending", len(spans), p.Pending())
+	}
+}
+
+func TestConcurrentTracesShipExactlyOnceAndUnmixed(t *testing.T) {
+	const traces, children = 200, 4
+	tracer, p, sink := setup(t)
+	var wg sync.WaitGroup
+	for i := range traces {
+		wg.Go(func() {
+			ctx, root := tracer.Start(handlerCtx(), fmt.Sprintf("root %d", i))
+			var spans []trace.Span
+			for c := range children {
+				_, s := tracer.Start(ctx, fmt.Sprintf("child %d.%d", i, c))
+				spans = append(spans, s)
+			}
+			root.End() // before its children: the trace must wait for them
+			for _, s := range spans {
+				s.End()
+			}
+		})
+	}
+	wg.Wait()
+
+	spans := audittest.Decode(t, sink.Records())
+	perRecord := map[int]map[string]bool{}
+	for _, s := range spans {
+		if perRecord[s.Record] == nil {
+			perRecord[s.Record] = map[string]bool{}
+		}
+		perRecord[s.Record][s.TraceID] = true
+		if s.Resource[AttrFollowup] != false {
+			t.Fatalf("span %s shipped as a follow-up", s.Name)
+		}
+	}
+	if len(perRecord) != traces {
+		t.Fatalf("%d records for %d traces, want one each", len(perRecord), traces)
+	}
+	for rec, ids := range perRecord {
+		if len(ids) != 1 {
+			t.Fatalf("record %d mixes %d traces", rec, len(ids))
+		}
+	}
+	for id, ts := range audittest.ByTrace(spans) {
+		names := map[string]int{}
+		n := -1
+		for _, s := range ts {
+			names[s.Name]++
+			if s.ParentSpanID == "" {
+				if _, err := fmt.Sscanf(s.Name, "root %d", &n); err != nil {
+					t.Fatalf("trace %s: root named %q", id, s.Name)
+				}
+			}
+		}
+		if n < 0 || len(names) != children+1 || len(ts) != children+1 {
+			t.Fatalf("trace %s holds %v, want its root and %d children once each", id, names, children)
+		}
+		for c := range children {
+			if names[fmt.Sprintf("child %d.%d", n, c)] != 1 {
+				t.Fatalf("trace %s (root %d) holds %v", id, n, names)
+			}
+		}
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d traces pending after all completed", p.Pending())
+	}
+}
+
+func TestWarmContainerKeepsNoStateBetweenTraces(t *testing.T) {
+	tracer, p, sink := setup(t)
+	for i := range 5 {
+		ctx, root := tracer.Start(handlerCtx(), "invocation")
+		_, child := tracer.Start(ctx, "chat")
+		child.End()
+		root.End()
+		if p.Pending() != 0 {
+			t.Fatalf("invocation %d: %d traces held after its trace shipped", i, p.Pending())
+		}
+		if err := p.FlushTrace(context.Background(), root.SpanContext().TraceID()); err != nil {
+			t.Fatalf("invocation %d: %v", i, err)
+		}
+	}
+	if got := len(audittest.ByTrace(audittest.Decode(t, sink.Records()))); got != 5 {
+		t.Fatalf("%d traces delivered, want 5", got)
+	}
+}
+
+// gateSink blocks every delivery whose records contain block until release is closed; others pass at once.
+type gateSink struct {
+	audittest.MemorySink
+	block   string
+	entered chan struct{}
+	release chan struct{}
+	err     error
+}
+
+func (g *gateSink) Deliver(ctx context.Context, records [][]byte) error {
+	if bytes.Contains(bytes.Join(records, nil), []byte(g.block)) {
+		close(g.entered)
+		<-g.release
+		return g.err
+	}
+	return g.MemorySink.Deliver(ctx, records)
+}
+
+func TestASlowDeliveryHoldsUpOnlyItsOwnTrace(t *testing.T) {
+	sink := &gateSink{block: "slow trace", entered: make(chan struct{}), release: make(chan struct{}), err: errors.New("stream down")}
+	p := NewProcessor(sink)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
+	tracer := tp.Tracer("test")
+
+	_, slow := tracer.Start(handlerCtx(), "slow trace")
+	go slow.End() // delivers synchronously inside End, and blocks in the sink
+	<-sink.entered
+
+	_, fast := tracer.Start(handlerCtx(), "fast trace")
+	fast.End()
+	if got := audittest.Decode(t, sink.Records()); len(got) != 1 || got[0].Name != "fast trace" {
+		t.Fatalf("the fast trace did not ship while the slow one was delivering: %v", got)
+	}
+
+	flushed := make(chan error)
+	go func() { flushed <- p.FlushTrace(context.Background(), slow.SpanContext().TraceID()) }()
+	select {
+	case err := <-flushed:
+		t.Fatalf("FlushTrace returned %v before the delivery in flight finished", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(sink.release)
+	if err := <-flushed; err == nil || !strings.Contains(err.Error(), "stream down") {
+		t.Fatalf("FlushTrace returned %v, want the in-flight delivery's failure", err)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d traces pending", p.Pending())
+	}
+}
+
+func TestDeliveryErrorFromFirehoseSurfacesFromFlushTrace(t *testing.T) {
+	srv := firehosetest.New(t, "some-other-stream")
+	tracer, p, _ := setupWith(t, NewFirehoseSink(srv.Client(), stream))
+	_, root := tracer.Start(handlerCtx(), "root")
+	root.End()
+	err := p.FlushTrace(context.Background(), root.SpanContext().TraceID())
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), root.SpanContext().TraceID().String()) {
+		t.Fatalf("FlushTrace = %v, want ResourceNotFoundException naming the trace", err)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d traces pending after the failure was collected", p.Pending())
+	}
+}
+
+func TestALateFollowUpFailureIsLogged(t *testing.T) {
+	var logs bytes.Buffer
+	tracer, p, sink := setup(t, WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	ctx, root := tracer.Start(handlerCtx(), "root")
+	_, straggler := tracer.Start(ctx, "background")
+	root.End()
+	id := root.SpanContext().TraceID()
+	if err := p.FlushTrace(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	sink.FailWith(errors.New("stream down"))
+	straggler.End()
+	var entry struct {
+		TraceID  string `json:"trace_id"`
+		Spans    int    `json:"spans"`
+		Followup bool   `json:"followup"`
+		Error    string `json:"error"`
+	}
+	if err := json.Unmarshal(logs.Bytes(), &entry); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	if entry.TraceID != id.String() || entry.Spans != 1 || !entry.Followup || !strings.Contains(entry.Error, "stream down") {
+		t.Fatalf("log entry %+v", entry)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d traces pending", p.Pending())
 	}
 }
