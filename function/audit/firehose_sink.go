@@ -81,12 +81,18 @@ func NewFirehoseSink(client FirehoseAPI, stream string, opts ...FirehoseOption) 
 	return s
 }
 
-// Deliver implements Sink.
+// Deliver implements Sink: it sends records in order, in as many PutRecordBatch calls as Firehose's limits
+// require, and blocks until all are accepted or it gives up (non-retryable error, or the context's deadline
+// leaves no room for another attempt). The error counts the records not delivered: the failed ones of the
+// batch in progress plus every later batch, which is then not attempted.
 func (s *FirehoseSink) Deliver(ctx context.Context, records [][]byte) error {
+	sent := 0
 	for _, batch := range batches(records) {
 		if failed, err := s.putBatch(ctx, batch); err != nil {
-			return fmt.Errorf("firehose %s: %d of %d records not delivered: %w", s.stream, failed, len(records), err)
+			notDelivered := failed + len(records) - sent - len(batch)
+			return fmt.Errorf("firehose PutRecordBatch to %s: %d of %d records not delivered: %w", s.stream, notDelivered, len(records), err)
 		}
+		sent += len(batch)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func TestFirehoseSinkDeliversThroughFaults(t *testing.T) {
 		wantCalls int
 	}{
 		{"accepted at once", nil, 1},
-		{"throttled, then accepted", []firehosetest.Fault{{Status: 503, Code: "ServiceUnavailableException"}, {Status: 400, Code: "ThrottlingException"}}, 3},
+		{"throttled, then accepted", []firehosetest.Fault{{Status: 500, Code: "ServiceUnavailableException"}, {Status: 400, Code: "ThrottlingException"}, {Status: 400, Code: "LimitExceededException"}}, 4},
 		{"a 5xx, then accepted", []firehosetest.Fault{{Status: 500, Code: "InternalFailure"}}, 2},
 		{"a reset connection, then accepted", []firehosetest.Fault{{Reset: true}}, 2},
 		{"a hung call times out, then accepted", []firehosetest.Fault{{Delay: time.Second}}, 2},
@@ -77,9 +77,7 @@ func TestFirehoseSinkDeliversThroughFaults(t *testing.T) {
 func TestFirehoseSinkGivesUp(t *testing.T) {
 	t.Run("when the deadline leaves no room for another attempt", func(t *testing.T) {
 		srv := firehosetest.New(t, stream)
-		for i := 0; i < 1000; i++ {
-			srv.Inject(firehosetest.Fault{Status: 503, Code: "ServiceUnavailableException"})
-		}
+		srv.Throttle(1000)
 		ctx, cancel := deadline(300 * time.Millisecond)
 		defer cancel()
 		err := fastSink(srv).Deliver(ctx, records(3, 50))
@@ -88,6 +86,31 @@ func TestFirehoseSinkGivesUp(t *testing.T) {
 		}
 		if len(srv.Records(stream)) != 0 {
 			t.Fatal("records stored despite the failure")
+		}
+	})
+	t.Run("counting the failed records of a batch that never fully succeeded", func(t *testing.T) {
+		srv := firehosetest.New(t, stream)
+		for range 1000 {
+			srv.Inject(firehosetest.Fault{FailRecords: []int{0}}) // the first record of every attempt fails
+		}
+		ctx, cancel := deadline(300 * time.Millisecond)
+		defer cancel()
+		err := fastSink(srv).Deliver(ctx, records(3, 50))
+		if err == nil || !strings.Contains(err.Error(), "1 of 3 records not delivered") {
+			t.Fatalf("err %v", err)
+		}
+		if got := len(srv.Records(stream)); got != 2 {
+			t.Fatalf("stored %d records, want the 2 that never failed", got)
+		}
+	})
+	t.Run("counting the later batches it never attempted", func(t *testing.T) {
+		srv := firehosetest.New(t, stream)
+		srv.Inject(firehosetest.Fault{}, firehosetest.Fault{Status: 400, Code: "InvalidArgumentException"})
+		ctx, cancel := deadline(10 * time.Second)
+		defer cancel()
+		err := fastSink(srv).Deliver(ctx, records(1201, 64))
+		if err == nil || !strings.Contains(err.Error(), "701 of 1201 records not delivered") || srv.Calls() != 2 {
+			t.Fatalf("err %v after %d calls, want 701 undelivered after 2", err, srv.Calls())
 		}
 	})
 	t.Run("at once on an error retrying cannot fix", func(t *testing.T) {

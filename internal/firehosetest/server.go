@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,11 +49,12 @@ type Fault struct {
 type Server struct {
 	*httptest.Server
 
-	mu      sync.Mutex
-	streams map[string][][]byte
-	faults  []Fault
-	calls   int
-	nextID  int
+	mu       sync.Mutex
+	streams  map[string][][]byte
+	faults   []Fault
+	calls    int
+	received int
+	nextID   int
 }
 
 // New starts a server knowing the given delivery streams and stops it when the test ends.
@@ -85,6 +87,14 @@ func (s *Server) Inject(faults ...Fault) {
 	s.faults = append(s.faults, faults...)
 }
 
+// Throttle makes the next n calls fail as Firehose does when a stream's throughput limit is exceeded: HTTP 500
+// with ServiceUnavailableException.
+func (s *Server) Throttle(n int) {
+	for range n {
+		s.Inject(Fault{Status: http.StatusInternalServerError, Code: "ServiceUnavailableException"})
+	}
+}
+
 // Records returns copies of the records stored for stream, in arrival order.
 func (s *Server) Records(stream string) [][]byte {
 	s.mu.Lock()
@@ -96,11 +106,18 @@ func (s *Server) Records(stream string) [][]byte {
 	return out
 }
 
-// Calls counts the API calls received.
+// Calls counts the API calls received (signed requests of a known operation), faulted ones included.
 func (s *Server) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
+}
+
+// RecordsReceived counts the records of every well-formed call that reached record handling, stored or not.
+func (s *Server) RecordsReceived() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received
 }
 
 type wireRecord struct {
@@ -138,6 +155,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Read the whole body first: only then does net/http watch the connection, so a client that gives up on a
+	// delayed call cancels r.Context().
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", "read body: "+err.Error())
+		return
+	}
+
 	s.mu.Lock()
 	s.calls++
 	var fault Fault
@@ -172,14 +197,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch target {
 	case targetPrefix + "PutRecordBatch":
 		var req putRecordBatchRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		if err := json.Unmarshal(body, &req); err != nil {
 			writeError(w, http.StatusBadRequest, "SerializationException", err.Error())
 			return
 		}
 		stream, records = req.DeliveryStreamName, req.Records
 	case targetPrefix + "PutRecord":
 		var req putRecordRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		if err := json.Unmarshal(body, &req); err != nil {
 			writeError(w, http.StatusBadRequest, "SerializationException", err.Error())
 			return
 		}
@@ -217,6 +242,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		failed[i] = true
 	}
 	s.mu.Lock()
+	s.received += len(data)
 	stored, known := s.streams[stream]
 	if !known {
 		s.mu.Unlock()
