@@ -112,9 +112,7 @@ func (g *Leg) Prepare(ctx context.Context) {
 		g.backoff = min(max(2*g.backoff, firstRetryBackoff), maxRetryBackoff)
 		g.nextFetch = g.now().Add(g.backoff)
 		g.logger.Warn("Logfire live view unavailable; the run is audited without it", "error", err, "retry_after", g.backoff.String())
-		return
 	}
-	g.backoff = 0
 }
 
 // start builds the exporter: OTLP/HTTP to <base>/v1/traces with the token as Authorization header, in a batch

@@ -232,6 +232,37 @@ func TestATokenFetchFailureIsRetriedWithBackoff(t *testing.T) {
 	}
 }
 
+func TestTheRetryBackoffDoublesUpToItsCapAndStopsAtTheFirstSuccess(t *testing.T) {
+	f := newFixture(t, nil)
+	failures := 0
+	for wait := firstRetryBackoff; ; wait = min(2*wait, maxRetryBackoff) {
+		f.ssm.FailNext("InternalServerError")
+		f.leg.Prepare(context.Background())
+		failures++
+		if n, _ := f.ssm.Calls(); n != failures {
+			t.Fatalf("attempt %d was not made (%d calls)", failures, n)
+		}
+		f.clock.Advance(wait - time.Nanosecond)
+		f.leg.Prepare(context.Background())
+		if n, _ := f.ssm.Calls(); n != failures {
+			t.Fatalf("after failure %d a fetch came %v early (backoff %v)", failures, time.Nanosecond, wait)
+		}
+		f.clock.Advance(time.Nanosecond)
+		if wait == maxRetryBackoff && failures > 12 {
+			break // the cap has held for several attempts
+		}
+	}
+	f.leg.Prepare(context.Background()) // succeeds
+	f.clock.Advance(time.Hour)
+	f.leg.Prepare(context.Background())
+	if n, _ := f.ssm.Calls(); n != failures+1 || f.leg.active() == nil {
+		t.Fatalf("after the success: %d calls, active %v; want %d and true", n, f.leg.active() != nil, failures+1)
+	}
+	if strings.Count(f.logs.String(), "Logfire live view unavailable") != failures {
+		t.Fatalf("want one log line per failed fetch (%d)", failures)
+	}
+}
+
 func TestTheExtensionPathEncodesTheNameAndAuthenticates(t *testing.T) {
 	ext := ssmtest.NewExtension(t, map[string]string{param: token}, "session-token-1")
 	receiver := otlptest.New(t)

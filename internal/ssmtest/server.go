@@ -5,10 +5,10 @@ package ssmtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -123,6 +123,7 @@ type Extension struct {
 
 	mu       sync.Mutex
 	rawQuery []string
+	stall    chan struct{}
 }
 
 // NewExtension starts an extension holding params, accepting sessionToken.
@@ -131,7 +132,15 @@ func NewExtension(t testing.TB, params map[string]string, sessionToken string) *
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.rawQuery = append(e.rawQuery, r.URL.RawQuery)
+		stall := e.stall
 		e.mu.Unlock()
+		if stall != nil {
+			select {
+			case <-stall:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if r.URL.Path != "/systemsmanager/parameters/get" {
 			http.Error(w, "not found", http.StatusNotFound)
 			return
@@ -148,7 +157,7 @@ func NewExtension(t testing.TB, params map[string]string, sessionToken string) *
 		name, err := url.QueryUnescape(rawName)
 		value, ok := params[name]
 		if err != nil || !ok {
-			http.Error(w, fmt.Sprintf("parameter not found"), http.StatusNotFound)
+			http.Error(w, "parameter not found", http.StatusNotFound)
 			return
 		}
 		if r.URL.Query().Get("withDecryption") != "true" {
@@ -157,10 +166,32 @@ func NewExtension(t testing.TB, params map[string]string, sessionToken string) *
 		}
 		_ = json.NewEncoder(w).Encode(parameter(name, value))
 	}))
-	t.Cleanup(e.Close)
-	u, _ := url.Parse(e.URL)
-	fmt.Sscanf(u.Port(), "%d", &e.Port)
+	t.Cleanup(func() { e.Release(); e.Close() })
+	u, err := url.Parse(e.URL)
+	if err == nil {
+		e.Port, err = strconv.Atoi(u.Port())
+	}
+	if err != nil {
+		t.Fatalf("extension peer address %s: %v", e.URL, err)
+	}
 	return e
+}
+
+// Stall holds every request until Release (or until the client gives up), like an extension that hangs.
+func (e *Extension) Stall() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stall = make(chan struct{})
+}
+
+// Release lets stalled requests through.
+func (e *Extension) Release() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stall != nil {
+		close(e.stall)
+		e.stall = nil
+	}
 }
 
 // RawQueries returns the raw query strings received.
