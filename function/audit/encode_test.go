@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -195,7 +196,7 @@ func assertReassembles(t *testing.T, records [][]byte, limit, wantSpans int) {
 
 func TestASpanTooLargeForARecordFailsLoudly(t *testing.T) {
 	_, err := NewEncoder(4000).Encode(context.Background(), stubTrace(3, 5000), false)
-	if !errorsIs(err, ErrSpanTooLarge) {
+	if !errors.Is(err, ErrSpanTooLarge) {
 		t.Fatalf("err %v, want ErrSpanTooLarge", err)
 	}
 	for _, want := range []string{"4bf92f3577b34da6a3ce929d0e0e4736", "0000000000000101", "chat claude-haiku-4-5", "4000 bytes"} {

@@ -21,10 +21,12 @@ const DefaultLocalStream = "agent-audit-local"
 // LocalDirSink writes records into a directory exactly as Firehose delivers them to S3 with this project's
 // prefixes: one GZIP object of newline-delimited records per Deliver call under
 // traces/year=YYYY/month=MM/day=DD/hour=HH/ (UTC arrival time), named
-// <stream>-1-YYYY-MM-DD-HH-MM-SS-<random>.gz. It refuses records over the limit, as Firehose's API does, and puts
-// records that are not a single JSON line under the error prefix errors/processing-failed/year=/month=/day=/,
-// reporting them, so nothing is lost silently. Objects appear atomically (written to a temporary name, synced,
-// renamed). Safe for concurrent use.
+// <stream>-1-YYYY-MM-DD-HH-MM-SS-<random>.gz. It refuses a call with a record over the limit, as Firehose's API
+// does, writing nothing. Records that are not a single JSON line go, in Firehose's error-record shape (JSON with
+// the bytes base64 in rawData, errorCode InvalidRecordErrorCode), to one object under
+// errors/processing-failed/year=YYYY/month=MM/day=DD/, and Deliver reports them, so nothing is lost silently.
+// Objects appear atomically (written to a temporary name, synced, renamed, directory synced). Deliver blocks
+// until the objects are durable. Safe for concurrent use.
 type LocalDirSink struct {
 	root     string
 	stream   string
@@ -85,12 +87,43 @@ func (s *LocalDirSink) Deliver(_ context.Context, records [][]byte) error {
 	}
 	if len(bad) > 0 {
 		dir := fmt.Sprintf("errors/processing-failed/year=%04d/month=%02d/day=%02d", t.Year(), t.Month(), t.Day())
-		if err := s.write(dir, t, bad); err != nil {
+		wrapped := make([][]byte, len(bad))
+		for i, r := range bad {
+			wrapped[i] = errorRecord(r, t)
+		}
+		if err := s.write(dir, t, wrapped); err != nil {
 			errs = append(errs, err)
 		}
 		errs = append(errs, fmt.Errorf("local sink: %d of %d records are not one JSON line; kept under %s", len(bad), len(records), dir))
 	}
 	return errors.Join(errs...)
+}
+
+// InvalidRecordErrorCode is the errorCode of the local sink's error records: the record was not one JSON line.
+const InvalidRecordErrorCode = "AgentAudit.InvalidRecord"
+
+// firehoseErrorRecord is the shape Firehose writes under its error prefix: the failed record's bytes, base64 in
+// rawData, with why and when.
+type firehoseErrorRecord struct {
+	AttemptsMade           int    `json:"attemptsMade"`
+	ArrivalTimestamp       int64  `json:"arrivalTimestamp"`
+	ErrorCode              string `json:"errorCode"`
+	ErrorMessage           string `json:"errorMessage"`
+	AttemptEndingTimestamp int64  `json:"attemptEndingTimestamp"`
+	RawData                []byte `json:"rawData"`
+}
+
+// errorRecord wraps a refused record as one line of a Firehose error object.
+func errorRecord(r []byte, arrival time.Time) []byte {
+	b, _ := json.Marshal(firehoseErrorRecord{ // a struct of strings, ints and bytes always marshals
+		AttemptsMade:           1,
+		ArrivalTimestamp:       arrival.UnixMilli(),
+		ErrorCode:              InvalidRecordErrorCode,
+		ErrorMessage:           "record is not a single newline-terminated JSON value",
+		AttemptEndingTimestamp: arrival.UnixMilli(),
+		RawData:                r,
+	})
+	return append(b, '\n')
 }
 
 // validLine reports whether r is exactly one JSON value followed by '\n'.
@@ -148,5 +181,18 @@ func writeAtomic(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

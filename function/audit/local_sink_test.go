@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -61,5 +62,43 @@ func TestLocalDirSinkRefusesWhatFirehoseWould(t *testing.T) {
 	bad, badObjects := audittest.ReadRoot(t, root, "errors")
 	if len(good) != 1 || len(bad) != 1 || !strings.HasPrefix(badObjects[0], "errors/processing-failed/year=") {
 		t.Fatalf("good %d bad %d at %v", len(good), len(bad), badObjects)
+	}
+	var wrapped struct {
+		ErrorCode string `json:"errorCode"`
+		RawData   []byte `json:"rawData"`
+	}
+	if err := json.Unmarshal(bad[0], &wrapped); err != nil || wrapped.ErrorCode != InvalidRecordErrorCode || string(wrapped.RawData) != "not json\n" {
+		t.Fatalf("error record %s (%v): want Firehose's error shape holding the refused bytes", bad[0], err)
+	}
+}
+
+func TestLocalDirSinkSendsMalformedRecordsToTheErrorPrefix(t *testing.T) {
+	tests := []struct {
+		name   string
+		record string
+	}{
+		{"JSON without its newline", `{"a":1}`},
+		{"two JSON lines in one record", "{\"a\":1}\n{\"b\":2}\n"},
+		{"a line that is not JSON", "{\"a\":\n"},
+		{"an empty line", "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			err := NewLocalDirSink(root).Deliver(context.Background(), [][]byte{[]byte(tt.record)})
+			if err == nil {
+				t.Fatal("Deliver accepted a malformed record without an error")
+			}
+			if _, err := os.Stat(filepath.Join(root, "traces")); !os.IsNotExist(err) {
+				t.Fatal("a malformed record reached the traces prefix")
+			}
+			bad, _ := audittest.ReadRoot(t, root, "errors")
+			var wrapped struct {
+				RawData []byte `json:"rawData"`
+			}
+			if len(bad) != 1 || json.Unmarshal(bad[0], &wrapped) != nil || string(wrapped.RawData) != tt.record {
+				t.Fatalf("error prefix holds %q, want the record's exact bytes", bad)
+			}
+		})
 	}
 }
