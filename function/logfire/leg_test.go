@@ -291,6 +291,26 @@ func TestTheExtensionPathEncodesTheNameAndAuthenticates(t *testing.T) {
 	}
 }
 
+func TestAHungExtensionCostsPrepareNoMoreThanItsContext(t *testing.T) {
+	ext := ssmtest.NewExtension(t, map[string]string{param: token}, "session-token-1")
+	ext.Stall()
+	var logs syncBuffer
+	leg, err := New(Config{TokenParameter: param, ExtensionPort: ext.Port, BaseURL: "http://127.0.0.1:1", SampleRatio: 1}, nil,
+		WithSessionToken(func() string { return "session-token-1" }), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	leg.Prepare(ctx) // returns while the extension still holds the request
+	if leg.active() != nil || len(ext.RawQueries()) != 1 {
+		t.Fatalf("active %v after %d requests; want inactive after 1", leg.active() != nil, len(ext.RawQueries()))
+	}
+	if !strings.Contains(logs.String(), "Logfire live view unavailable") || strings.Contains(logs.String(), token) {
+		t.Fatalf("logs: %s", logs.String())
+	}
+}
+
 func TestASlowOrDownLogfireNeverHoldsTheInvocation(t *testing.T) {
 	t.Run("down", func(t *testing.T) {
 		f := newFixture(t, nil)

@@ -85,7 +85,9 @@ func TestTheExtensionPeerChecksEncodingAndTheSessionToken(t *testing.T) {
 			if tc.wantStatus != http.StatusOK {
 				return
 			}
-			var out struct{ Parameter struct{ Name, Type, Value string } }
+			var out struct {
+				Parameter struct{ Name, Type, Value string }
+			}
 			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Parameter.Value != "s3cret-value" || out.Parameter.Name != name {
 				t.Fatalf("answer %+v, %v", out, err)
 			}
