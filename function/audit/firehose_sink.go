@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -190,8 +191,9 @@ func (e *recordError) ErrorMessage() string { return e.message }
 // ErrorFault implements smithy.APIError.
 func (e *recordError) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
 
-// retryable tells errors worth another attempt: throttling and service errors, 5xx, attempt time-outs and
-// transport failures. Client errors (unknown stream, invalid argument, access denied, KMS problems) are final.
+// retryable tells errors worth another attempt: throttling and service errors, 5xx and 429, attempt time-outs
+// and transport failures. Client errors (unknown stream, invalid argument, access denied, KMS problems) and
+// per-record failures with other codes are final.
 func retryable(err error) bool {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -200,19 +202,14 @@ func retryable(err error) bool {
 			"InternalFailure", "InternalServerError", "InternalFailureException":
 			return true
 		}
-		var respErr *awshttp.ResponseError
-		if errors.As(err, &respErr) {
-			return respErr.HTTPStatusCode() >= 500
-		}
-		return false
 	}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) && respErr.HTTPStatusCode() != 0 {
-		return respErr.HTTPStatusCode() >= 500 || respErr.HTTPStatusCode() == 429
+		return respErr.HTTPStatusCode() >= 500 || respErr.HTTPStatusCode() == http.StatusTooManyRequests
 	}
-	// No answer from the service at all (status 0): connection refused or reset, attempt time-out, truncated
-	// response.
-	return true
+	// No answer from the service at all (connection refused or reset, attempt time-out, truncated response) is
+	// worth retrying; a per-record failure with an unlisted code is not.
+	return apiErr == nil
 }
 
 // backoff is the pause before attempt+1: exponential from the base, capped, with full jitter on its upper half.

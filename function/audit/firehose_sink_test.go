@@ -43,6 +43,8 @@ func TestFirehoseSinkDeliversThroughFaults(t *testing.T) {
 		{"accepted at once", nil, 1},
 		{"throttled, then accepted", []firehosetest.Fault{{Status: 500, Code: "ServiceUnavailableException"}, {Status: 400, Code: "ThrottlingException"}, {Status: 400, Code: "LimitExceededException"}}, 4},
 		{"a 5xx, then accepted", []firehosetest.Fault{{Status: 500, Code: "InternalFailure"}}, 2},
+		{"a 502 without a known code, then accepted", []firehosetest.Fault{{Status: 502, Code: "BadGateway"}}, 2},
+		{"a 429, then accepted", []firehosetest.Fault{{Status: 429, Code: "TooManyRequestsException"}}, 2},
 		{"a reset connection, then accepted", []firehosetest.Fault{{Reset: true}}, 2},
 		{"a hung call times out, then accepted", []firehosetest.Fault{{Delay: time.Second}}, 2},
 		{"a partial batch failure re-sends only the failed records", []firehosetest.Fault{{FailRecords: []int{1, 3}}}, 2},
@@ -121,6 +123,17 @@ func TestFirehoseSinkGivesUp(t *testing.T) {
 		var nf *types.ResourceNotFoundException
 		if !errors.As(err, &nf) || srv.Calls() != 1 {
 			t.Fatalf("err %v after %d calls, want ResourceNotFoundException after 1", err, srv.Calls())
+		}
+	})
+	t.Run("at once on an invalid argument", func(t *testing.T) {
+		srv := firehosetest.New(t, stream)
+		srv.Inject(firehosetest.Fault{Status: 400, Code: "InvalidArgumentException"})
+		ctx, cancel := deadline(10 * time.Second)
+		defer cancel()
+		err := fastSink(srv).Deliver(ctx, records(2, 50))
+		var invalid *types.InvalidArgumentException
+		if !errors.As(err, &invalid) || srv.Calls() != 1 || !strings.Contains(err.Error(), "2 of 2 records not delivered") {
+			t.Fatalf("err %v after %d calls, want InvalidArgumentException after 1", err, srv.Calls())
 		}
 	})
 	t.Run("after the attempt bound when there is no deadline", func(t *testing.T) {
