@@ -17,5 +17,13 @@
 //
 // A shipment larger than the record limit (Firehose's 1,000 KiB) is split into several records, each a complete
 // OTLP/JSON request with the same resource and scope and a subset of the spans. Readers that see the same
-// (batch_key, part) twice have seen a retried delivery and keep one.
+// (batch_key, part) twice have seen a retried delivery and keep one. A span too large for a record on its own
+// fails its shipment with ErrSpanTooLarge.
+//
+// Delivery is bounded by the deadline the handler put in the local root's context (ContextWithDeliveryDeadline),
+// or by the default ship timeout. A failure is kept for the handler's FlushTrace; a failure nobody can collect
+// any more (a late span's follow-up after FlushTrace) is logged at Error level with the trace ID and span count.
+// The sinks are FirehoseSink, which owns retries (build its client with NoSDKRetries), and LocalDirSink, which
+// writes the objects Firehose would write to S3. Sinks deliver with a Suppress'ed context, so an instrumented
+// AWS client never feeds its own spans back into the audit.
 package audit

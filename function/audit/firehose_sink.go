@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
@@ -38,7 +39,9 @@ type FirehoseAPI interface {
 // Firehose's limits. It owns the retry policy: throttling, 5xx, transport errors, attempt time-outs and the
 // per-record failures of a partially successful batch are retried (only the failed records) with exponential
 // backoff and jitter while the context's deadline allows; other errors fail at once. Build the client with
-// RetryMaxAttempts = 1 so the SDK's retryer does not multiply attempts inside one of ours. Safe for concurrent use.
+// NoSDKRetries: the SDK's standard retryer also retries throttling and 5xx, up to 3 attempts with its own
+// backoff, which would multiply our attempts and spend the invocation's deadline without our per-record
+// handling (it cannot see failures inside a successful PutRecordBatch). Safe for concurrent use.
 type FirehoseSink struct {
 	client         FirehoseAPI
 	stream         string
@@ -49,6 +52,10 @@ type FirehoseSink struct {
 }
 
 var _ Sink = (*FirehoseSink)(nil)
+
+// NoSDKRetries is a firehose client option that turns the SDK's own retries off, leaving them to FirehoseSink:
+// firehose.NewFromConfig(cfg, audit.NoSDKRetries).
+func NoSDKRetries(o *firehose.Options) { o.Retryer = aws.NopRetryer{} }
 
 // FirehoseOption configures a FirehoseSink.
 type FirehoseOption func(*FirehoseSink)

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
@@ -189,5 +192,34 @@ func TestALostAcknowledgementDuplicatesWithTheSameBatchKey(t *testing.T) {
 	got := srv.Records(stream)
 	if len(got) != 2 || !bytes.Equal(got[0], got[1]) || !batchKeyValue.Match(got[0]) {
 		t.Fatalf("want the same record twice, got %d records", len(got))
+	}
+}
+
+func TestNoSDKRetriesLeavesRetryingToTheSink(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []func(*firehose.Options)
+		wantCalls int
+	}{
+		{"the SDK's default retryer retries a throttle by itself", nil, 3},
+		{"with NoSDKRetries one call is one attempt", []func(*firehose.Options){NoSDKRetries}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := firehosetest.New(t, stream)
+			srv.Throttle(10)
+			client := firehose.New(firehose.Options{
+				Region:       "eu-west-1",
+				BaseEndpoint: aws.String(srv.URL),
+				Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
+				HTTPClient:   srv.Client().Options().HTTPClient,
+			}, tt.opts...)
+			_, err := client.PutRecordBatch(context.Background(), &firehose.PutRecordBatchInput{
+				DeliveryStreamName: aws.String(stream), Records: []types.Record{{Data: records(1, 20)[0]}},
+			})
+			if err == nil || srv.Calls() != tt.wantCalls {
+				t.Fatalf("err %v after %d calls, want failure after %d", err, srv.Calls(), tt.wantCalls)
+			}
+		})
 	}
 }
