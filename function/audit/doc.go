@@ -24,6 +24,6 @@
 // or by the default ship timeout. A failure is kept for the handler's FlushTrace; a failure nobody can collect
 // any more (a late span's follow-up after FlushTrace) is logged at Error level with the trace ID and span count.
 // The sinks are FirehoseSink, which owns retries (build its client with NoSDKRetries), and LocalDirSink, which
-// writes the objects Firehose would write to S3. Sinks deliver with a Suppress'ed context, so an instrumented
-// AWS client never feeds its own spans back into the audit.
+// writes the objects Firehose would write to S3. The processor delivers with a Suppress'ed context, so an
+// instrumented AWS client inside a sink never feeds its own spans back into the audit.
 package audit

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -348,5 +349,16 @@ func TestALateFollowUpFailureIsLogged(t *testing.T) {
 	}
 	if p.Pending() != 0 {
 		t.Fatalf("%d traces pending", p.Pending())
+	}
+}
+
+func TestASpanTooLargeSurfacesFromFlushTrace(t *testing.T) {
+	tracer, p, sink := setup(t, WithMaxRecordBytes(4000))
+	_, root := tracer.Start(handlerCtx(), "root")
+	root.SetAttributes(attribute.String("gen_ai.output.messages", strings.Repeat("x", 5000)))
+	root.End()
+	err := p.FlushTrace(context.Background(), root.SpanContext().TraceID())
+	if !errors.Is(err, ErrSpanTooLarge) || sink.Calls() != 0 {
+		t.Fatalf("FlushTrace = %v after %d deliveries, want ErrSpanTooLarge and nothing sent", err, sink.Calls())
 	}
 }
