@@ -362,3 +362,26 @@ func TestASpanTooLargeSurfacesFromFlushTrace(t *testing.T) {
 		t.Fatalf("FlushTrace = %v after %d deliveries, want ErrSpanTooLarge and nothing sent", err, sink.Calls())
 	}
 }
+
+func TestShutdownShipsWhatIsBufferedAndRefusesNewTraces(t *testing.T) {
+	tracer, p, sink := setup(t)
+	ctx, root := tracer.Start(handlerCtx(), "root")
+	_, done := tracer.Start(ctx, "done")
+	done.End()
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := audittest.Decode(t, sink.Records()); len(got) != 1 || got[0].Name != "done" {
+		t.Fatalf("Shutdown shipped %v, want the buffered span", got)
+	}
+	_, after := tracer.Start(handlerCtx(), "after shutdown")
+	after.End()
+	root.End() // open before Shutdown: still delivered, as a follow-up
+	got := audittest.Decode(t, sink.Records())
+	if len(got) != 2 || got[1].Name != "root" || got[1].Resource[AttrFollowup] != true {
+		t.Fatalf("after Shutdown: %v, want only the open root as a follow-up", got)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d traces pending", p.Pending())
+	}
+}
