@@ -18,6 +18,8 @@ import (
 const (
 	DefaultFunctionPackage = "./function"
 	DefaultModelName       = "claude-haiku-4-5"
+	// DefaultAgentName is the function's own default agent name (function/app.DefaultAgentName), set explicitly.
+	DefaultAgentName = "agent-audit"
 	// DefaultTimeoutSeconds matches the seed's function timeout; a run with a few model turns takes seconds.
 	DefaultTimeoutSeconds = 60
 	// DefaultMemoryMB is not for memory: the Go function idles at a few tens of MB. Lambda gives CPU and network
@@ -41,8 +43,10 @@ type AgentFunctionArgs struct {
 	ModelName string
 	// Stream is the audit delivery stream. Required.
 	Stream *AuditFirehose
-	// AgentName and SystemPrompt configure the agent (defaults: the function's own).
-	AgentName, SystemPrompt string
+	// AgentName names the agent in span names, `invoke_agent {name}` (default "agent-audit").
+	AgentName string
+	// SystemPrompt is the agent's system prompt (default: the function's built-in prompt).
+	SystemPrompt string
 	// CaptureContent records prompts, outputs and tool arguments in the audit trail (nil means true).
 	CaptureContent *bool
 	// TimeoutSeconds (default 60) and MemoryMB (default 512) size the function.
@@ -83,6 +87,9 @@ func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
 	}
 	if out.ModelName == "" {
 		out.ModelName = DefaultModelName
+	}
+	if out.AgentName == "" {
+		out.AgentName = DefaultAgentName
 	}
 	if out.TimeoutSeconds == 0 {
 		out.TimeoutSeconds = DefaultTimeoutSeconds
@@ -186,9 +193,7 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		"BEDROCK_INFERENCE_PROFILE_ARN": cfg.Model.ProfileARN,
 		"BEDROCK_MODEL_ID":              pulumi.String(cfg.ModelName),
 		"AUDIT_CAPTURE_CONTENT":         pulumi.String(strconv.FormatBool(cfg.CaptureContent == nil || *cfg.CaptureContent)),
-	}
-	if cfg.AgentName != "" {
-		env["AGENT_NAME"] = pulumi.String(cfg.AgentName)
+		"AGENT_NAME":                    pulumi.String(cfg.AgentName),
 	}
 	if cfg.SystemPrompt != "" {
 		env["AGENT_SYSTEM_PROMPT"] = pulumi.String(cfg.SystemPrompt)

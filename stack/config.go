@@ -49,6 +49,7 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		SourceInferenceProfileID: components.DefaultSourceProfileID,
 		FoundationModelID:        components.DefaultFoundationModelID,
 		ModelName:                components.DefaultModelName,
+		AgentName:                components.DefaultAgentName,
 		CaptureContent:           true,
 		LogfireSampleRatio:       1,
 		FirehoseBufferMB:         components.DefaultBufferingSizeMB,

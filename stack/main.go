@@ -8,15 +8,24 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg, err := ReadConfig(ctx.GetConfig, ctx.IsConfigSecret)
-		if err != nil {
-			return err
-		}
-		out, err := Program(ctx, cfg, "")
-		if err != nil {
-			return err
-		}
-		out.Export(ctx)
-		return nil
+		_, err := deployStack(ctx, "")
+		return err
 	})
+}
+
+// deployStack is the whole program: read and validate the stack's configuration, compose the components,
+// export the outputs. moduleRoot is as for Program. The tests run exactly this on the mock engine.
+func deployStack(ctx *pulumi.Context, moduleRoot string) (*Outputs, error) {
+	cfg, err := ReadConfig(ctx.GetConfig, ctx.IsConfigSecret)
+	if err != nil {
+		return nil, err
+	}
+	out, err := Program(ctx, cfg, moduleRoot)
+	if err != nil {
+		return nil, err
+	}
+	for name, value := range out.Exports() {
+		ctx.Export(name, value)
+	}
+	return out, nil
 }

@@ -99,17 +99,21 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	return out, nil
 }
 
-// Export publishes the outputs under the names the README's commands use.
-func (o *Outputs) Export(ctx *pulumi.Context) {
-	ctx.Export("auditBucket", o.AuditBucket)
-	ctx.Export("auditKeyArn", o.AuditKeyARN)
-	ctx.Export("firehoseStream", o.FirehoseStream)
-	ctx.Export("functionName", o.FunctionName)
-	ctx.Export("functionArn", o.FunctionARN)
-	ctx.Export("inferenceProfileArn", o.InferenceProfileARN)
-	ctx.Export("alarmTopicArn", o.AlarmTopicARN)
-	ctx.Export("operatorRoleArn", o.OperatorRoleARN)
-	if o.LogfireWired {
-		ctx.Export("logfireParameter", o.LogfireParameter)
+// Exports maps the stack output names the README's commands use to their values; logfireParameter is there
+// only when the Logfire secret is wired.
+func (o *Outputs) Exports() map[string]pulumi.StringOutput {
+	exports := map[string]pulumi.StringOutput{
+		"auditBucket":         o.AuditBucket,
+		"auditKeyArn":         o.AuditKeyARN,
+		"firehoseStream":      o.FirehoseStream,
+		"functionName":        o.FunctionName,
+		"functionArn":         o.FunctionARN,
+		"inferenceProfileArn": o.InferenceProfileARN,
+		"alarmTopicArn":       o.AlarmTopicARN,
+		"operatorRoleArn":     o.OperatorRoleARN,
 	}
+	if o.LogfireWired {
+		exports["logfireParameter"] = o.LogfireParameter
+	}
+	return exports
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -29,9 +28,15 @@ func moduleRoot(t *testing.T) string {
 	return root
 }
 
-// deploy runs the stack program on the mocks with config (keys without the namespace) and the given secret keys,
-// collecting the resolved outputs.
-func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]string, error) {
+// exported is one resolved stack output.
+type exported struct {
+	value  string
+	secret bool
+}
+
+// deploy runs the stack program (deployStack, what main runs) on the mocks with config (keys without the
+// namespace) and the given secret keys, and resolves every stack output.
+func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]exported, error) {
 	t.Helper()
 	full := map[string]string{}
 	for k, v := range config {
@@ -47,37 +52,21 @@ func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumite
 	t.Setenv("PULUMI_CONFIG_SECRET_KEYS", string(kb))
 
 	m := &pulumitest.Mocks{}
-	outputs := map[string]string{}
-	var mu sync.Mutex // apply callbacks run concurrently
+	var out *Outputs
 	err := pulumitest.Run(m, func(ctx *pulumi.Context) error {
-		cfg, err := ReadConfig(ctx.GetConfig, ctx.IsConfigSecret)
-		if err != nil {
-			return err
-		}
-		out, err := Program(ctx, cfg, moduleRoot(t))
-		if err != nil {
-			return err
-		}
-		out.Export(ctx)
-		record := func(name string, o pulumi.StringOutput) {
-			o.ApplyT(func(v string) string {
-				mu.Lock()
-				defer mu.Unlock()
-				outputs[name] = v
-				return v
-			})
-		}
-		record("auditBucket", out.AuditBucket)
-		record("firehoseStream", out.FirehoseStream)
-		record("functionName", out.FunctionName)
-		record("inferenceProfileArn", out.InferenceProfileARN)
-		record("operatorRoleArn", out.OperatorRoleARN)
-		if out.LogfireWired {
-			record("logfireParameter", out.LogfireParameter)
-		}
-		return nil
+		var err error
+		out, err = deployStack(ctx, moduleRoot(t))
+		return err
 	})
-	return m, outputs, err
+	if err != nil {
+		return m, nil, err
+	}
+	outputs := map[string]exported{}
+	for name, o := range out.Exports() {
+		v, s := pulumitest.AwaitSecret(t, o)
+		outputs[name] = exported{v, s}
+	}
+	return m, outputs, nil
 }
 
 func TestTheStackComposesEverything(t *testing.T) {
@@ -108,17 +97,24 @@ func TestTheStackComposesEverything(t *testing.T) {
 	if pulumitest.Get(fn, "environment.variables.FIREHOSE_DELIVERY_STREAM").StringValue() != "agent-audit-dev-audit-stream" {
 		t.Errorf("the function does not ship to the stack's stream: %v", pulumitest.Get(fn, "environment.variables"))
 	}
+	// Every export, and each is the attribute of the resource the README's commands expect.
 	want := map[string]string{
-		"auditBucket": "agent-audit-dev-audit", "firehoseStream": "agent-audit-dev-audit-stream", "functionName": "agent-audit-dev",
-		"operatorRoleArn": "arn:aws:iam::123456789012:role/agent-audit-dev-operator",
+		"auditBucket":         "agent-audit-dev-audit",
+		"auditKeyArn":         "arn:aws:kms:eu-west-1:123456789012:key/key-" + m.ByType("aws:kms/key:Key")[0].Name,
+		"firehoseStream":      "agent-audit-dev-audit-stream",
+		"functionName":        "agent-audit-dev",
+		"functionArn":         "arn:aws:lambda:eu-west-1:123456789012:function:agent-audit-dev",
+		"inferenceProfileArn": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/agent-audit-dev-model-id",
+		"alarmTopicArn":       "arn:aws:sns:eu-west-1:123456789012:" + m.ByType("aws:sns/topic:Topic")[0].Name,
+		"operatorRoleArn":     "arn:aws:iam::123456789012:role/agent-audit-dev-operator",
+	}
+	if len(outs) != len(want) {
+		t.Errorf("%d outputs, want %d (no logfireParameter without a token): %v", len(outs), len(want), outs)
 	}
 	for k, v := range want {
-		if outs[k] != v {
-			t.Errorf("output %s = %q, want %q", k, outs[k], v)
+		if got, ok := outs[k]; !ok || got.value != v || got.secret {
+			t.Errorf("output %s = %+v, want %q in clear", k, got, v)
 		}
-	}
-	if _, ok := outs["logfireParameter"]; ok {
-		t.Error("logfireParameter exported without a token")
 	}
 }
 
@@ -134,7 +130,7 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 		t.Fatalf("token in clear in %v", where)
 	}
 	for k, v := range outs {
-		if strings.Contains(v, testToken) {
+		if strings.Contains(v.value, testToken) {
 			t.Fatalf("output %s carries the token", k)
 		}
 	}
@@ -142,8 +138,12 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO").StringValue() != "0.01" {
 		t.Errorf("sample ratio %v", pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO"))
 	}
-	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != outs["logfireParameter"] || outs["logfireParameter"] == "" {
-		t.Errorf("function env %v, output %q", pulumitest.Get(fn, "environment.variables"), outs["logfireParameter"])
+	if len(outs) != 9 {
+		t.Errorf("%d outputs with a token, want the eight plus logfireParameter: %v", len(outs), outs)
+	}
+	param := outs["logfireParameter"]
+	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != param.value || param.value == "" {
+		t.Errorf("function env %v, output %+v", pulumitest.Get(fn, "environment.variables"), param)
 	}
 
 	_, _, err = deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken})
