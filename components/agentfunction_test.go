@@ -1,25 +1,30 @@
 package components
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
 
 const tinyPackage = "./components/testdata/tinyfn"
 
 // functionStack builds a function with its dependencies; mutate adjusts the function's args.
-func functionStack(t *testing.T, mutate func(ctx *pulumi.Context, a *AgentFunctionArgs) error) (*pulumitest.Mocks, error) {
+func functionStack(t *testing.T, mutate func(ctx *pulumi.Context, a *AgentFunctionArgs) error) (*pulumitest.Mocks, *AgentFunction, error) {
 	t.Helper()
 	root, err := FindModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := &pulumitest.Mocks{}
+	var fn *AgentFunction
 	err = pulumitest.Run(m, func(ctx *pulumi.Context) error {
 		model, err := NewAgentModel(ctx, "model", nil)
 		if err != nil {
@@ -35,14 +40,14 @@ func functionStack(t *testing.T, mutate func(ctx *pulumi.Context, a *AgentFuncti
 				return err
 			}
 		}
-		_, err = NewAgentFunction(ctx, "agent", args)
+		fn, err = NewAgentFunction(ctx, "agent", args)
 		return err
 	})
-	return m, err
+	return m, fn, err
 }
 
 func TestAgentFunctionSettingsAndGrants(t *testing.T) {
-	m, err := functionStack(t, nil)
+	m, c, err := functionStack(t, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +59,7 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 		"environment.variables.BEDROCK_INFERENCE_PROFILE_ARN": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/model-id",
 		"environment.variables.BEDROCK_MODEL_ID":              "claude-haiku-4-5",
 		"environment.variables.AUDIT_CAPTURE_CONTENT":         "true",
+		"environment.variables.AGENT_NAME":                    "agent-audit",
 	}
 	for path, v := range want {
 		if got := str(fn.Inputs, path); got != v {
@@ -71,9 +77,13 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	if !pulumitest.Get(fn.Inputs, "layers").IsNull() && len(pulumitest.Get(fn.Inputs, "layers").ArrayValue()) != 0 {
 		t.Errorf("layers without an extension: %v", pulumitest.Get(fn.Inputs, "layers"))
 	}
-	if deps := strings.Join(fn.DependsOn, " "); !strings.Contains(deps, "agent-logs") {
-		t.Errorf("the function does not wait for its log group: %v", fn.DependsOn)
+	if deps := strings.Join(fn.DependsOn, " "); !strings.Contains(deps, "::agent-logs") || !strings.Contains(deps, "::agent-permissions") {
+		t.Errorf("the function does not wait for its log group and its permissions: %v", fn.DependsOn)
 	}
+	if !pulumitest.Get(fn.Inputs, "environment.variables.AGENT_SYSTEM_PROMPT").IsNull() {
+		t.Error("AGENT_SYSTEM_PROMPT set without a prompt: the function's built-in one is overridden")
+	}
+	assertChildren(t, pulumiFilter(m, "agent-audit:index:AgentFunction", "agent"), "agent-audit:index:AgentFunction", "agent")
 	if num(m.One(t, "aws:cloudwatch/logGroup:LogGroup", "agent-logs").Inputs, "retentionInDays") != 30 {
 		t.Error("log retention")
 	}
@@ -96,9 +106,81 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	if len(grants) != 13 {
 		t.Errorf("%d actions granted, want 13: %v", len(grants), grants)
 	}
-	pulumitest.AssertLambdaArchive(t, pulumitest.Get(fn.Inputs, "code").ArchiveValue().Path)
-	if len(str(fn.Inputs, "sourceCodeHash")) != 44 {
-		t.Errorf("source code hash %q is not a base64 SHA-256", str(fn.Inputs, "sourceCodeHash"))
+	zipPath := pulumitest.Get(fn.Inputs, "code").ArchiveValue().Path
+	pulumitest.AssertLambdaArchive(t, zipPath)
+	zipped, err := os.ReadFile(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(zipped)
+	if hash := base64.StdEncoding.EncodeToString(sum[:]); str(fn.Inputs, "sourceCodeHash") != hash {
+		t.Errorf("source code hash %q, the archive's is %q", str(fn.Inputs, "sourceCodeHash"), hash)
+	}
+
+	outputs := map[string]struct {
+		o    pulumi.StringOutput
+		want string
+	}{
+		"FunctionName": {c.FunctionName, "agent"},
+		"FunctionARN":  {c.FunctionARN, "arn:aws:lambda:eu-west-1:123456789012:function:agent"},
+		"RoleARN":      {c.RoleARN, "arn:aws:iam::123456789012:role/agent-role"},
+		"LogGroupName": {c.LogGroupName, "/aws/lambda/agent"},
+		"CodeSHA256":   {c.CodeSHA256, str(fn.Inputs, "sourceCodeHash")},
+	}
+	for name, out := range outputs {
+		if got := pulumitest.AwaitString(t, out.o); got != out.want {
+			t.Errorf("%s = %q, want %q", name, got, out.want)
+		}
+	}
+}
+
+func TestAgentFunctionArgsReachTheFunction(t *testing.T) {
+	m, _, err := functionStack(t, func(_ *pulumi.Context, a *AgentFunctionArgs) error {
+		off := false
+		a.CaptureContent, a.TimeoutSeconds, a.MemoryMB, a.LogRetentionDays = &off, 120, 1024, 90
+		a.AgentName, a.SystemPrompt, a.ModelName = "support-bot", "Answer briefly.", "claude-sonnet-4-5"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := m.One(t, "aws:lambda/function:Function", "agent").Inputs
+	for path, want := range map[string]string{
+		"environment.variables.AUDIT_CAPTURE_CONTENT": "false",
+		"environment.variables.AGENT_NAME":            "support-bot",
+		"environment.variables.AGENT_SYSTEM_PROMPT":   "Answer briefly.",
+		"environment.variables.BEDROCK_MODEL_ID":      "claude-sonnet-4-5",
+	} {
+		if got := str(fn, path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	if num(fn, "timeout") != 120 || num(fn, "memorySize") != 1024 {
+		t.Errorf("timeout %v memory %v, want 120 and 1024", num(fn, "timeout"), num(fn, "memorySize"))
+	}
+	if got := num(m.One(t, "aws:cloudwatch/logGroup:LogGroup", "agent-logs").Inputs, "retentionInDays"); got != 90 {
+		t.Errorf("log retention %v, want 90", got)
+	}
+}
+
+// The component sets AGENT_NAME explicitly; it must be the name the function would use by itself.
+func TestDefaultAgentNameIsTheFunctions(t *testing.T) {
+	if DefaultAgentName != app.DefaultAgentName {
+		t.Errorf("components.DefaultAgentName %q, function/app.DefaultAgentName %q", DefaultAgentName, app.DefaultAgentName)
+	}
+}
+
+func TestFindModuleRoot(t *testing.T) {
+	root, err := FindModuleRoot("testdata/tinyfn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tests run in components/, one level below the module's root.
+	if want, _ := filepath.Abs(".."); root != want {
+		t.Errorf("root %q from testdata/tinyfn, want the module's directory %q", root, want)
+	}
+	if _, err := FindModuleRoot(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no go.mod") {
+		t.Errorf("outside any module: error %v", err)
 	}
 }
 
@@ -123,7 +205,7 @@ func TestBuildingTwiceGivesTheSameArchive(t *testing.T) {
 }
 
 func TestABuildFailureNamesThePackageAndTheCompilerOutput(t *testing.T) {
-	_, err := functionStack(t, func(_ *pulumi.Context, a *AgentFunctionArgs) error {
+	_, _, err := functionStack(t, func(_ *pulumi.Context, a *AgentFunctionArgs) error {
 		a.Package = "./components/testdata/brokenfn"
 		return nil
 	})
@@ -146,7 +228,7 @@ func TestAgentFunctionValidates(t *testing.T) {
 
 func TestLogfireWiring(t *testing.T) {
 	const token = "pylf_v1_eu_TESTTOKENVALUE0123456789"
-	m, err := functionStack(t, func(ctx *pulumi.Context, a *AgentFunctionArgs) error {
+	m, _, err := functionStack(t, func(ctx *pulumi.Context, a *AgentFunctionArgs) error {
 		secret, err := NewLogfireSecret(ctx, "logfire", &LogfireSecretArgs{Token: pulumi.String(token)})
 		if err != nil {
 			return err
@@ -159,10 +241,6 @@ func TestLogfireWiring(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	param := m.One(t, "aws:ssm/parameter:Parameter", "logfire")
-	if str(param.Inputs, "type") != "SecureString" || str(param.Inputs, "name") != "/logfire/logfire-token" || !pulumitest.IsSecret(param.Inputs, "value") {
-		t.Errorf("parameter %v (value secret: %v)", param.Inputs, pulumitest.IsSecret(param.Inputs, "value"))
 	}
 	if where := m.ContainsClear(token); len(where) != 0 {
 		t.Fatalf("the token appears in clear in %v", where)
@@ -185,7 +263,6 @@ func TestLogfireWiring(t *testing.T) {
 			t.Errorf("kms:Decrypt is not limited to SSM: %+v", s)
 		}
 	}
-	assertChildren(t, pulumiFilter(m, "agent-audit:index:LogfireSecret", "logfire"), "agent-audit:index:LogfireSecret", "logfire")
 }
 
 // pulumiFilter keeps the component and its children, for parenting checks inside a larger program.

@@ -55,12 +55,13 @@ func NewLogfireSecret(ctx *pulumi.Context, name string, args *LogfireSecretArgs,
 	if err != nil {
 		return nil, fmt.Errorf("look up the AWS-managed SSM key: %w", err)
 	}
+	// The aws SDK marks the value secret too; marking it here keeps the guarantee whatever the SDK version.
 	param, err := ssm.NewParameter(ctx, name, &ssm.ParameterArgs{
 		Name:        pulumi.String(paramName),
 		Type:        pulumi.String("SecureString"),
 		Value:       pulumi.ToSecret(args.Token).(pulumi.StringOutput),
 		Description: pulumi.String("Logfire write token (write-only, project-scoped) for the agent-audit live view."),
-	}, parent, pulumi.AdditionalSecretOutputs([]string{"value"}))
+	}, parent)
 	if err != nil {
 		return nil, err
 	}
