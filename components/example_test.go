@@ -1,6 +1,11 @@
 package components_test
 
 import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/agent-audit/agent-audit/components"
@@ -21,8 +26,32 @@ func ExampleNewAuditFirehose() {
 		if err != nil {
 			return err
 		}
-		ctx.Export("auditBucket", bucket.BucketName)
 		ctx.Export("firehoseStream", stream.StreamName)
 		return nil
 	})
+}
+
+// The README shows ExampleNewAuditFirehose as the way to reuse the components; this keeps the two the same, so
+// the README's code is code that compiles.
+func TestREADMEShowsTheCompiledExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := regexp.MustCompile("(?s)### Use the components in your own Pulumi project.*?```go\n(.*?)```").FindSubmatch(readme)
+	if section == nil {
+		t.Fatal("README has no Go block under \"Use the components in your own Pulumi project\"")
+	}
+	run := regexp.MustCompile(`(?s)\tpulumi\.Run\(.*?\n\t}\)\n`)
+	shown, compiled := run.Find(section[1]), run.Find(example)
+	if shown == nil || compiled == nil {
+		t.Fatalf("no pulumi.Run block in the README (%v) or the example (%v)", shown != nil, compiled != nil)
+	}
+	if strings.TrimSpace(string(shown)) != strings.TrimSpace(string(compiled)) {
+		t.Errorf("the README's program differs from ExampleNewAuditFirehose:\nREADME:\n%s\nexample:\n%s", shown, compiled)
+	}
 }
