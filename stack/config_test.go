@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/testing/diagtest"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
 // documentedKey is a commented-out `agent-audit:<key>: <default>` line of Pulumi.dev.yaml.
@@ -68,5 +71,21 @@ func TestPulumiDevYAMLDocumentsEveryKeyWithItsRealDefault(t *testing.T) {
 	sort.Strings(unknown)
 	if len(missing) != 0 || len(unknown) != 0 {
 		t.Errorf("Pulumi.dev.yaml lacks %v and shows keys the program never reads: %v", missing, unknown)
+	}
+}
+
+// TestProjectFilesLoadAsPulumiLoadsThem reads Pulumi.yaml and Pulumi.dev.yaml with the Pulumi SDK's own loaders
+// (the CLI's validation: schema, namespaced project config, stack config against the project).
+func TestProjectFilesLoadAsPulumiLoadsThem(t *testing.T) {
+	root := moduleRoot(t)
+	project, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if project.Name.String() != Namespace || project.Runtime.Name() != "go" || project.Main != "stack/" {
+		t.Errorf("project %q runtime %q main %q, want %s, go, stack/", project.Name, project.Runtime.Name(), project.Main, Namespace)
+	}
+	if _, err := workspace.LoadProjectStack(diagtest.LogSink(t), project, filepath.Join(root, "Pulumi.dev.yaml")); err != nil {
+		t.Fatal(err)
 	}
 }
