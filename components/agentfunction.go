@@ -1,7 +1,6 @@
 package components
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -49,8 +48,12 @@ type AgentFunctionArgs struct {
 	SystemPrompt string
 	// CaptureContent records prompts, outputs and tool arguments in the audit trail (nil means true).
 	CaptureContent *bool
-	// TimeoutSeconds (default 60) and MemoryMB (default 512) size the function.
-	TimeoutSeconds, MemoryMB int
+	// TimeoutSeconds bounds one invocation, 1–900 s (default 60): a run of a few model turns takes seconds, and
+	// the function keeps AUDIT_SHIP_RESERVE of it to ship the trace.
+	TimeoutSeconds int
+	// MemoryMB is the function's memory, 128–10240 MB (default 512). The Go function idles at a few tens of MB;
+	// Lambda allots CPU and network throughput in proportion to memory, which is what the 512 MB buy.
+	MemoryMB int
 	// LogRetentionDays keeps the function's logs this long (default 30).
 	LogRetentionDays int
 	// Logfire wires the optional live view: read access to the token parameter, and its name in the environment.
@@ -69,9 +72,12 @@ type AgentFunctionArgs struct {
 type AgentFunction struct {
 	pulumi.ResourceState
 
+	// FunctionName and FunctionARN identify the function (its name is the component's name).
 	FunctionName pulumi.StringOutput
 	FunctionARN  pulumi.StringOutput
-	RoleARN      pulumi.StringOutput
+	// RoleARN is the function's execution role.
+	RoleARN pulumi.StringOutput
+	// LogGroupName is /aws/lambda/<function name>, created before the function with the configured retention.
 	LogGroupName pulumi.StringOutput
 	// CodeSHA256 is the archive's base64 SHA-256: unchanged source, unchanged hash.
 	CodeSHA256 pulumi.StringOutput
@@ -132,13 +138,16 @@ func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
 	return out, errors.Join(errs...)
 }
 
-// NewAgentFunction builds the function and creates it with its role and log group.
+// NewAgentFunction compiles Args.Package for linux/arm64 (it blocks for the `go build`; the first build of the
+// real function takes tens of seconds), zips it deterministically and creates the function with its role, its
+// inline permissions and its log group. Bad arguments give one error naming every bad field; a failed build
+// gives the compiler's output.
 func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs, opts ...pulumi.ResourceOption) (*AgentFunction, error) {
 	cfg, err := args.resolve(name)
 	if err != nil {
 		return nil, fmt.Errorf("agent function %s: %w", name, err)
 	}
-	bundle, err := BuildBootstrap(context.Background(), cfg.ModuleRoot, cfg.Package, cfg.BuildDir)
+	bundle, err := BuildBootstrap(ctx.Context(), cfg.ModuleRoot, cfg.Package, cfg.BuildDir)
 	if err != nil {
 		return nil, fmt.Errorf("agent function %s: %w", name, err)
 	}

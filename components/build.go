@@ -18,7 +18,8 @@ import (
 // code gives a byte-identical archive, an unchanged hash, and no diff.
 var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Bundle is a built function archive.
+// Bundle is a built function archive. Unchanged source built with the same Go toolchain gives a byte-identical
+// archive, so SHA256 changes exactly when the code does.
 type Bundle struct {
 	// ZipPath is the archive holding one executable entry, "bootstrap".
 	ZipPath string
@@ -28,7 +29,8 @@ type Bundle struct {
 
 // BuildBootstrap compiles the main package pkg (a path relative to moduleRoot, such as "./function") for Lambda's
 // provided.al2023 on arm64 — CGO off, trimmed paths, no VCS stamp, the lambda.norpc tag, stripped — and zips it
-// deterministically into outDir. A failed build returns an error naming the package with the compiler's output.
+// deterministically into outDir. It blocks for the build; concurrent calls need distinct outDirs. A failed build
+// returns an error naming the package with the compiler's output.
 func BuildBootstrap(ctx context.Context, moduleRoot, pkg, outDir string) (Bundle, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return Bundle{}, fmt.Errorf("build %s: %w", pkg, err)
@@ -75,7 +77,7 @@ func zipBootstrap(binary []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// FindModuleRoot walks up from dir to the directory holding go.mod.
+// FindModuleRoot walks up from dir to the directory holding go.mod, and fails when no parent has one.
 func FindModuleRoot(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
