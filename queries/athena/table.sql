@@ -40,7 +40,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS otlp_records (
           attributes: array<struct<key: string, value: struct<
             stringvalue: string, intvalue: string, doublevalue: double, boolvalue: boolean,
             arrayvalue: struct<`values`: array<struct<stringvalue: string, intvalue: string, doublevalue: double, boolvalue: boolean>>>>>>>>,
-        status: struct<message: string, code: int>>>>>>
+        status: struct<message: string, code: int>>>>>>>
 )
 PARTITIONED BY (year int, month int, day int, hour int)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
