@@ -37,6 +37,8 @@ type Config struct {
 	LambdaTimeoutSeconds     int
 	LambdaMemoryMB           int
 	LogRetentionDays         int
+	// Athena provisions the Athena query layer (AuditQuery); on by default.
+	Athena bool
 }
 
 // ReadConfig reads the namespaced keys through get (ctx.GetConfig) and tells secrets by isSecret
@@ -57,6 +59,7 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		LambdaTimeoutSeconds:     components.DefaultTimeoutSeconds,
 		LambdaMemoryMB:           components.DefaultMemoryMB,
 		LogRetentionDays:         components.DefaultLogRetentionDays,
+		Athena:                   true,
 	}
 	var errs []error
 	bad := func(key, format string, a ...any) {
@@ -145,5 +148,6 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 	integer("lambdaTimeoutSeconds", &cfg.LambdaTimeoutSeconds, 1, 900)
 	integer("lambdaMemoryMb", &cfg.LambdaMemoryMB, 128, 10240)
 	integer("logRetentionDays", &cfg.LogRetentionDays, 1, 3653)
+	boolean("athena", &cfg.Athena)
 	return cfg, errors.Join(errs...)
 }

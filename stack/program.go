@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/agent-audit/agent-audit/components"
@@ -15,6 +17,10 @@ type Outputs struct {
 	AlarmTopicARN, OperatorRoleARN pulumi.StringOutput
 	LogfireParameter               pulumi.StringOutput
 	LogfireWired                   bool
+	// AthenaWorkgroup, AthenaDatabase and AnalystRoleARN are set when AthenaWired (config athena, default true).
+	AthenaWorkgroup, AthenaDatabase pulumi.StringOutput
+	AnalystRoleARN                  pulumi.StringOutput
+	AthenaWired                     bool
 }
 
 // Program composes the components for one stack. moduleRoot is where the function's Go module lives ("" to
@@ -88,6 +94,16 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if err != nil {
 		return nil, err
 	}
+	var query *components.AuditQuery
+	if cfg.Athena {
+		query, err = components.NewAuditQuery(ctx, prefix+"-query", &components.AuditQueryArgs{
+			Bucket:       bucket,
+			DatabaseName: strings.ReplaceAll(prefix, "-", "_"),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	out := &Outputs{
 		AuditBucket: bucket.BucketName, AuditKeyARN: bucket.KeyARN, FirehoseStream: stream.StreamName,
 		FunctionName: fn.FunctionName, FunctionARN: fn.FunctionARN, InferenceProfileARN: model.ProfileARN,
@@ -96,11 +112,14 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if logfire != nil {
 		out.LogfireParameter, out.LogfireWired = logfire.ParameterName, true
 	}
+	if query != nil {
+		out.AthenaWorkgroup, out.AthenaDatabase, out.AnalystRoleARN, out.AthenaWired = query.WorkgroupName, query.DatabaseName, query.AnalystRoleARN, true
+	}
 	return out, nil
 }
 
 // Exports maps the stack output names the README's commands use to their values; logfireParameter is there
-// only when the Logfire secret is wired.
+// only when the Logfire secret is wired, athenaWorkgroup, athenaDatabase and analystRoleArn only with Athena.
 func (o *Outputs) Exports() map[string]pulumi.StringOutput {
 	exports := map[string]pulumi.StringOutput{
 		"auditBucket":         o.AuditBucket,
@@ -114,6 +133,11 @@ func (o *Outputs) Exports() map[string]pulumi.StringOutput {
 	}
 	if o.LogfireWired {
 		exports["logfireParameter"] = o.LogfireParameter
+	}
+	if o.AthenaWired {
+		exports["athenaWorkgroup"] = o.AthenaWorkgroup
+		exports["athenaDatabase"] = o.AthenaDatabase
+		exports["analystRoleArn"] = o.AnalystRoleARN
 	}
 	return exports
 }

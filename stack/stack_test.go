@@ -82,6 +82,7 @@ func TestTheStackComposesEverything(t *testing.T) {
 		"agent-audit:index:AuditBucket": 1, "agent-audit:index:AuditFirehose": 1, "agent-audit:index:AgentModel": 1,
 		"agent-audit:index:AgentFunction": 1, "agent-audit:index:UsageAlarm": 1, "agent-audit:index:OperatorRole": 1,
 		"agent-audit:index:LogfireSecret": 0, "aws:ssm/parameter:Parameter": 0, "aws:lambda/function:Function": 1,
+		"agent-audit:index:AuditQuery": 1,
 	} {
 		if count[token] != n {
 			t.Errorf("%d %s, want %d", count[token], token, n)
@@ -107,6 +108,9 @@ func TestTheStackComposesEverything(t *testing.T) {
 		"inferenceProfileArn": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/agent-audit-dev-model-id",
 		"alarmTopicArn":       "arn:aws:sns:eu-west-1:123456789012:" + m.ByType("aws:sns/topic:Topic")[0].Name,
 		"operatorRoleArn":     "arn:aws:iam::123456789012:role/agent-audit-dev-operator",
+		"athenaWorkgroup":     "agent-audit-dev-query",
+		"athenaDatabase":      "agent_audit_dev",
+		"analystRoleArn":      "arn:aws:iam::123456789012:role/agent-audit-dev-query-analyst",
 	}
 	if len(outs) != len(want) {
 		t.Errorf("%d outputs, want %d (no logfireParameter without a token): %v", len(outs), len(want), outs)
@@ -138,8 +142,8 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO").StringValue() != "0.01" {
 		t.Errorf("sample ratio %v", pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO"))
 	}
-	if len(outs) != 9 {
-		t.Errorf("%d outputs with a token, want the eight plus logfireParameter: %v", len(outs), outs)
+	if len(outs) != 12 {
+		t.Errorf("%d outputs with a token, want the eleven plus logfireParameter: %v", len(outs), outs)
 	}
 	param := outs["logfireParameter"]
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != param.value || param.value == "" {
@@ -149,6 +153,55 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	_, _, err = deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken})
 	if err == nil || !strings.Contains(err.Error(), "pulumi config set --secret logfireToken") || strings.Contains(err.Error(), testToken) {
 		t.Fatalf("a token stored in clear: error %v", err)
+	}
+}
+
+func TestAthenaIsOnByDefaultAndOffByConfig(t *testing.T) {
+	tests := []struct {
+		name   string
+		athena string
+		want   bool
+	}{
+		{"unset provisions Athena", "", true},
+		{"true provisions Athena", "true", true},
+		{"false leaves Athena out", "false", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config := map[string]string{"alertEmail": "ops@example.com"}
+			if tt.athena != "" {
+				config["athena"] = tt.athena
+			}
+			m, outs, err := deploy(t, config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(m.ByType("agent-audit:index:AuditQuery"))
+			glueTables := len(m.ByType("aws:glue/catalogTable:CatalogTable"))
+			if (n == 1 && glueTables == 1) != tt.want || (n == 0 && glueTables == 0) == tt.want {
+				t.Fatalf("%d AuditQuery, %d Glue tables, want Athena %v", n, glueTables, tt.want)
+			}
+			want := map[string]string{
+				"athenaWorkgroup": "agent-audit-dev-query", "athenaDatabase": "agent_audit_dev",
+				"analystRoleArn": "arn:aws:iam::123456789012:role/agent-audit-dev-query-analyst",
+			}
+			for k, v := range want {
+				if got, ok := outs[k]; ok != tt.want || (tt.want && (got.value != v || got.secret)) {
+					t.Errorf("output %s = %+v (exported %v), want %q in clear exported %v", k, got, ok, v, tt.want)
+				}
+			}
+			if !tt.want {
+				return
+			}
+			table := m.One(t, "aws:glue/catalogTable:CatalogTable", "agent-audit-dev-query-table").Inputs
+			if got := pulumitest.Get(table, "storageDescriptor.location").StringValue(); got != "s3://agent-audit-dev-audit/traces/" {
+				t.Errorf("the table reads %q, not the stack's audit bucket", got)
+			}
+		})
+	}
+	_, _, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "athena": "sometimes"})
+	if err == nil || !strings.Contains(err.Error(), "agent-audit:athena") {
+		t.Errorf("athena=sometimes: error %v", err)
 	}
 }
 
@@ -188,6 +241,10 @@ var wildcardExceptions = []struct {
 		"<bucket>/* is the one bucket's objects"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"logs:PutLogEvents", "logs:CreateLogStream"}, "arn:aws:logs:…:*",
 		"<log group>:* is the one log group's streams"},
+	{"-query-analyst-read", []string{"s3:GetObject"}, "arn:aws:s3:::agent-audit-dev-audit/traces/*",
+		"the analyst reads the audit records: every object under the one bucket's traces/ prefix, nothing else"},
+	{"-query-analyst-read", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
+		"arn:aws:s3:::agent-audit-dev-query-results/*", "Athena writes and reads query results: the results bucket's objects only"},
 }
 
 // exception tells whether a wildcard in action or resource is a documented exception.
@@ -232,9 +289,10 @@ func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
 		where = append(where, w)
 	}
 	sort.Strings(where)
-	// Three trust policies, three role policies, the key policy and the bucket policy.
-	if len(policies) != 8 {
-		t.Fatalf("found %d policy documents, want 8: %v", len(policies), where)
+	// Four trust policies, four role policies (function, Firehose, operator, analyst), two key policies (audit
+	// and query results) and two bucket policies (audit and query results).
+	if len(policies) != 12 {
+		t.Fatalf("found %d policy documents, want 12: %v", len(policies), where)
 	}
 	for _, w := range where {
 		p := pulumitest.ParsePolicy(t, policies[w])
