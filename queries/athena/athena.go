@@ -33,7 +33,7 @@ const (
 )
 
 // The default partition projection range of year, inclusive. An unfiltered query enumerates every hour of it
-// (about 8,800 prefixes a year), so it is kept short; records outside it are invisible until it is widened.
+// (about 8,900 hour prefixes a year), so it is kept short; records outside it are invisible until it is widened.
 const (
 	DefaultFirstYear = 2025
 	DefaultLastYear  = 2035

@@ -20,7 +20,7 @@ WITH flat AS (
     CROSS JOIN UNNEST(scopespans) AS ss (scope, spans)
     CROSS JOIN UNNEST(spans) AS s (traceid, spanid, parentspanid, name, kind, starttimeunixnano, endtimeunixnano, attributes, events, status)
 ), ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY year, month, day, hour, traceid, spanid ORDER BY source_file) AS copy
+    SELECT *, row_number() OVER (PARTITION BY year, month, day, hour, traceid, spanid ORDER BY source_file) AS copy_no
     FROM flat
 )
 SELECT
@@ -46,7 +46,7 @@ SELECT
     coalesce(element_at(filter(resource, a -> a.key = 'agent_audit.record.followup'), 1).value.boolvalue, false) AS followup,
     source_file, year, month, day, hour
 FROM ranked
-WHERE copy = 1;
+WHERE copy_no = 1;
 
 -- One row per model call: the seed's columns, on current GenAI attribute names. The message columns are the
 -- text parts of the GenAI message JSON, joined by newlines; NULL when content capture was off.
