@@ -182,7 +182,7 @@ func NewAuditQuery(ctx *pulumi.Context, name string, args *AuditQueryArgs, opts 
 					EncryptionOption: pulumi.String("SSE_KMS"),
 					KmsKeyArn:        resultsKey.Arn,
 				},
-				AclConfiguration: &athena.WorkgroupConfigurationResultConfigurationAclConfigurationArgs{S3AclOption: pulumi.String("BUCKET_OWNER_FULL_CONTROL")},
+				// No ACL option: the bucket is the account's own, and an ACL on results would need s3:PutObjectAcl.
 			},
 		},
 	}, parent)
@@ -385,7 +385,7 @@ func analystPolicy(s analystScope) PolicyDocument {
 		{Sid: "LocateAuditBucket", Effect: "Allow", Action: []string{"s3:GetBucketLocation"}, Resource: []string{s.auditBucketARN}},
 		{Sid: "DecryptAuditRecords", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{s.auditKeyARN}, Condition: viaS3},
 		{Sid: "ReadCatalog", Effect: "Allow", Resource: tables,
-			Action: []string{"glue:BatchGetPartition", "glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable"}},
+			Action: []string{"glue:BatchGetPartition", "glue:GetCatalog", "glue:GetDatabase", "glue:GetPartition", "glue:GetPartitions", "glue:GetTable"}},
 		{Sid: "RunQueries", Effect: "Allow", Resource: []string{athenaARN("workgroup/" + s.workgroup)}, Action: []string{
 			"athena:BatchGetNamedQuery", "athena:BatchGetQueryExecution", "athena:GetNamedQuery", "athena:GetQueryExecution",
 			"athena:GetQueryResults", "athena:GetQueryResultsStream", "athena:GetWorkGroup", "athena:ListNamedQueries",

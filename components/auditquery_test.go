@@ -246,6 +246,17 @@ func TestTheDDLDeclaresTheGlueTable(t *testing.T) {
 	}
 }
 
+// TestTheProjectionFollowsTheFirehosePrefix checks the location template against the prefix the delivery stream
+// writes: a mismatch would read nothing, without an error.
+func TestTheProjectionFollowsTheFirehosePrefix(t *testing.T) {
+	m, _ := deployQuery(t, AuditQueryArgs{})
+	template := stringMap(t, pulumitest.Get(m.One(t, "aws:glue/catalogTable:CatalogTable", "query-table").Inputs, "parameters"))["storage.location.template"]
+	asFirehose := strings.NewReplacer("${year}", "!{timestamp:yyyy}", "${month}", "!{timestamp:MM}", "${day}", "!{timestamp:dd}", "${hour}", "!{timestamp:HH}").Replace(template)
+	if want := "s3://audit/" + TracesPrefix; asFirehose+"/" != want {
+		t.Errorf("location template %q does not follow the Firehose prefix %q", template, want)
+	}
+}
+
 func TestAuditQueryWorkgroupAndResultsStore(t *testing.T) {
 	m := queryChildren(func() *pulumitest.Mocks { m, _ := deployQuery(t, AuditQueryArgs{}); return m }())
 	const resultsKey = "arn:aws:kms:eu-west-1:123456789012:key/key-query-results-key"
@@ -259,6 +270,9 @@ func TestAuditQueryWorkgroupAndResultsStore(t *testing.T) {
 		t.Errorf("engine %q: views.sql is Trino SQL", got)
 	}
 	rc := "configuration.resultConfiguration."
+	if got := pulumitest.Get(wg, rc+"aclConfiguration"); !got.IsNull() {
+		t.Errorf("results ACL %v: the analyst has no s3:PutObjectAcl", got)
+	}
 	if str(wg, rc+"outputLocation") != "s3://query-results/" || str(wg, rc+"encryptionConfiguration.encryptionOption") != "SSE_KMS" ||
 		str(wg, rc+"encryptionConfiguration.kmsKeyArn") != resultsKey {
 		t.Errorf("result configuration %v", pulumitest.Get(wg, "configuration.resultConfiguration"))
@@ -343,7 +357,7 @@ func TestTheAnalystReadsAndNeverWrites(t *testing.T) {
 			want := map[string]string{
 				"s3:GetObject": audit + "/traces/*," + results + "/*", "s3:ListBucket": audit + "," + results,
 				"s3:GetBucketLocation": audit + "," + results, "kms:Decrypt": auditKey + "," + resKey,
-				"glue:BatchGetPartition": catalog, "glue:GetDatabase": catalog, "glue:GetPartition": catalog,
+				"glue:BatchGetPartition": catalog, "glue:GetCatalog": catalog, "glue:GetDatabase": catalog, "glue:GetPartition": catalog,
 				"glue:GetPartitions": catalog, "glue:GetTable": catalog,
 				"athena:BatchGetNamedQuery": workgroup, "athena:BatchGetQueryExecution": workgroup, "athena:GetNamedQuery": workgroup,
 				"athena:GetQueryExecution": workgroup, "athena:GetQueryResults": workgroup, "athena:GetQueryResultsStream": workgroup,
