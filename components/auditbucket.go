@@ -130,25 +130,7 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
-		Bucket:                bucket.ID(),
-		BlockPublicAcls:       pulumi.Bool(true),
-		BlockPublicPolicy:     pulumi.Bool(true),
-		IgnorePublicAcls:      pulumi.Bool(true),
-		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm:   pulumi.String("aws:kms"),
-				KmsMasterKeyId: key.Arn,
-			},
-			BucketKeyEnabled: pulumi.Bool(true),
-		}},
-	}, parent); err != nil {
+	if err := blockPublicAndEncrypt(ctx, name, bucket, key.Arn, parent); err != nil {
 		return nil, err
 	}
 	// Object Lock default retention and the lifecycle rules both need versioning in place first.
@@ -256,4 +238,29 @@ func mustJSON(d PolicyDocument) string {
 		panic(err)
 	}
 	return s
+}
+
+// blockPublicAndEncrypt blocks every kind of public access to bucket and encrypts it by default with SSE-KMS
+// under keyARN with a bucket key; the child resources are named prefix-public-access and prefix-encryption.
+func blockPublicAndEncrypt(ctx *pulumi.Context, prefix string, bucket *s3.BucketV2, keyARN pulumi.StringInput, opts ...pulumi.ResourceOption) error {
+	if _, err := s3.NewBucketPublicAccessBlock(ctx, prefix+"-public-access", &s3.BucketPublicAccessBlockArgs{
+		Bucket:                bucket.ID(),
+		BlockPublicAcls:       pulumi.Bool(true),
+		BlockPublicPolicy:     pulumi.Bool(true),
+		IgnorePublicAcls:      pulumi.Bool(true),
+		RestrictPublicBuckets: pulumi.Bool(true),
+	}, opts...); err != nil {
+		return err
+	}
+	_, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, prefix+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm:   pulumi.String("aws:kms"),
+				KmsMasterKeyId: keyARN,
+			},
+			BucketKeyEnabled: pulumi.Bool(true),
+		}},
+	}, opts...)
+	return err
 }

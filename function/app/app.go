@@ -206,7 +206,7 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 		return nil, err
 	}
 	// The sink owns retries (within the invocation's deadline); the SDK's own retryer would multiply them.
-	client := firehose.NewFromConfig(awsCfg, func(o *firehose.Options) { o.RetryMaxAttempts = 1 })
+	client := firehose.NewFromConfig(awsCfg, audit.NoSDKRetries)
 	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
 }
 
