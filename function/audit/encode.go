@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
@@ -13,6 +14,8 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/agent-audit/agent-audit/function/seal"
 )
 
 // Record framing attributes; see the package documentation.
@@ -23,23 +26,46 @@ const (
 	AttrFollowup = "agent_audit.record.followup"
 )
 
-// Encoder turns spans into OTLP/JSON records of at most MaxRecordBytes each. Safe for concurrent use.
+// Encoder turns spans into OTLP/JSON records of at most the record limit each, sealed when it has a Sealer.
+// Safe for concurrent use.
 type Encoder struct {
 	exporter *otlptrace.Exporter
 	maxBytes int
+	sealer   *seal.Sealer
+	store    OversizeStore
+	now      func() time.Time
 }
 
+// EncoderOption configures an Encoder.
+type EncoderOption func(*Encoder)
+
+// WithSealer seals every record with s (package seal): records are packed seal.Overhead bytes under the limit
+// to leave room for it.
+func WithSealer(s *seal.Sealer) EncoderOption { return func(e *Encoder) { e.sealer = s } }
+
+// WithOversizeStore stores the content of spans too large for a record in st (see the package documentation).
+// Without one, such a span fails its shipment with ErrSpanTooLarge.
+func WithOversizeStore(st OversizeStore) EncoderOption { return func(e *Encoder) { e.store = st } }
+
+// WithEncoderClock sets the clock that dates oversize objects (default time.Now).
+func WithEncoderClock(now func() time.Time) EncoderOption { return func(e *Encoder) { e.now = now } }
+
 // NewEncoder returns an Encoder for records of at most maxRecordBytes (DefaultMaxRecordBytes when ≤ 0).
-func NewEncoder(maxRecordBytes int) *Encoder {
+func NewEncoder(maxRecordBytes int, opts ...EncoderOption) *Encoder {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	return &Encoder{exporter: otlptrace.NewUnstarted(captureClient{}), maxBytes: maxRecordBytes}
+	e := &Encoder{exporter: otlptrace.NewUnstarted(captureClient{}), maxBytes: maxRecordBytes, now: time.Now}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
 }
 
 // Encode converts spans (of one trace, or of any number) into records: one when the shipment fits, several
 // otherwise, all with a fresh batch key. followup marks late spans of an already shipped trace. A span that
-// cannot fit a record on its own fails with an error wrapping ErrSpanTooLarge.
+// cannot fit a record on its own has its content stored by the OversizeStore first, and without one fails with
+// an error wrapping ErrSpanTooLarge. With a Sealer, the records are sealed in order, as the last step.
 func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, followup bool) ([][]byte, error) {
 	td, err := e.toTraces(ctx, spans)
 	if err != nil {
@@ -49,7 +75,29 @@ func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, fol
 	if err != nil {
 		return nil, err
 	}
-	return e.split(td, key, followup)
+	parts, records, err := e.split(ctx, td, key, followup)
+	if err != nil || e.sealer == nil {
+		return records, err
+	}
+	records = make([][]byte, len(parts))
+	for i, part := range parts {
+		if records[i], err = e.sealer.Seal(ctx, part); err != nil {
+			return nil, err
+		}
+		if len(records[i]) > e.maxBytes {
+			// seal.Overhead bounds the seal; reaching this is a bug, reported rather than shipped over the limit.
+			return nil, fmt.Errorf("sealed record %d of %d is %d bytes, over the %d-byte limit", i, len(parts), len(records[i]), e.maxBytes)
+		}
+	}
+	return records, nil
+}
+
+// limit is the size a record may have before sealing.
+func (e *Encoder) limit() int {
+	if e.sealer != nil {
+		return e.maxBytes - seal.Overhead
+	}
+	return e.maxBytes
 }
 
 // toTraces converts spans with the OTel SDK's own span→OTLP transform (run by the otlptrace exporter, which hands

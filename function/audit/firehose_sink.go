@@ -126,15 +126,25 @@ func batches(records [][]byte) [][][]byte {
 // last error.
 func (s *FirehoseSink) putBatch(ctx context.Context, batch [][]byte) (int, error) {
 	pending := batch
+	// lastAnswer is the last error Firehose itself returned: when the deadline then cuts an attempt short, it is
+	// the cause an operator needs, not the cancellation.
+	var lastAnswer error
 	for attempt := 1; ; attempt++ {
 		failed, err := s.attempt(ctx, pending)
 		if err == nil {
 			return 0, nil
 		}
 		pending = failed
-		if !retryable(err) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			if lastAnswer != nil {
+				err = fmt.Errorf("%w (attempt %d; attempt %d before it: %w)", err, attempt, attempt-1, lastAnswer)
+			}
 			return len(pending), err
 		}
+		if !retryable(err) {
+			return len(pending), err
+		}
+		lastAnswer = err
 		backoff := s.backoff(attempt)
 		deadline, hasDeadline := ctx.Deadline()
 		if (hasDeadline && time.Now().Add(backoff).After(deadline)) || (!hasDeadline && attempt >= s.maxAttempts) {
@@ -211,11 +221,12 @@ func retryable(err error) bool {
 		}
 	}
 	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() != 0 {
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 400 {
 		return respErr.HTTPStatusCode() >= 500 || respErr.HTTPStatusCode() == http.StatusTooManyRequests
 	}
-	// No answer from the service at all (connection refused or reset, attempt time-out, truncated response) is
-	// worth retrying; a per-record failure with an unlisted code is not.
+	// No answer from the service at all (connection refused or reset, attempt time-out, a 200 whose body was cut
+	// off: the records may or may not be stored, and a duplicate is recoverable where a loss is not) is worth
+	// retrying; a per-record failure with an unlisted code is not.
 	return apiErr == nil
 }
 

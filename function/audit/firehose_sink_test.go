@@ -79,6 +79,22 @@ func TestFirehoseSinkDeliversThroughFaults(t *testing.T) {
 	}
 }
 
+func TestAnAcknowledgementCutOffIsRetriedNotLost(t *testing.T) {
+	srv := firehosetest.New(t, stream)
+	srv.Inject(firehosetest.Fault{StoreThenCut: true})
+	ctx, cancel := deadline(10 * time.Second)
+	defer cancel()
+	in := records(3, 50)
+	if err := fastSink(srv).Deliver(ctx, in); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	// Stored by the cut-off call and again by the retry: a duplicate the readers drop, where giving up would
+	// have reported a failure for records that may not have been stored.
+	if got := len(srv.Records(stream)); got != 2*len(in) || srv.Calls() != 2 {
+		t.Fatalf("stored %d records in %d calls, want %d in 2", got, srv.Calls(), 2*len(in))
+	}
+}
+
 func TestFirehoseSinkGivesUp(t *testing.T) {
 	t.Run("when the deadline leaves no room for another attempt", func(t *testing.T) {
 		srv := firehosetest.New(t, stream)

@@ -21,10 +21,12 @@ const DefaultShipTimeout = 30 * time.Second
 // only to move spans in and out of buffers, never while encoding or delivering, so one slow trace does not hold
 // up another.
 type Processor struct {
-	sink    Sink
-	enc     *Encoder
-	logger  *slog.Logger
-	timeout time.Duration
+	sink     Sink
+	enc      *Encoder
+	maxBytes int
+	encOpts  []EncoderOption
+	logger   *slog.Logger
+	timeout  time.Duration
 
 	mu     sync.Mutex
 	traces map[trace.TraceID]*traceState
@@ -61,7 +63,13 @@ var _ sdktrace.SpanProcessor = (*Processor)(nil)
 type Option func(*Processor)
 
 // WithMaxRecordBytes sets the record size limit in bytes (default DefaultMaxRecordBytes).
-func WithMaxRecordBytes(n int) Option { return func(p *Processor) { p.enc = NewEncoder(n) } }
+func WithMaxRecordBytes(n int) Option { return func(p *Processor) { p.maxBytes = n } }
+
+// WithEncoderOptions configures the processor's Encoder: sealing (WithSealer), oversize content
+// (WithOversizeStore).
+func WithEncoderOptions(opts ...EncoderOption) Option {
+	return func(p *Processor) { p.encOpts = append(p.encOpts, opts...) }
+}
 
 // WithLogger sets the logger for delivery failures nobody else can report (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *Processor) { p.logger = l } }
@@ -74,16 +82,17 @@ func WithDefaultShipTimeout(d time.Duration) Option { return func(p *Processor) 
 // batcher: it must see OnStart to know which spans are still open).
 func NewProcessor(sink Sink, opts ...Option) *Processor {
 	p := &Processor{
-		sink:    sink,
-		enc:     NewEncoder(DefaultMaxRecordBytes),
-		logger:  slog.Default(),
-		timeout: DefaultShipTimeout,
-		traces:  map[trace.TraceID]*traceState{},
-		ignored: map[trace.SpanID]struct{}{},
+		sink:     sink,
+		maxBytes: DefaultMaxRecordBytes,
+		logger:   slog.Default(),
+		timeout:  DefaultShipTimeout,
+		traces:   map[trace.TraceID]*traceState{},
+		ignored:  map[trace.SpanID]struct{}{},
 	}
 	for _, o := range opts {
 		o(p)
 	}
+	p.enc = NewEncoder(p.maxBytes, p.encOpts...)
 	return p
 }
 

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -13,49 +14,54 @@ var ErrSpanTooLarge = errors.New("span too large for one audit record")
 // spanRef locates one span in a ptrace.Traces.
 type spanRef struct{ rs, ss, span int }
 
-// split renders td as records of at most e.maxBytes. The common case, a shipment that fits, costs one marshal.
-// Otherwise spans are measured one by one and packed greedily, in order, into parts; every part is then
-// marshalled and checked, and a part that still overflows (the measure is an estimate of the shared envelope)
-// is packed again with a larger allowance for it.
-func (e *Encoder) split(td ptrace.Traces, key string, followup bool) ([][]byte, error) {
+// split frames td as the parts of one shipment, each of at most e.limit() bytes as a record, and renders them
+// as records (the caller seals the parts instead when it has a Sealer). The common case, a shipment that fits,
+// costs one marshal. Otherwise spans are measured one by one (oversize ones have their content stored first)
+// and packed greedily, in order, into parts; every part is then marshalled and checked, and a part that still
+// overflows (the measure is an estimate of the shared envelope) is packed again with a larger allowance for it.
+func (e *Encoder) split(ctx context.Context, td ptrace.Traces, key string, followup bool) ([]ptrace.Traces, [][]byte, error) {
+	limit := e.limit()
 	whole, err := marshalRecord(td, key, 0, 1, followup)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(whole) <= e.maxBytes {
-		return [][]byte{whole}, nil
+	if len(whole) <= limit {
+		return []ptrace.Traces{td}, [][]byte{whole}, nil
 	}
 
-	refs, sizes, envelope, err := measure(td, key, followup, e.maxBytes)
+	refs, sizes, envelope, err := e.measure(ctx, td, key, followup, limit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for slack := 64; slack < e.maxBytes; slack *= 2 {
-		groups := pack(sizes, e.maxBytes-envelope-slack)
+	for slack := 64; slack < limit; slack *= 2 {
+		groups := pack(sizes, limit-envelope-slack)
+		parts := make([]ptrace.Traces, 0, len(groups))
 		records := make([][]byte, 0, len(groups))
 		fits := true
 		for i, g := range groups {
-			rec, err := marshalRecord(subset(td, refs[g[0]:g[1]]), key, i, len(groups), followup)
+			part := subset(td, refs[g[0]:g[1]])
+			rec, err := marshalRecord(part, key, i, len(groups), followup)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if len(rec) > e.maxBytes {
+			if len(rec) > limit {
 				fits = false
 				break
 			}
-			records = append(records, rec)
+			parts, records = append(parts, part), append(records, rec)
 		}
 		if fits {
-			return records, nil
+			return parts, records, nil
 		}
 	}
-	return nil, fmt.Errorf("split trace into records of %d bytes: no packing fits", e.maxBytes)
+	return nil, nil, fmt.Errorf("split trace into records of %d bytes: no packing fits", limit)
 }
 
 // measure returns every span's reference, the bytes it adds to a record (its record's size less the record's
 // envelope: resource, scope and framing), and the largest envelope. A span whose record alone exceeds limit
-// fails with ErrSpanTooLarge.
-func measure(td ptrace.Traces, key string, followup bool, limit int) (refs []spanRef, sizes []int, envelope int, err error) {
+// has its content moved to the OversizeStore; one that still does not fit, or with no store, fails with
+// ErrSpanTooLarge.
+func (e *Encoder) measure(ctx context.Context, td ptrace.Traces, key string, followup bool, limit int) (refs []spanRef, sizes []int, envelope int, err error) {
 	for i := 0; i < td.ResourceSpans().Len(); i++ {
 		sss := td.ResourceSpans().At(i).ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
@@ -68,9 +74,9 @@ func measure(td ptrace.Traces, key string, followup bool, limit int) (refs []spa
 					return nil, nil, 0, err
 				}
 				if len(rec) > limit {
-					s := spans.At(k)
-					return nil, nil, 0, fmt.Errorf("trace %s span %s %q: %d bytes on its own exceeds the record limit of %d bytes: %w",
-						s.TraceID(), s.SpanID(), s.Name(), len(rec), limit, ErrSpanTooLarge)
+					if one, rec, err = e.offload(ctx, td, ref, key, followup, limit, len(rec)); err != nil {
+						return nil, nil, 0, err
+					}
 				}
 				one.ResourceSpans().At(0).ScopeSpans().At(0).Spans().RemoveIf(func(ptrace.Span) bool { return true })
 				empty, err := marshalRecord(one, key, 0, 1, followup)

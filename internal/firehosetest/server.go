@@ -43,6 +43,9 @@ type Fault struct {
 	Reset bool
 	// StoreThenFail stores the records and then fails the call with Status/Code, as a lost acknowledgement does.
 	StoreThenFail bool
+	// StoreThenCut stores the records, answers 200 and closes the connection halfway through the body, as a
+	// connection lost while the acknowledgement is on its way does.
+	StoreThenCut bool
 }
 
 // Server is the fake Firehose. Safe for concurrent use.
@@ -269,6 +272,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if fault.StoreThenCut {
+		cutBody(w, map[string]any{"FailedPutCount": failedCount, "Encrypted": false, "RequestResponses": entries})
+		return
+	}
 	if batch {
 		_ = json.NewEncoder(w).Encode(map[string]any{"FailedPutCount": failedCount, "Encrypted": false, "RequestResponses": entries})
 		return
@@ -278,6 +285,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"RecordId": entries[0].RecordID, "Encrypted": false})
+}
+
+// cutBody announces the whole answer's length, sends half of it and closes the connection.
+func cutBody(w http.ResponseWriter, answer any) {
+	body, _ := json.Marshal(answer)
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body[:len(body)/2])
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, buf, err := hj.Hijack(); err == nil {
+			_ = buf.Flush()
+			conn.Close()
+		}
+	}
 }
 
 // writeError answers in awsJson1_1's error shape: the code in the body's __type and in X-Amzn-ErrorType.
