@@ -80,9 +80,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		set("bucket", physical)
 		set("arn", "arn:aws:s3:::"+physical)
 	case "aws:kms/key:Key":
-		id = "key-" + args.Name
+		id = keyID(args.Name)
 		set("keyId", id)
-		set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", Region, Account, id))
+		set("arn", keyARN(args.Name))
 	case "aws:kms/alias:Alias":
 		set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:%s", Region, Account, physical))
 	case "aws:iam/role:Role":
@@ -125,6 +125,8 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"name": name, "arn": fmt.Sprintf("arn:aws:kms:%s:%s:%s", Region, Account, name),
 			"targetKeyArn": keyARN, "targetKeyId": keyARN[strings.LastIndex(keyARN, "/")+1:], "id": name,
 		}), nil
+	case "aws:kms/getPublicKey:getPublicKey":
+		return m.getPublicKey(args.Args)
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": Partition, "dnsSuffix": "amazonaws.com"}), nil
 	}
