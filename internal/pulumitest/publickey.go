@@ -20,8 +20,10 @@ const (
 )
 
 // keyID is the id the mocks give the aws:kms/key:Key named name; keyARN its ARN.
-func keyID(name string) string  { return "key-" + name }
-func keyARN(name string) string { return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", Region, Account, keyID(name)) }
+func keyID(name string) string { return "key-" + name }
+func keyARN(name string) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", Region, Account, keyID(name))
+}
 
 // MockPublicKeyPEM is the PEM (PKIX "PUBLIC KEY") the mocks' GetPublicKey returns for the key whose ARN is
 // keyARN: a real P-256 public key, derived from the ARN so that each key has its own and every run the same.
@@ -68,9 +70,9 @@ func (m *Mocks) getPublicKey(args resource.PropertyMap) (resource.PropertyMap, e
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": arn, "arn": arn, "keyId": id,
 			"customerMasterKeySpec": mockKeySpec, "keyUsage": mockKeyUsage,
-			"signingAlgorithms":     []any{"ECDSA_SHA_256"},
-			"publicKey":             base64.StdEncoding.EncodeToString(mockPublicKeyDER(arn)),
-			"publicKeyPem":          MockPublicKeyPEM(arn),
+			"signingAlgorithms": []any{"ECDSA_SHA_256"},
+			"publicKey":         base64.StdEncoding.EncodeToString(mockPublicKeyDER(arn)),
+			"publicKeyPem":      MockPublicKeyPEM(arn),
 		}), nil
 	}
 	return nil, fmt.Errorf("pulumitest: getPublicKey %s: NotFoundException: no such key registered (keys are named %s)",
