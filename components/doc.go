@@ -7,6 +7,8 @@
 //     role allowed exactly what delivery needs;
 //   - AgentModel: the Bedrock application inference profile and the policy to invoke it;
 //   - AgentFunction: the Go Lambda, built from source for provided.al2023 on arm64 by the program itself;
+//   - SigningKey: the asymmetric KMS key (ECDSA P-256) that seals every audit record, kms:Sign through IAM only,
+//     and its public key as PEM;
 //   - LogfireSecret: the Logfire write token in an SSM SecureString, read by the function at first invoke;
 //   - UsageAlarm: a daily token alarm emailed through SNS;
 //   - OperatorRole: the role a person assumes to call the model locally.
