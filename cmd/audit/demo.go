@@ -64,6 +64,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 	cfg := app.DefaultConfig()
 	cfg.Model = app.ModelOffline
 	cfg.LocalRoot = root
+	cfg.SigningKeyFile = defaultKeyFile()
 	a, err := app.New(ctx, cfg, app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		return err

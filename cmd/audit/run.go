@@ -31,6 +31,8 @@ type runFlags struct {
 	noContent           bool
 	timeout             time.Duration
 	verbose             bool
+	signingKey          string
+	kmsKeyID            string
 }
 
 func newRunCommand() *cobra.Command {
@@ -66,6 +68,8 @@ credentials; --firehose NAME ships the record to a real delivery stream instead 
 	fl.BoolVar(&f.noContent, "no-content", false, "do not record prompts, outputs or tool arguments/results")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "invocation deadline, as Lambda's function timeout")
 	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
+	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+EnvSigningKeyFile+")")
+	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "seal with this KMS key (ARN) instead of --signing-key")
 	return cmd
 }
 
@@ -84,6 +88,11 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	cfg.ModelName = f.modelID
 	cfg.AgentName = f.agentName
 	cfg.CaptureContent = !f.noContent
+	if f.kmsKeyID != "" {
+		cfg.SigningKeyID = f.kmsKeyID
+	} else {
+		cfg.SigningKeyFile = f.signingKey
+	}
 	if f.firehose != "" {
 		cfg.FirehoseStream = f.firehose
 	} else {

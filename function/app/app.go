@@ -13,6 +13,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -21,6 +23,7 @@ import (
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/logfire"
+	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/function/telemetry"
 )
 
@@ -135,7 +138,12 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		}
 		res = r
 	}
-	proc := audit.NewProcessor(sink, append([]audit.Option{audit.WithLogger(o.logger)}, o.procOpt...)...)
+	encOpts, err := buildEncoding(ctx, cfg, o, loadAWS)
+	if err != nil {
+		return nil, err
+	}
+	procOpts := append([]audit.Option{audit.WithLogger(o.logger), audit.WithEncoderOptions(encOpts...)}, o.procOpt...)
+	proc := audit.NewProcessor(sink, procOpts...)
 	processors := []sdktrace.SpanProcessor{proc}
 	var legs []handler.Leg
 	if cfg.Logfire != nil {
@@ -208,6 +216,51 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 	// The sink owns retries (within the invocation's deadline); the SDK's own retryer would multiply them.
 	client := firehose.NewFromConfig(awsCfg, audit.NoSDKRetries)
 	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
+}
+
+// buildEncoding chooses where oversize content goes and how records are sealed.
+func buildEncoding(ctx context.Context, cfg Config, o options, loadAWS func() (aws.Config, error)) ([]audit.EncoderOption, error) {
+	var opts []audit.EncoderOption
+	switch {
+	case cfg.LocalRoot != "":
+		opts = append(opts, audit.WithOversizeStore(audit.NewLocalOversizeStore(cfg.LocalRoot)))
+	case cfg.OversizeBucket != "":
+		awsCfg, err := loadAWS()
+		if err != nil {
+			return nil, err
+		}
+		client := s3.NewFromConfig(awsCfg, func(so *s3.Options) { so.UsePathStyle = cfg.S3ForcePathStyle })
+		opts = append(opts, audit.WithOversizeStore(audit.NewS3OversizeStore(client, cfg.OversizeBucket)))
+	}
+
+	var signer seal.Signer
+	switch {
+	case cfg.SigningKeyID != "":
+		awsCfg, err := loadAWS()
+		if err != nil {
+			return nil, err
+		}
+		signer = seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)
+	case cfg.SigningKeyFile != "":
+		key, created, err := seal.LoadOrCreateKeyFile(cfg.SigningKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			o.logger.InfoContext(ctx, "created a local signing key", "path", cfg.SigningKeyFile)
+		}
+		if signer, err = seal.NewFileSigner(key); err != nil {
+			return nil, err
+		}
+	default:
+		o.logger.WarnContext(ctx, "audit records are not sealed: no signing key configured", "variables", EnvSigningKeyID+", "+EnvSigningKeyFile)
+		return opts, nil
+	}
+	sealer, err := seal.NewSealer(signer)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, audit.WithSealer(sealer)), nil
 }
 
 // buildLogfire builds the live-view leg; the SSM client is only made when the extension does not read the token.

@@ -242,16 +242,21 @@ func TestConcurrentInvocationsDeliverEveryTraceExactlyOnce(t *testing.T) {
 
 func TestConfigFromEnvNamesEveryBadVariable(t *testing.T) {
 	env := map[string]string{
-		EnvModel:          "bedrock",
-		EnvMaxTurns:       "many",
-		EnvCaptureContent: "perhaps",
-		EnvShipReserve:    "5",
+		EnvModel:            "bedrock",
+		EnvMaxTurns:         "many",
+		EnvCaptureContent:   "perhaps",
+		EnvShipReserve:      "5",
+		EnvLocalRoot:        "/tmp/audit",
+		EnvOversizeBucket:   "audit-bucket",
+		EnvSigningKeyID:     "arn:aws:kms:eu-west-1:123456789012:key/k",
+		EnvSigningKeyFile:   "/tmp/key.pem",
+		EnvS3ForcePathStyle: "yes please",
 	}
 	_, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err == nil {
 		t.Fatal("accepted a broken environment")
 	}
-	for _, name := range []string{EnvMaxTurns, EnvCaptureContent, EnvShipReserve, EnvInferenceProfileARN, EnvModelID, EnvFirehoseStream} {
+	for _, name := range []string{EnvMaxTurns, EnvCaptureContent, EnvShipReserve, EnvInferenceProfileARN, EnvModelID, EnvOversizeBucket, EnvSigningKeyID, EnvS3ForcePathStyle} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
@@ -263,12 +268,15 @@ func TestConfigFromEnvNamesEveryBadVariable(t *testing.T) {
 		EnvFirehoseStream:      "agent-audit-dev",
 		EnvCaptureContent:      "false",
 		EnvShipReserve:         "3s",
+		EnvOversizeBucket:      "audit-bucket",
+		EnvSigningKeyID:        "arn:aws:kms:eu-west-1:123456789012:key/k",
 	}
 	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := good[k]; return v, ok })
 	if err != nil {
 		t.Fatalf("a good environment was refused: %v", err)
 	}
-	if cfg.Model != ModelBedrock || cfg.CaptureContent || cfg.ShipReserve.String() != "3s" || cfg.MaxTurns != DefaultMaxTurns || cfg.AgentName != DefaultAgentName {
+	if cfg.Model != ModelBedrock || cfg.CaptureContent || cfg.ShipReserve.String() != "3s" || cfg.MaxTurns != DefaultMaxTurns || cfg.AgentName != DefaultAgentName ||
+		cfg.OversizeBucket != "audit-bucket" || cfg.SigningKeyID != good[EnvSigningKeyID] {
 		t.Fatalf("config %+v", cfg)
 	}
 }

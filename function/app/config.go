@@ -54,8 +54,19 @@ type Config struct {
 	ShipReserve time.Duration
 	// FirehoseStream is the audit delivery stream. Exactly one of FirehoseStream and LocalRoot is set.
 	FirehoseStream string
-	// LocalRoot is a directory receiving records in Firehose's S3 layout instead of a delivery stream.
+	// LocalRoot is a directory receiving records in Firehose's S3 layout instead of a delivery stream. Oversize
+	// content then goes under it too.
 	LocalRoot string
+	// OversizeBucket is the audit bucket that keeps the content of spans too large for a record (under
+	// oversize/). Unset with a delivery stream, such a span fails its shipment.
+	OversizeBucket string
+	// S3ForcePathStyle addresses the oversize bucket path-style, for S3-compatible endpoints.
+	S3ForcePathStyle bool
+	// SigningKeyID is the KMS key (ARN) that seals every record. At most one of SigningKeyID and
+	// SigningKeyFile is set; with neither, records are not sealed.
+	SigningKeyID string
+	// SigningKeyFile is a PEM ECDSA P-256 private key that seals every record (offline runs); created when absent.
+	SigningKeyFile string
 	// Logfire configures the optional live view; nil leaves it off (no exporter, no calls).
 	Logfire *logfire.Config
 }
@@ -74,6 +85,10 @@ const (
 	EnvShipReserve         = "AUDIT_SHIP_RESERVE"
 	EnvFirehoseStream      = "FIREHOSE_DELIVERY_STREAM"
 	EnvLocalRoot           = "AUDIT_LOCAL_ROOT"
+	EnvOversizeBucket      = "AUDIT_OVERSIZE_BUCKET"
+	EnvS3ForcePathStyle    = "AUDIT_S3_FORCE_PATH_STYLE"
+	EnvSigningKeyID        = "AUDIT_SIGNING_KEY_ID"
+	EnvSigningKeyFile      = "AUDIT_SIGNING_KEY_FILE"
 )
 
 // DefaultConfig is the configuration with every default applied and no destination chosen.
@@ -140,6 +155,10 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	str(EnvFirehoseStream, &cfg.FirehoseStream)
 	str(EnvLocalRoot, &cfg.LocalRoot)
+	str(EnvOversizeBucket, &cfg.OversizeBucket)
+	boolean(EnvS3ForcePathStyle, &cfg.S3ForcePathStyle)
+	str(EnvSigningKeyID, &cfg.SigningKeyID)
+	str(EnvSigningKeyFile, &cfg.SigningKeyFile)
 	if lf, wired, err := logfire.ConfigFromEnv(lookup); err != nil {
 		errs = append(errs, err)
 	} else if wired {
@@ -188,6 +207,12 @@ func (c Config) Validate() error {
 		bad(EnvFirehoseStream, "required (or %s for a local directory)", EnvLocalRoot)
 	case c.FirehoseStream != "" && c.LocalRoot != "":
 		bad(EnvFirehoseStream, "set together with %s; choose one destination", EnvLocalRoot)
+	}
+	if c.OversizeBucket != "" && c.LocalRoot != "" {
+		bad(EnvOversizeBucket, "set together with %s, which keeps oversize content itself", EnvLocalRoot)
+	}
+	if c.SigningKeyID != "" && c.SigningKeyFile != "" {
+		bad(EnvSigningKeyID, "set together with %s; choose one signing key", EnvSigningKeyFile)
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,133 @@
+package app
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/seal"
+	"github.com/agent-audit/agent-audit/internal/audittest"
+	"github.com/agent-audit/agent-audit/internal/bedrocktest"
+	"github.com/agent-audit/agent-audit/internal/firehosetest"
+	"github.com/agent-audit/agent-audit/internal/kmstest"
+	"github.com/agent-audit/agent-audit/internal/miniotest"
+)
+
+// TestSealedRecordsAndOversizeContentInALockedBucket configures the function only through its environment, as
+// in Lambda: records sealed with a KMS key, oversize content put into an Object Lock bucket on a real S3 server.
+func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
+	bedrock := bedrocktest.New(t, testProfileARN)
+	fh := firehosetest.New(t, testStream)
+	keys := kmstest.New(t)
+	store := miniotest.Start(t)
+	const bucket = "audit-locked"
+	store.LockedBucket(t, bucket, types.ObjectLockRetentionModeCompliance, 1)
+	env := map[string]string{
+		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.URL,
+		"AWS_ENDPOINT_URL_FIREHOSE":        fh.URL,
+		"AWS_ENDPOINT_URL_KMS":             keys.URL,
+		"AWS_ENDPOINT_URL_S3":              store.Endpoint,
+		"AWS_REGION":                       miniotest.Region,
+		"AWS_ACCESS_KEY_ID":                store.AccessKey,
+		"AWS_SECRET_ACCESS_KEY":            store.SecretKey,
+		"AWS_CONFIG_FILE":                  "/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE":      "/dev/null",
+		EnvInferenceProfileARN:             testProfileARN,
+		EnvModelID:                         "claude-haiku-4-5",
+		EnvFirehoseStream:                  testStream,
+		EnvOversizeBucket:                  bucket,
+		EnvS3ForcePathStyle:                "true",
+		EnvSigningKeyID:                    keys.KeyARN,
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), cfg, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	answer := strings.Repeat("A long answer. ", 80_000) // 1.2 MB: more than a Firehose record holds
+	bedrock.Enqueue(bedrocktest.Reply{Text: "short"}, bedrocktest.Reply{Text: answer})
+	for range 2 {
+		if _, err := invoke(t, a, `{"prompt":"Tell me everything."}`); err != nil {
+			t.Fatalf("invoke: %v", err)
+		}
+	}
+
+	records := fh.Records(testStream)
+	v := seal.NewVerifier(keys.PublicKey())
+	var chains seal.Chains
+	for i, rec := range records {
+		if len(rec) > audit.DefaultMaxRecordBytes {
+			t.Errorf("record %d is %d bytes", i, len(rec))
+		}
+		r, err := v.Verify(rec)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if r.KeyID != keys.KeyARN {
+			t.Errorf("record %d names key %s, want %s", i, r.KeyID, keys.KeyARN)
+		}
+		chains.Add(r, "record")
+	}
+	if rep := chains.Check(false); len(rep.Problems) != 0 || rep.Records != len(records) || rep.Chains != 1 {
+		t.Fatalf("chain: %+v", rep)
+	}
+
+	var refs []audittest.Span
+	for _, s := range audittest.Decode(t, records) {
+		if s.Attrs[audit.AttrOversizeKey] != nil {
+			refs = append(refs, s)
+		}
+	}
+	if len(refs) != 2 { // the chat span's output and the run's output
+		t.Fatalf("%d spans reference oversize content, want 2", len(refs))
+	}
+	client := store.Client(t)
+	for _, s := range refs {
+		key := s.Attrs[audit.AttrOversizeKey].(string)
+		if uri := s.Attrs[audit.AttrOversizeURI]; uri != "s3://"+bucket+"/"+key {
+			t.Errorf("uri %v", uri)
+		}
+		obj, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("oversize object %s: %v", key, err)
+		}
+		gz, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, _ := io.ReadAll(zr)
+		sum := sha256.Sum256(content)
+		if s.Attrs[audit.AttrOversizeSHA256] != hex.EncodeToString(sum[:]) {
+			t.Errorf("%s: sha256 attribute does not match the stored content", key)
+		}
+		if !bytes.Contains(content, []byte(strings.Repeat("A long answer. ", 1000))) {
+			t.Errorf("%s does not hold the answer", key)
+		}
+		// The bucket's default retention applied to the object the function put.
+		if obj.ObjectLockMode != types.ObjectLockModeCompliance || obj.ObjectLockRetainUntilDate == nil ||
+			obj.ObjectLockRetainUntilDate.Before(time.Now().Add(23*time.Hour)) {
+			t.Errorf("%s: lock %s until %v, want COMPLIANCE for a day", key, obj.ObjectLockMode, obj.ObjectLockRetainUntilDate)
+		}
+	}
+}
