@@ -26,6 +26,9 @@ const (
 	DefaultMemoryMB = 512
 	// ExtensionHTTPPort is the Parameters and Secrets Lambda Extension's port when its layer is attached.
 	ExtensionHTTPPort = 2773
+	// OversizePrefix is where the function stores span content too large for one Firehose record, in the audit
+	// bucket (function/audit.OversizePrefix): the only prefix it may write.
+	OversizePrefix = "oversize/"
 )
 
 // AgentFunctionArgs configures an AgentFunction.
@@ -66,6 +69,14 @@ type AgentFunctionArgs struct {
 	// SecretsExtensionLayerARN attaches the AWS Parameters and Secrets Lambda Extension (its ARN differs by region
 	// and version); the function then reads the token through it.
 	SecretsExtensionLayerARN string
+	// SigningKeyARN is the asymmetric KMS key that seals every audit record (a SigningKey's KeyARN). The role gets
+	// kms:Sign on that key only, and AUDIT_SIGNING_KEY_ID names it. nil leaves the records unsealed.
+	SigningKeyARN pulumi.StringInput
+	// OversizeBucket stores, under OversizePrefix, the content of spans too large for one Firehose record (the
+	// audit bucket; objects inherit its default Object Lock retention). The role gets s3:PutObject on
+	// <bucket>/oversize/* and nothing else on the bucket, plus kms:GenerateDataKey on the bucket's key through S3
+	// only; AUDIT_OVERSIZE_BUCKET names it. nil: an oversize span fails its shipment.
+	OversizeBucket *AuditBucket
 }
 
 // AgentFunction is the audited agent as a Lambda function, built from Go source by the program itself.
@@ -156,7 +167,7 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	account, _, err := accountAndPartition(ctx, parent)
+	env, err := lookupAWSEnv(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -169,15 +180,27 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		return nil, err
 	}
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(mustJSON(serviceTrust("lambda.amazonaws.com", account))),
+		AssumeRolePolicy: pulumi.String(mustJSON(serviceTrust("lambda.amazonaws.com", env.account))),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 
+	// Optional grants append their inputs after the four fixed ones; each remembers where its values start.
 	inputs := []pulumi.StringInput{logGroup.Arn, cfg.Model.ProfileARN, cfg.Model.SystemProfileARN, cfg.Stream.StreamARN}
+	at := func(in ...pulumi.StringInput) int {
+		inputs = append(inputs, in...)
+		return len(inputs) - len(in)
+	}
+	logfireAt, signingAt, oversizeAt := -1, -1, -1
 	if cfg.Logfire != nil {
-		inputs = append(inputs, cfg.Logfire.ParameterARN, cfg.Logfire.KeyARN)
+		logfireAt = at(cfg.Logfire.ParameterARN, cfg.Logfire.KeyARN)
+	}
+	if cfg.SigningKeyARN != nil {
+		signingAt = at(cfg.SigningKeyARN)
+	}
+	if cfg.OversizeBucket != nil {
+		oversizeAt = at(cfg.OversizeBucket.BucketARN, cfg.OversizeBucket.KeyARN)
 	}
 	policy := PolicyJSON(func(v []string) PolicyDocument {
 		st := []PolicyStatement{
@@ -187,8 +210,14 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 			{Sid: "ShipAuditRecords", Effect: "Allow", Action: []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, Resource: []string{v[3]}},
 		}
 		st = append(st, cfg.Model.InvokeStatements(v[1], v[2])...)
-		if cfg.Logfire != nil {
-			st = append(st, cfg.Logfire.ReadStatements(v[4], v[5])...)
+		if logfireAt >= 0 {
+			st = append(st, cfg.Logfire.ReadStatements(v[logfireAt], v[logfireAt+1])...)
+		}
+		if signingAt >= 0 {
+			st = append(st, SignStatement(v[signingAt]))
+		}
+		if oversizeAt >= 0 {
+			st = append(st, oversizeStatements(env, v[oversizeAt], v[oversizeAt+1])...)
 		}
 		return PolicyDocument{Statement: st}
 	}, inputs...)
@@ -197,7 +226,7 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		return nil, err
 	}
 
-	env := pulumi.StringMap{
+	vars := pulumi.StringMap{
 		"FIREHOSE_DELIVERY_STREAM":      cfg.Stream.StreamName,
 		"BEDROCK_INFERENCE_PROFILE_ARN": cfg.Model.ProfileARN,
 		"BEDROCK_MODEL_ID":              pulumi.String(cfg.ModelName),
@@ -205,22 +234,28 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		"AGENT_NAME":                    pulumi.String(cfg.AgentName),
 	}
 	if cfg.SystemPrompt != "" {
-		env["AGENT_SYSTEM_PROMPT"] = pulumi.String(cfg.SystemPrompt)
+		vars["AGENT_SYSTEM_PROMPT"] = pulumi.String(cfg.SystemPrompt)
+	}
+	if cfg.SigningKeyARN != nil {
+		vars["AUDIT_SIGNING_KEY_ID"] = cfg.SigningKeyARN
+	}
+	if cfg.OversizeBucket != nil {
+		vars["AUDIT_OVERSIZE_BUCKET"] = cfg.OversizeBucket.BucketName
 	}
 	var layers pulumi.StringArray
 	if cfg.Logfire != nil {
-		env["LOGFIRE_TOKEN_PARAMETER"] = cfg.Logfire.ParameterName
+		vars["LOGFIRE_TOKEN_PARAMETER"] = cfg.Logfire.ParameterName
 		if cfg.LogfireSampleRatio != nil {
-			env["LOGFIRE_SAMPLE_RATIO"] = pulumi.String(strconv.FormatFloat(*cfg.LogfireSampleRatio, 'g', -1, 64))
+			vars["LOGFIRE_SAMPLE_RATIO"] = pulumi.String(strconv.FormatFloat(*cfg.LogfireSampleRatio, 'g', -1, 64))
 		}
 		if cfg.LogfireScrub {
-			env["LOGFIRE_SCRUB"] = pulumi.String("true")
+			vars["LOGFIRE_SCRUB"] = pulumi.String("true")
 		}
 	}
 	if cfg.SecretsExtensionLayerARN != "" {
 		layers = append(layers, pulumi.String(cfg.SecretsExtensionLayerARN))
-		env["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = pulumi.String(strconv.Itoa(ExtensionHTTPPort))
-		env["PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE"] = pulumi.String("100")
+		vars["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = pulumi.String(strconv.Itoa(ExtensionHTTPPort))
+		vars["PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE"] = pulumi.String("100")
 	}
 
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
@@ -235,7 +270,7 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		MemorySize:     pulumi.Int(cfg.MemoryMB),
 		TracingConfig:  &lambda.FunctionTracingConfigArgs{Mode: pulumi.String("Active")},
 		LoggingConfig:  &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
-		Environment:    &lambda.FunctionEnvironmentArgs{Variables: env},
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: vars},
 		Layers:         layers,
 	}, parent, pulumi.DependsOn([]pulumi.Resource{logGroup, rolePolicy}))
 	if err != nil {
@@ -247,4 +282,18 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		"functionName": c.FunctionName, "functionArn": c.FunctionARN, "roleArn": c.RoleARN,
 		"logGroupName": c.LogGroupName, "codeSha256": c.CodeSHA256,
 	})
+}
+
+// oversizeStatements let the function store oversize content and nothing else in the audit bucket: s3:PutObject
+// on <bucket>/oversize/* (no delete, no retention or legal hold, no bucket configuration, no read), and
+// kms:GenerateDataKey on the bucket's key only when S3 asks for it, which SSE-KMS needs to encrypt the new object.
+// A single PutObject needs no kms:Decrypt (only a multipart upload would).
+func oversizeStatements(env awsEnv, bucketARN, keyARN string) []PolicyStatement {
+	return []PolicyStatement{
+		{Sid: "StoreOversizeContent", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{bucketARN + "/" + OversizePrefix + "*"}},
+		{
+			Sid: "EncryptOversizeContent", Effect: "Allow", Action: []string{"kms:GenerateDataKey"}, Resource: []string{keyARN},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + env.region + "." + env.dnsSuffix}},
+		},
+	}
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
 
@@ -69,9 +71,10 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	if num(fn.Inputs, "timeout") != 60 || num(fn.Inputs, "memorySize") != 512 {
 		t.Errorf("timeout %v memory %v", num(fn.Inputs, "timeout"), num(fn.Inputs, "memorySize"))
 	}
-	for _, absent := range []string{"LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "LOGFIRE_SAMPLE_RATIO", "LOGFIRE_SCRUB"} {
+	for _, absent := range []string{"LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "LOGFIRE_SAMPLE_RATIO", "LOGFIRE_SCRUB",
+		"AUDIT_SIGNING_KEY_ID", "AUDIT_OVERSIZE_BUCKET"} {
 		if !pulumitest.Get(fn.Inputs, "environment.variables."+absent).IsNull() {
-			t.Errorf("%s is set without Logfire", absent)
+			t.Errorf("%s is set without Logfire, a signing key or an oversize bucket", absent)
 		}
 	}
 	if !pulumitest.Get(fn.Inputs, "layers").IsNull() && len(pulumitest.Get(fn.Inputs, "layers").ArrayValue()) != 0 {
@@ -99,8 +102,8 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 		t.Errorf("bedrock grants %v", grants)
 	}
 	for a := range grants {
-		if strings.HasPrefix(a, "ssm:") || a == "kms:Decrypt" {
-			t.Errorf("%s granted without Logfire", a)
+		if strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "kms:") || strings.HasPrefix(a, "s3:") {
+			t.Errorf("%s granted without Logfire, a signing key or an oversize bucket", a)
 		}
 	}
 	if len(grants) != 13 {
@@ -275,4 +278,76 @@ func pulumiFilter(m *pulumitest.Mocks, token, name string) *pulumitest.Mocks {
 		}
 	}
 	return out
+}
+
+func TestSealingAndOversizeWiring(t *testing.T) {
+	var bucket *AuditBucket
+	var key *SigningKey
+	m, _, err := functionStack(t, func(ctx *pulumi.Context, a *AgentFunctionArgs) error {
+		var err error
+		if bucket, err = NewAuditBucket(ctx, "audit", nil); err != nil {
+			return err
+		}
+		if key, err = NewSigningKey(ctx, "signing", nil); err != nil {
+			return err
+		}
+		a.SigningKeyARN, a.OversizeBucket = key.KeyARN, bucket
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyARN, bucketARN, bucketKeyARN := pulumitest.AwaitString(t, key.KeyARN), pulumitest.AwaitString(t, bucket.BucketARN), pulumitest.AwaitString(t, bucket.KeyARN)
+	fn := m.One(t, "aws:lambda/function:Function", "agent").Inputs
+	for name, want := range map[string]string{
+		"AUDIT_SIGNING_KEY_ID":  keyARN,
+		"AUDIT_OVERSIZE_BUCKET": pulumitest.AwaitString(t, bucket.BucketName),
+	} {
+		if got := str(fn, "environment.variables."+name); got != want || want == "" {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+
+	pol := pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "agent-permissions").Inputs, "policy"))
+	grants := statementsByAction(pol)
+	want := map[string]string{
+		"kms:Sign":            keyARN,
+		"s3:PutObject":        bucketARN + "/oversize/*",
+		"kms:GenerateDataKey": bucketKeyARN,
+	}
+	for a, res := range want {
+		if grants[a] != res {
+			t.Errorf("%s granted on %q, want %q only", a, grants[a], res)
+		}
+	}
+	for a := range grants {
+		if _, ok := want[a]; !ok && (strings.HasPrefix(a, "s3:") || strings.HasPrefix(a, "kms:")) {
+			t.Errorf("%s granted: the function needs only kms:Sign, s3:PutObject and kms:GenerateDataKey", a)
+		}
+	}
+	if len(grants) != 16 {
+		t.Errorf("%d actions granted, want the 13 of a plain function and 3: %v", len(grants), grants)
+	}
+	for _, s := range pol.Statement {
+		switch {
+		case slices.Contains(s.Action, "kms:GenerateDataKey"):
+			if len(s.Condition) != 1 || len(s.Condition["StringEquals"]) != 1 || s.Condition["StringEquals"]["kms:ViaService"] != "s3.eu-west-1.amazonaws.com" {
+				t.Errorf("kms:GenerateDataKey is not limited to S3: %+v", s.Condition)
+			}
+		case slices.Contains(s.Action, "kms:Sign") || slices.Contains(s.Action, "s3:PutObject"):
+			if len(s.Action) != 1 || len(s.Condition) != 0 {
+				t.Errorf("%s: shares its statement or carries conditions: %+v", s.Sid, s)
+			}
+		}
+	}
+}
+
+// The names and the prefix the component sets are the ones the function reads.
+func TestSealingAndOversizeNamesAreTheFunctions(t *testing.T) {
+	if OversizePrefix != audit.OversizePrefix {
+		t.Errorf("components.OversizePrefix %q, function/audit.OversizePrefix %q", OversizePrefix, audit.OversizePrefix)
+	}
+	if app.EnvSigningKeyID != "AUDIT_SIGNING_KEY_ID" || app.EnvOversizeBucket != "AUDIT_OVERSIZE_BUCKET" {
+		t.Errorf("the function reads %s and %s, the component sets AUDIT_SIGNING_KEY_ID and AUDIT_OVERSIZE_BUCKET", app.EnvSigningKeyID, app.EnvOversizeBucket)
+	}
 }
