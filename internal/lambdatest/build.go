@@ -1,0 +1,37 @@
+package lambdatest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Build compiles the function (./function of this module) as Lambda's provided runtime runs it —
+// CGO_ENABLED=0, -tags lambda.norpc — for the host's OS and architecture, into a file named bootstrap in a
+// temporary directory, and returns its path. The Go build cache makes repeated builds a link step.
+func Build(t testing.TB) string {
+	t.Helper()
+	root := moduleRoot(t)
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./function")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the function: %v\n%s", err, b)
+	}
+	return out
+}
+
+// moduleRoot is the directory of this module's go.mod, found from the test's working directory.
+func moduleRoot(t testing.TB) string {
+	t.Helper()
+	b, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(b))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		t.Fatalf("lambdatest: not inside the module (go env GOMOD = %q): %v", gomod, err)
+	}
+	return filepath.Dir(gomod)
+}
