@@ -1,0 +1,77 @@
+package faultmatrix
+
+import (
+	"flag"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var (
+	matrixN    = flag.Int("matrix.n", 24, "invocations per fault kind (scaled by the kind's weight)")
+	matrixOut  = flag.String("matrix.out", "", "write the report (docs/reliability.md) to this path")
+	matrixSeed = flag.Uint64("matrix.seed", 1, "seed of the fault draws and plans")
+	matrixRun  = flag.String("matrix.run", "", "run only the kinds whose name matches this regular expression")
+)
+
+// count is the number of invocations of k for a per-kind count of n.
+func count(k Kind, n int) int {
+	w := k.Weight
+	if w == 0 {
+		w = 1
+	}
+	return max(4, int(math.Round(float64(n)*w)))
+}
+
+func TestFaultMatrix(t *testing.T) {
+	var filter *regexp.Regexp
+	if *matrixRun != "" {
+		filter = regexp.MustCompile(*matrixRun)
+	}
+	var rows []Row
+	kinds := Kinds()
+	for _, k := range kinds {
+		if filter != nil && !filter.MatchString(k.Name) {
+			continue
+		}
+		t.Run(k.Name, func(t *testing.T) {
+			obs := RunInProcess(t, k, count(k, *matrixN), Options{Seed: *matrixSeed})
+			row := Classify(obs)
+			rows = append(rows, row)
+			t.Logf("%d invocations: %d ok, %d error, %d stored, %d lost, %d duplicates, %d follow-ups, %d/%d Firehose calls faulted, %d/%d Bedrock requests faulted, errors %v (%.1fs)",
+				row.Invocations, row.OK, row.Error, row.Stored, row.Lost, row.Duplicates, row.FollowUps,
+				row.FirehoseFaults, row.FirehoseCalls, row.BedrockFaults, row.BedrockCalls, row.ErrorKinds, row.Seconds)
+			checkRow(t, k, row)
+		})
+	}
+	if *matrixOut != "" {
+		err := WriteReport(*matrixOut, Report{Command: Command, Kinds: kinds, Rows: rows, PerKind: *matrixN, Seed: *matrixSeed})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkRow fails t on any loss a kind does not explain, on any unexplained duplicate, and when the kind's fault
+// was never actually applied (a matrix that injects nothing proves nothing).
+func checkRow(t *testing.T, k Kind, row Row) {
+	t.Helper()
+	if row.Stored+row.Lost != row.Invocations || row.OK+row.Error != row.Invocations {
+		t.Errorf("accounting: %d invocations, %d ok + %d error, %d stored + %d lost", row.Invocations, row.OK, row.Error, row.Stored, row.Lost)
+	}
+	switch {
+	case row.Lost > 0 && k.KnownLoss == "":
+		t.Errorf("%d of %d invocations lost:\n%s", row.Lost, row.Invocations, strings.Join(row.Problems, "\n"))
+	case row.Lost > 0 && row.LoudLosses != row.Lost:
+		t.Errorf("%d losses, only %d of them reported to the caller as audit_delivery:\n%s", row.Lost, row.LoudLosses, strings.Join(row.Problems, "\n"))
+	case row.Unexplained > 0:
+		t.Errorf("%d unexplained duplicates:\n%s", row.Unexplained, strings.Join(row.Problems, "\n"))
+	}
+	if k.Firehose != nil && row.FirehoseFaults == 0 {
+		t.Errorf("no Firehose fault was applied in %d calls", row.FirehoseCalls)
+	}
+	if k.Bedrock != nil && row.BedrockFaults == 0 {
+		t.Errorf("no Bedrock fault was applied in %d requests", row.BedrockCalls)
+	}
+}
