@@ -21,6 +21,8 @@ type Outputs struct {
 	AthenaWorkgroup, AthenaDatabase pulumi.StringOutput
 	AnalystRoleARN                  pulumi.StringOutput
 	AthenaWired                     bool
+	// SigningKeyARN and SigningPublicKeyPEM identify the key that seals every record, and what verifies them.
+	SigningKeyARN, SigningPublicKeyPEM pulumi.StringOutput
 }
 
 // Program composes the components for one stack. moduleRoot is where the function's Go module lives ("" to
@@ -62,6 +64,30 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 			return nil, err
 		}
 	}
+	operator, err := components.NewOperatorRole(ctx, prefix+"-operator", &components.OperatorRoleArgs{Model: model})
+	if err != nil {
+		return nil, err
+	}
+	var query *components.AuditQuery
+	if cfg.Athena {
+		query, err = components.NewAuditQuery(ctx, prefix+"-query", &components.AuditQueryArgs{
+			Bucket:       bucket,
+			DatabaseName: strings.ReplaceAll(prefix, "-", "_"),
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The signing key comes before the function, whose role alone gets kms:Sign on it (see SigningKey); the
+	// people who read the trail may fetch its public key and verify through KMS.
+	readers := []pulumi.StringInput{operator.RoleARN}
+	if query != nil {
+		readers = append(readers, query.AnalystRoleARN)
+	}
+	signing, err := components.NewSigningKey(ctx, prefix+"-signing", &components.SigningKeyArgs{ReaderRoleARNs: readers})
+	if err != nil {
+		return nil, err
+	}
 	capture, ratio := cfg.CaptureContent, cfg.LogfireSampleRatio
 	fn, err := components.NewAgentFunction(ctx, prefix, &components.AgentFunctionArgs{
 		ModuleRoot:               moduleRoot,
@@ -78,6 +104,8 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		LogfireSampleRatio:       &ratio,
 		LogfireScrub:             cfg.LogfireScrub,
 		SecretsExtensionLayerARN: cfg.SecretsExtensionLayerARN,
+		SigningKeyARN:            signing.KeyARN,
+		OversizeBucket:           bucket,
 	})
 	if err != nil {
 		return nil, err
@@ -90,24 +118,11 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if err != nil {
 		return nil, err
 	}
-	operator, err := components.NewOperatorRole(ctx, prefix+"-operator", &components.OperatorRoleArgs{Model: model})
-	if err != nil {
-		return nil, err
-	}
-	var query *components.AuditQuery
-	if cfg.Athena {
-		query, err = components.NewAuditQuery(ctx, prefix+"-query", &components.AuditQueryArgs{
-			Bucket:       bucket,
-			DatabaseName: strings.ReplaceAll(prefix, "-", "_"),
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
 	out := &Outputs{
 		AuditBucket: bucket.BucketName, AuditKeyARN: bucket.KeyARN, FirehoseStream: stream.StreamName,
 		FunctionName: fn.FunctionName, FunctionARN: fn.FunctionARN, InferenceProfileARN: model.ProfileARN,
 		AlarmTopicARN: alarm.TopicARN, OperatorRoleARN: operator.RoleARN,
+		SigningKeyARN: signing.KeyARN, SigningPublicKeyPEM: signing.PublicKeyPEM,
 	}
 	if logfire != nil {
 		out.LogfireParameter, out.LogfireWired = logfire.ParameterName, true
@@ -130,6 +145,8 @@ func (o *Outputs) Exports() map[string]pulumi.StringOutput {
 		"inferenceProfileArn": o.InferenceProfileARN,
 		"alarmTopicArn":       o.AlarmTopicARN,
 		"operatorRoleArn":     o.OperatorRoleARN,
+		"signingKeyArn":       o.SigningKeyARN,
+		"signingPublicKeyPem": o.SigningPublicKeyPEM,
 	}
 	if o.LogfireWired {
 		exports["logfireParameter"] = o.LogfireParameter

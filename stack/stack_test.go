@@ -82,7 +82,7 @@ func TestTheStackComposesEverything(t *testing.T) {
 		"agent-audit:index:AuditBucket": 1, "agent-audit:index:AuditFirehose": 1, "agent-audit:index:AgentModel": 1,
 		"agent-audit:index:AgentFunction": 1, "agent-audit:index:UsageAlarm": 1, "agent-audit:index:OperatorRole": 1,
 		"agent-audit:index:LogfireSecret": 0, "aws:ssm/parameter:Parameter": 0, "aws:lambda/function:Function": 1,
-		"agent-audit:index:AuditQuery": 1,
+		"agent-audit:index:AuditQuery": 1, "agent-audit:index:SigningKey": 1,
 	} {
 		if count[token] != n {
 			t.Errorf("%d %s, want %d", count[token], token, n)
@@ -98,6 +98,18 @@ func TestTheStackComposesEverything(t *testing.T) {
 	if pulumitest.Get(fn, "environment.variables.FIREHOSE_DELIVERY_STREAM").StringValue() != "agent-audit-dev-audit-stream" {
 		t.Errorf("the function does not ship to the stack's stream: %v", pulumitest.Get(fn, "environment.variables"))
 	}
+	// The function seals with the stack's signing key and stores oversize content in the audit bucket.
+	signingKeyARN := "arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-signing"
+	if got := pulumitest.Get(fn, "environment.variables.AUDIT_SIGNING_KEY_ID").StringValue(); got != signingKeyARN {
+		t.Errorf("AUDIT_SIGNING_KEY_ID = %q, want the stack's signing key %s", got, signingKeyARN)
+	}
+	if got := pulumitest.Get(fn, "environment.variables.AUDIT_OVERSIZE_BUCKET").StringValue(); got != "agent-audit-dev-audit" {
+		t.Errorf("AUDIT_OVERSIZE_BUCKET = %q, want the audit bucket", got)
+	}
+	key := m.One(t, "aws:kms/key:Key", "agent-audit-dev-signing").Inputs
+	if pulumitest.Get(key, "customerMasterKeySpec").StringValue() != "ECC_NIST_P256" || pulumitest.Get(key, "keyUsage").StringValue() != "SIGN_VERIFY" {
+		t.Errorf("the signing key is not an ECC_NIST_P256 SIGN_VERIFY key: %v", key)
+	}
 	// Every export, and each is the attribute of the resource the README's commands expect.
 	want := map[string]string{
 		"auditBucket":         "agent-audit-dev-audit",
@@ -111,6 +123,9 @@ func TestTheStackComposesEverything(t *testing.T) {
 		"athenaWorkgroup":     "agent-audit-dev-query",
 		"athenaDatabase":      "agent_audit_dev",
 		"analystRoleArn":      "arn:aws:iam::123456789012:role/agent-audit-dev-query-analyst",
+		"signingKeyArn":       signingKeyARN,
+		// What the mock's GetPublicKey answers for that key: a real P-256 public key in PEM.
+		"signingPublicKeyPem": pulumitest.MockPublicKeyPEM(signingKeyARN),
 	}
 	if len(outs) != len(want) {
 		t.Errorf("%d outputs, want %d (no logfireParameter without a token): %v", len(outs), len(want), outs)
@@ -142,8 +157,8 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO").StringValue() != "0.01" {
 		t.Errorf("sample ratio %v", pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO"))
 	}
-	if len(outs) != 12 {
-		t.Errorf("%d outputs with a token, want the eleven plus logfireParameter: %v", len(outs), outs)
+	if len(outs) != 14 {
+		t.Errorf("%d outputs with a token, want the thirteen plus logfireParameter: %v", len(outs), outs)
 	}
 	param := outs["logfireParameter"]
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != param.value || param.value == "" {
@@ -235,6 +250,14 @@ var wildcardExceptions = []struct {
 		"the inference profile routes across regions, so the foundation model's region is a wildcard"},
 	{"aws:kms/key:Key", []string{"kms:*"}, "*",
 		"the key policy delegates to IAM in the account; in a key policy, * means this key"},
+	{"aws:kms/key:Key agent-audit-dev-signing policy", []string{
+		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
+		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
+		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:Sign", "kms:Verify",
+	}, "*", "the signing key's policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
+	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy", []string{"s3:PutObject"}, "arn:aws:s3:::agent-audit-dev-audit/oversize/*",
+		"the function stores oversize content: the audit bucket's oversize/ prefix only"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*",
 		"X-Ray's trace upload actions accept only *"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"s3:PutObject", "s3:PutObjectRetention", "s3:GetBucketLocation", "s3:ListBucket"}, "arn:aws:s3:::…/*",
@@ -289,10 +312,10 @@ func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
 		where = append(where, w)
 	}
 	sort.Strings(where)
-	// Four trust policies, four role policies (function, Firehose, operator, analyst), two key policies (audit
-	// and query results) and two bucket policies (audit and query results).
-	if len(policies) != 12 {
-		t.Fatalf("found %d policy documents, want 12: %v", len(policies), where)
+	// Four trust policies, four role policies (function, Firehose, operator, analyst), three key policies (audit,
+	// query results and signing) and two bucket policies (audit and query results).
+	if len(policies) != 13 {
+		t.Fatalf("found %d policy documents, want 13: %v", len(policies), where)
 	}
 	for _, w := range where {
 		p := pulumitest.ParsePolicy(t, policies[w])

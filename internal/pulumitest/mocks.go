@@ -205,14 +205,22 @@ func Get(m resource.PropertyMap, path string) resource.PropertyValue {
 // Policy is an IAM policy document as tests read it.
 type Policy struct {
 	Version   string
-	Statement []struct {
-		Sid       string
-		Effect    string
-		Principal map[string][]string
-		Action    []string
-		Resource  []string
-		Condition map[string]map[string]any
-	}
+	Statement []Statement
+}
+
+// Statement is one statement of a Policy. The Not* elements are read so that a check can refuse them: an Allow
+// with NotAction or NotResource allows everything it does not name. The string form IAM also accepts for
+// Action, Resource and principals fails ParsePolicy, so no statement is silently read as empty.
+type Statement struct {
+	Sid          string
+	Effect       string
+	Principal    map[string][]string
+	NotPrincipal map[string][]string
+	Action       []string
+	NotAction    []string
+	Resource     []string
+	NotResource  []string
+	Condition    map[string]map[string]any
 }
 
 // ParsePolicy parses a policy document input, failing t when it is not one.

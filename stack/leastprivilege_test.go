@@ -1,0 +1,416 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/agent-audit/agent-audit/internal/pulumitest"
+)
+
+// The least-privilege proofs of the audit trail. TestEveryIAMPolicyIsLeastPrivilege refuses undocumented
+// wildcards; the checks here read every policy document of the stack (role, trust, bucket and key policies)
+// and prove what the trail's integrity rests on:
+//
+//   - the function's role can neither delete nor overwrite audit objects outside oversize/, change retention
+//     or legal holds, nor touch the bucket's configuration: its only S3 action is s3:PutObject on
+//     <bucket>/oversize/*;
+//   - the analyst can only read (Get/List/Describe actions, kms:Decrypt and kms:Verify), besides running
+//     Athena queries and writing their results, each pinned to its one resource;
+//   - no policy allows s3:BypassGovernanceRetention, to anyone;
+//   - only the function's role can kms:Sign with the signing key: its role policy is the one IAM grant, and the
+//     key policy delegates kms:Sign to the account's IAM and to nobody else;
+//   - no Allow uses NotAction, NotResource or NotPrincipal, which would allow all that they do not name.
+//
+// Every check runs on the deployed stack and must find nothing, and TestLeastPrivilegeChecksCatchWidenedPolicies
+// feeds each one widened copies of the same documents, which it must refuse.
+
+// trail names the documents and resources the checks reason about, as the stack's mocks name them.
+type trail struct {
+	functionPolicy, analystPolicy, signingKeyPolicy string // keys of the policy documents
+	analystRoleARN, accountRoot                     string
+	auditBucketARN, auditKeyARN, signingKeyARN      string
+	resultsBucketARN, resultsKeyARN, workgroupARN   string
+}
+
+func stackTrail(t *testing.T, m *pulumitest.Mocks, outs map[string]exported) trail {
+	t.Helper()
+	resultsKey := m.One(t, "aws:kms/key:Key", "agent-audit-dev-query-results-key")
+	return trail{
+		functionPolicy:   "aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy",
+		analystPolicy:    "aws:iam/rolePolicy:RolePolicy agent-audit-dev-query-analyst-read policy",
+		signingKeyPolicy: "aws:kms/key:Key agent-audit-dev-signing policy",
+		analystRoleARN:   outs["analystRoleArn"].value,
+		accountRoot:      "arn:aws:iam::" + pulumitest.Account + ":root",
+		auditBucketARN:   "arn:aws:s3:::" + outs["auditBucket"].value,
+		auditKeyARN:      outs["auditKeyArn"].value,
+		signingKeyARN:    outs["signingKeyArn"].value,
+		resultsBucketARN: "arn:aws:s3:::agent-audit-dev-query-results",
+		resultsKeyARN:    "arn:aws:kms:" + pulumitest.Region + ":" + pulumitest.Account + ":key/key-" + resultsKey.Name,
+		workgroupARN:     "arn:aws:athena:" + pulumitest.Region + ":" + pulumitest.Account + ":workgroup/" + outs["athenaWorkgroup"].value,
+	}
+}
+
+// overlaps reports whether two IAM patterns (actions or ARNs, "*" matching any run of characters) can match a
+// common string: whether a grant written as a covers anything named by b. Actions compare case-insensitively,
+// as IAM compares them.
+func overlaps(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	var match func(a, b string) bool
+	match = func(a, b string) bool {
+		switch {
+		case a == "" && b == "":
+			return true
+		case a != "" && a[0] == '*':
+			return match(a[1:], b) || (b != "" && match(a, b[1:]))
+		case b != "" && b[0] == '*':
+			return match(a, b[1:]) || (a != "" && match(a[1:], b))
+		case a == "" || b == "":
+			return false
+		default:
+			return a[0] == b[0] && match(a[1:], b[1:])
+		}
+	}
+	return match(a, b)
+}
+
+// allows visits every action of every Allow statement of every document, in a stable order.
+func allows(docs map[string]pulumitest.Policy, visit func(where string, s pulumitest.Statement, action string)) {
+	var where []string
+	for w := range docs {
+		where = append(where, w)
+	}
+	sort.Strings(where)
+	for _, w := range where {
+		for _, s := range docs[w].Statement {
+			if s.Effect != "Allow" {
+				continue
+			}
+			for _, a := range s.Action {
+				visit(w, s, a)
+			}
+		}
+	}
+}
+
+// functionMayNot lists what the function's role must not be able to do to the trail. Its one S3 action is
+// checked separately; this names the dangers, so a wildcard grant that reaches one of them is named too.
+var functionMayNot = []string{
+	"s3:DeleteObject*", "s3:DeleteBucket*", "s3:PutBucket*",
+	"s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration",
+	"s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutReplicationConfiguration",
+	"s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
+}
+
+// checkFunctionCannotAlterTheTrail: the function's only S3 grant is s3:PutObject on <bucket>/oversize/*.
+func checkFunctionCannotAlterTheTrail(docs map[string]pulumitest.Policy, tr trail) []string {
+	var out []string
+	doc, ok := docs[tr.functionPolicy]
+	if !ok {
+		return []string{"function: no role policy " + tr.functionPolicy}
+	}
+	oversize := tr.auditBucketARN + "/oversize/*"
+	puts := 0
+	allows(map[string]pulumitest.Policy{tr.functionPolicy: doc}, func(_ string, s pulumitest.Statement, a string) {
+		for _, bad := range functionMayNot {
+			if overlaps(a, bad) {
+				out = append(out, fmt.Sprintf("function: %s grants %s (as %s on %v)", s.Sid, bad, a, s.Resource))
+			}
+		}
+		if !overlaps(a, "s3:*") {
+			return
+		}
+		if a != "s3:PutObject" {
+			out = append(out, fmt.Sprintf("function: %s grants %s, want s3:PutObject as its only S3 action", s.Sid, a))
+		}
+		if !slices.Equal(s.Resource, []string{oversize}) {
+			out = append(out, fmt.Sprintf("function: %s grants %s on %v, want %s only", s.Sid, a, s.Resource, oversize))
+		}
+		puts++
+	})
+	if puts != 1 {
+		out = append(out, fmt.Sprintf("function: %d S3 grants, want exactly s3:PutObject on %s", puts, oversize))
+	}
+	return out
+}
+
+// analystMayAlsoDo are the analyst's grants that are not reads, each on the one resource it needs: running
+// queries in the workgroup, and Athena writing their results with the results key.
+func analystMayAlsoDo(tr trail) map[string]string {
+	return map[string]string{
+		"athena:StartQueryExecution": tr.workgroupARN,
+		"athena:StopQueryExecution":  tr.workgroupARN,
+		"s3:PutObject":               tr.resultsBucketARN + "/*",
+		"s3:AbortMultipartUpload":    tr.resultsBucketARN + "/*",
+		"kms:GenerateDataKey":        tr.resultsKeyARN,
+	}
+}
+
+// isRead tells a read-only action: Get, List, Describe and BatchGet actions, kms:Decrypt (reading encrypted
+// records) and kms:Verify (checking a signature). None may carry a wildcard.
+func isRead(action string) bool {
+	service, verb, ok := strings.Cut(action, ":")
+	if !ok || strings.Contains(action, "*") {
+		return false
+	}
+	if service == "kms" && (verb == "Decrypt" || verb == "Verify") {
+		return true
+	}
+	for _, p := range []string{"Get", "List", "Describe", "BatchGet"} {
+		if strings.HasPrefix(verb, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAnalystOnlyReads: every action the analyst is allowed, in its role policy or in a policy naming it as a
+// principal, is a read or one of analystMayAlsoDo on its one resource.
+func checkAnalystOnlyReads(docs map[string]pulumitest.Policy, tr trail) []string {
+	var out []string
+	if _, ok := docs[tr.analystPolicy]; !ok {
+		return []string{"analyst: no role policy " + tr.analystPolicy}
+	}
+	exceptions := analystMayAlsoDo(tr)
+	allows(docs, func(where string, s pulumitest.Statement, a string) {
+		if where != tr.analystPolicy && !slices.Contains(s.Principal["AWS"], tr.analystRoleARN) {
+			return
+		}
+		if isRead(a) {
+			return
+		}
+		if res, ok := exceptions[a]; ok && slices.Equal(s.Resource, []string{res}) {
+			return
+		}
+		out = append(out, fmt.Sprintf("analyst: %s in %s grants %s on %v, which is not a read", s.Sid, where, a, s.Resource))
+	})
+	return out
+}
+
+// checkNobodyBypassesGovernance: no document allows s3:BypassGovernanceRetention, however it is spelled.
+func checkNobodyBypassesGovernance(docs map[string]pulumitest.Policy, _ trail) []string {
+	var out []string
+	allows(docs, func(where string, s pulumitest.Statement, a string) {
+		if overlaps(a, "s3:BypassGovernanceRetention") {
+			out = append(out, fmt.Sprintf("bypass: %s %s allows s3:BypassGovernanceRetention (as %s)", where, s.Sid, a))
+		}
+	})
+	return out
+}
+
+// checkOnlyTheFunctionSigns: a grant that reaches kms:Sign on the signing key is either the function's role
+// policy (on that key exactly) or the signing key's own delegation of kms:Sign alone to the account's IAM.
+// Other keys' policies may delegate kms:* to IAM: in a key policy Resource "*" is that key, not the signing key.
+func checkOnlyTheFunctionSigns(docs map[string]pulumitest.Policy, tr trail) []string {
+	var out []string
+	functionGrants, delegations := 0, 0
+	allows(docs, func(where string, s pulumitest.Statement, a string) {
+		if !overlaps(a, "kms:Sign") {
+			return
+		}
+		switch {
+		case where == tr.functionPolicy:
+			if !slices.Equal(s.Resource, []string{tr.signingKeyARN}) {
+				out = append(out, fmt.Sprintf("sign: the function's %s grants %s on %v, want the signing key only", s.Sid, a, s.Resource))
+			}
+			functionGrants++
+		case where == tr.signingKeyPolicy:
+			if a != "kms:Sign" || len(s.Action) != 1 || len(s.Principal) != 1 || !slices.Equal(s.Principal["AWS"], []string{tr.accountRoot}) {
+				out = append(out, fmt.Sprintf("sign: the signing key's %s allows %s to %v: kms:Sign may only be delegated, alone, to the account's IAM", s.Sid, a, s.Principal))
+			}
+			delegations++
+		case strings.HasPrefix(where, "aws:kms/key:Key "):
+			// Another key's policy: it governs that key only.
+		default:
+			for _, r := range s.Resource {
+				if overlaps(r, tr.signingKeyARN) {
+					out = append(out, fmt.Sprintf("sign: %s %s grants %s on %s, which reaches the signing key", where, s.Sid, a, r))
+				}
+			}
+		}
+	})
+	if functionGrants != 1 || delegations != 1 {
+		out = append(out, fmt.Sprintf("sign: %d function grants and %d key policy delegations of kms:Sign, want one of each", functionGrants, delegations))
+	}
+	return out
+}
+
+// checkNoInvertedAllows: an Allow with NotAction, NotResource or NotPrincipal allows what it does not name,
+// which none of the checks above could see.
+func checkNoInvertedAllows(docs map[string]pulumitest.Policy, _ trail) []string {
+	var out []string
+	for where, d := range docs {
+		for _, s := range d.Statement {
+			if s.Effect == "Allow" && (len(s.NotAction) != 0 || len(s.NotResource) != 0 || len(s.NotPrincipal) != 0) {
+				out = append(out, fmt.Sprintf("inverted: %s %s is an Allow with NotAction, NotResource or NotPrincipal", where, s.Sid))
+			}
+		}
+	}
+	return out
+}
+
+// leastPrivilegeChecks are every proof, by the prefix their findings carry.
+var leastPrivilegeChecks = map[string]func(map[string]pulumitest.Policy, trail) []string{
+	"function": checkFunctionCannotAlterTheTrail,
+	"analyst":  checkAnalystOnlyReads,
+	"bypass":   checkNobodyBypassesGovernance,
+	"sign":     checkOnlyTheFunctionSigns,
+	"inverted": checkNoInvertedAllows,
+}
+
+// deployedPolicies deploys the stack with Athena and Logfire (the most roles and grants) and parses every
+// policy document.
+func deployedPolicies(t *testing.T) (map[string]pulumitest.Policy, trail) {
+	t.Helper()
+	m, outs, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken}, "logfireToken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]pulumitest.Policy{}
+	for where, v := range m.PolicyInputs() {
+		docs[where] = pulumitest.ParsePolicy(t, v)
+	}
+	return docs, stackTrail(t, m, outs)
+}
+
+func TestTheTrailIsLeastPrivilege(t *testing.T) {
+	docs, tr := deployedPolicies(t)
+	for _, key := range []string{tr.functionPolicy, tr.analystPolicy, tr.signingKeyPolicy} {
+		if _, ok := docs[key]; !ok {
+			t.Fatalf("no policy document %q: the checks would prove nothing", key)
+		}
+	}
+	for name, check := range leastPrivilegeChecks {
+		if v := check(docs, tr); len(v) != 0 {
+			t.Errorf("%s:\n%s", name, strings.Join(v, "\n"))
+		}
+	}
+}
+
+// widen returns a deep enough copy of docs with statement s added to the document at where.
+func widen(docs map[string]pulumitest.Policy, where string, s pulumitest.Statement) map[string]pulumitest.Policy {
+	out := map[string]pulumitest.Policy{}
+	for w, d := range docs {
+		out[w] = pulumitest.Policy{Version: d.Version, Statement: slices.Clone(d.Statement)}
+	}
+	d := out[where]
+	d.Statement = append(d.Statement, s)
+	out[where] = d
+	return out
+}
+
+// TestLeastPrivilegeChecksCatchWidenedPolicies proves each check can fail: each case adds one statement an
+// attacker or a careless edit could write to a real document of the stack, and names the check that must
+// refuse it.
+func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
+	docs, tr := deployedPolicies(t)
+	allow := func(actions []string, resources ...string) pulumitest.Statement {
+		return pulumitest.Statement{Sid: "Widened", Effect: "Allow", Action: actions, Resource: resources}
+	}
+	principal := func(s pulumitest.Statement, arn string) pulumitest.Statement {
+		s.Principal = map[string][]string{"AWS": {arn}}
+		return s
+	}
+	bucket, objects := tr.auditBucketARN, tr.auditBucketARN+"/*"
+	operatorPolicy := "aws:iam/rolePolicy:RolePolicy agent-audit-dev-operator-invoke policy"
+	firehosePolicy := "aws:iam/rolePolicy:RolePolicy agent-audit-dev-audit-stream-delivery policy"
+	bucketPolicy := "aws:s3/bucketPolicy:BucketPolicy agent-audit-dev-audit-tls-only policy"
+	for _, key := range []string{operatorPolicy, firehosePolicy, bucketPolicy} {
+		if _, ok := docs[key]; !ok {
+			t.Fatalf("no policy document %q to widen", key)
+		}
+	}
+	tests := []struct {
+		name  string
+		where string
+		add   pulumitest.Statement
+		check string
+	}{
+		{"the function deletes audit objects", tr.functionPolicy, allow([]string{"s3:DeleteObject"}, objects), "function"},
+		{"the function deletes object versions", tr.functionPolicy, allow([]string{"s3:DeleteObjectVersion"}, tr.auditBucketARN+"/oversize/*"), "function"},
+		{"the function writes anywhere in the bucket", tr.functionPolicy, allow([]string{"s3:PutObject"}, objects), "function"},
+		{"the function overwrites records under traces/", tr.functionPolicy, allow([]string{"s3:PutObject"}, bucket+"/traces/*"), "function"},
+		{"the function shortens retention", tr.functionPolicy, allow([]string{"s3:PutObjectRetention"}, bucket+"/oversize/*"), "function"},
+		{"the function lifts legal holds", tr.functionPolicy, allow([]string{"s3:PutObjectLegalHold"}, objects), "function"},
+		{"the function rewrites the lock configuration", tr.functionPolicy, allow([]string{"s3:PutBucketObjectLockConfiguration"}, bucket), "function"},
+		{"the function replaces the bucket policy", tr.functionPolicy, allow([]string{"s3:PutBucketPolicy"}, bucket), "function"},
+		{"the function deletes the bucket policy", tr.functionPolicy, allow([]string{"s3:DeleteBucketPolicy"}, bucket), "function"},
+		{"the function rewrites the lifecycle", tr.functionPolicy, allow([]string{"s3:PutLifecycleConfiguration"}, bucket), "function"},
+		{"the function gets s3:* on its prefix", tr.functionPolicy, allow([]string{"s3:*"}, bucket+"/oversize/*"), "function"},
+		{"the function gets s3:Put* on the bucket", tr.functionPolicy, allow([]string{"s3:Put*"}, bucket), "function"},
+		{"the function reads audit objects", tr.functionPolicy, allow([]string{"s3:GetObject"}, bucket+"/oversize/*"), "function"},
+		{"the function gets everything", tr.functionPolicy, allow([]string{"*"}, "*"), "function"},
+
+		{"the analyst writes audit records", tr.analystPolicy, allow([]string{"s3:PutObject"}, bucket+"/traces/*"), "analyst"},
+		{"the analyst deletes query results", tr.analystPolicy, allow([]string{"s3:DeleteObject"}, tr.resultsBucketARN+"/*"), "analyst"},
+		{"the analyst drops the table", tr.analystPolicy, allow([]string{"glue:DeleteTable"}, "arn:aws:glue:eu-west-1:123456789012:table/agent_audit_dev/records"), "analyst"},
+		{"the analyst changes the table", tr.analystPolicy, allow([]string{"glue:UpdateTable"}, "arn:aws:glue:eu-west-1:123456789012:catalog"), "analyst"},
+		{"the analyst deletes the workgroup", tr.analystPolicy, allow([]string{"athena:DeleteWorkGroup"}, tr.workgroupARN), "analyst"},
+		{"the analyst gets athena:* on the workgroup", tr.analystPolicy, allow([]string{"athena:*"}, tr.workgroupARN), "analyst"},
+		{"the analyst reads with a wildcard", tr.analystPolicy, allow([]string{"s3:Get*"}, bucket+"/traces/*"), "analyst"},
+		{"the analyst encrypts with the audit key", tr.analystPolicy, allow([]string{"kms:GenerateDataKey"}, tr.auditKeyARN), "analyst"},
+		{"the analyst runs queries in another workgroup", tr.analystPolicy, allow([]string{"athena:StartQueryExecution"}, "arn:aws:athena:eu-west-1:123456789012:workgroup/primary"), "analyst"},
+		{"a key policy lets the analyst disable the signing key", tr.signingKeyPolicy, principal(allow([]string{"kms:DisableKey"}, "*"), tr.analystRoleARN), "analyst"},
+
+		{"the audit bucket policy allows the bypass", bucketPolicy, principal(allow([]string{"s3:BypassGovernanceRetention"}, objects), tr.accountRoot), "bypass"},
+		{"the Firehose role may bypass", firehosePolicy, allow([]string{"s3:Bypass*"}, objects), "bypass"},
+		{"the operator gets s3:*", operatorPolicy, allow([]string{"s3:*"}, objects), "bypass"},
+
+		{"the operator signs", operatorPolicy, allow([]string{"kms:Sign"}, tr.signingKeyARN), "sign"},
+		{"the Firehose role signs with any key", firehosePolicy, allow([]string{"kms:Sign"}, "arn:aws:kms:eu-west-1:123456789012:key/*"), "sign"},
+		{"the analyst gets kms:* on everything", tr.analystPolicy, allow([]string{"kms:*"}, "*"), "sign"},
+		{"the function signs with every key", tr.functionPolicy, allow([]string{"kms:Sign"}, "*"), "sign"},
+		{"the signing key lets the analyst sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.analystRoleARN), "sign"},
+		{"the signing key delegates kms:* to IAM", tr.signingKeyPolicy, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
+
+		{"the function is allowed all but one action", tr.functionPolicy,
+			pulumitest.Statement{Sid: "Widened", Effect: "Allow", NotAction: []string{"s3:DeleteObject"}, Resource: []string{"*"}}, "inverted"},
+		{"the bucket allows everyone but one principal", bucketPolicy,
+			pulumitest.Statement{Sid: "Widened", Effect: "Allow", NotPrincipal: map[string][]string{"AWS": {tr.accountRoot}}, Action: []string{"s3:GetObject"}, Resource: []string{objects}}, "inverted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check := leastPrivilegeChecks[tt.check]
+			if v := check(widen(docs, tt.where, tt.add), tr); len(v) == 0 {
+				t.Errorf("the %s check passes a policy widened with %+v", tt.check, tt.add)
+			}
+		})
+	}
+	// The originals are untouched by widening, so every case above was refused for its own statement.
+	for name, check := range leastPrivilegeChecks {
+		if v := check(docs, tr); len(v) != 0 {
+			t.Errorf("%s fails the deployed stack after widening copies: %v", name, v)
+		}
+	}
+}
+
+func TestOverlaps(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"s3:PutObject", "s3:PutObject", true},
+		{"s3:putobject", "s3:PutObject", true},
+		{"s3:*", "s3:DeleteObject", true},
+		{"*", "s3:BypassGovernanceRetention", true},
+		{"s3:Put*", "s3:PutBucket*", true},
+		{"s3:Delete*", "s3:DeleteObject*", true},
+		{"s3:PutObject", "s3:PutObject*", true},
+		{"s3:PutObject", "s3:PutObjectRetention", false},
+		{"s3:GetObject", "s3:DeleteObject*", false},
+		{"s3:Get*", "s3:Put*", false},
+		{"arn:aws:kms:eu-west-1:123456789012:key/*", "arn:aws:kms:eu-west-1:123456789012:key/key-x", true},
+		{"arn:aws:kms:eu-west-1:123456789012:key/key-y", "arn:aws:kms:eu-west-1:123456789012:key/key-x", false},
+		{"arn:aws:s3:::b/oversize/*", "arn:aws:s3:::b/traces/*", false},
+	}
+	for _, tt := range tests {
+		if got := overlaps(tt.a, tt.b); got != tt.want {
+			t.Errorf("overlaps(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+		if got := overlaps(tt.b, tt.a); got != tt.want {
+			t.Errorf("overlaps(%q, %q) = %v, want %v (not symmetric)", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
