@@ -2,6 +2,8 @@ package faultmatrix
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/function/seal"
 )
 
 // Row is one line of the matrix: a kind run in one mode, every invocation accounted for.
@@ -25,6 +28,8 @@ type Row struct {
 	// Unexplained counts repetitions readers cannot de-duplicate on (batch_key, part): a copy whose bytes differ,
 	// or a span stored under two different (batch_key, part).
 	Unexplained int
+	// Malformed counts stored records that are not one OTLP/JSON line with the framing attributes.
+	Malformed int
 	// FollowUps counts distinct follow-up records stored (late spans).
 	FollowUps int
 	// Records counts the records stored, duplicates included.
@@ -35,6 +40,11 @@ type Row struct {
 	LoudLosses int
 	// SIGTERMs counts invocations that received SIGTERM mid-run.
 	SIGTERMs int
+	// Oversize counts spans whose oversize content was found in the bucket and matched its SHA-256.
+	Oversize int
+	// SealBreaks counts records whose seal does not verify and breaks in the seal chains (a sealed record
+	// missing from the store, a position claimed twice by different records).
+	SealBreaks int
 
 	FirehoseCalls, FirehoseFaults int
 	BedrockCalls, BedrockFaults   int
@@ -79,6 +89,7 @@ func Classify(obs Observed) Row {
 	for i, raw := range obs.Records {
 		rec, err := parseRecord(raw)
 		if err != nil {
+			row.Malformed++
 			problem("record %d: %v", i, err)
 			continue
 		}
@@ -117,6 +128,7 @@ func Classify(obs Observed) Row {
 			ts.spans[s.SpanID], ts.where[s.SpanID] = s, key
 		}
 	}
+	row.SealBreaks = checkSeals(obs, problem)
 	for bk, sh := range shipments {
 		if int64(len(sh.seen)) == sh.parts {
 			continue
@@ -144,6 +156,11 @@ func Classify(obs Observed) Row {
 			row.SIGTERMs++
 		}
 		why := lossReason(o, traces[o.TraceID], obs.Truth)
+		if why == "" {
+			n, oversizeWhy := checkOversize(traces[o.TraceID], obs.Oversize)
+			row.Oversize += n
+			why = oversizeWhy
+		}
 		if why == "" {
 			row.Stored++
 			continue
@@ -240,3 +257,53 @@ func structuralRoot(ts *traceStore) (*storedSpan, string) {
 
 // runCounters are the root's attributes the structural check reads.
 var runCounters = [2]string{string(agent.AttrRunTurns), string(agent.AttrRunToolCalls)}
+
+// checkSeals verifies every stored record's seal and checks the chains, reporting each break through problem.
+func checkSeals(obs Observed, problem func(string, ...any)) int {
+	if obs.Verifier == nil {
+		return 0
+	}
+	breaks := 0
+	var chains seal.Chains
+	for i, raw := range obs.Records {
+		r, err := obs.Verifier.Verify(raw)
+		if err != nil {
+			breaks++
+			problem("record %d: seal: %v", i, err)
+			continue
+		}
+		chains.Add(r, "record "+strconv.Itoa(i))
+	}
+	for _, p := range chains.Check(false).Problems {
+		breaks++
+		problem("seal: %s", p)
+	}
+	return breaks
+}
+
+// checkOversize reads every oversize object the trace references and compares its SHA-256; it returns how many
+// matched and why the trace is not whole, "" when it is.
+func checkOversize(ts *traceStore, read func(key string) ([]byte, error)) (int, string) {
+	if ts == nil {
+		return 0, ""
+	}
+	n := 0
+	for _, s := range ts.spans {
+		if s.OversizeKey == "" {
+			continue
+		}
+		if read == nil {
+			return n, fmt.Sprintf("span %s %q references %s but no store is configured", s.SpanID, s.Name, s.OversizeKey)
+		}
+		content, err := read(s.OversizeKey)
+		if err != nil {
+			return n, fmt.Sprintf("span %s %q: oversize object %s: %v", s.SpanID, s.Name, s.OversizeKey, err)
+		}
+		sum := sha256.Sum256(content)
+		if hex.EncodeToString(sum[:]) != s.OversizeSHA256 {
+			return n, fmt.Sprintf("span %s %q: oversize object %s does not match its SHA-256", s.SpanID, s.Name, s.OversizeKey)
+		}
+		n++
+	}
+	return n, ""
+}

@@ -31,12 +31,13 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	var rows []Row
 	kinds := Kinds()
+	store := StartStore(t)
 	for _, k := range kinds {
 		if filter != nil && !filter.MatchString(k.Name) {
 			continue
 		}
 		t.Run(k.Name, func(t *testing.T) {
-			obs := RunInProcess(t, k, count(k, *matrixN), Options{Seed: *matrixSeed})
+			obs := RunInProcess(t, k, count(k, *matrixN), Options{Seed: *matrixSeed, Store: store})
 			row := Classify(obs)
 			rows = append(rows, row)
 			t.Logf("%d invocations: %d ok, %d error, %d stored, %d lost, %d duplicates, %d follow-ups, %d/%d Firehose calls faulted, %d/%d Bedrock requests faulted, errors %v (%.1fs)",
@@ -67,11 +68,30 @@ func checkRow(t *testing.T, k Kind, row Row) {
 		t.Errorf("%d losses, only %d of them reported to the caller as audit_delivery:\n%s", row.Lost, row.LoudLosses, strings.Join(row.Problems, "\n"))
 	case row.Unexplained > 0:
 		t.Errorf("%d unexplained duplicates:\n%s", row.Unexplained, strings.Join(row.Problems, "\n"))
+	case row.SealBreaks > 0 && k.KnownLoss == "":
+		t.Errorf("%d seal breaks:\n%s", row.SealBreaks, strings.Join(row.Problems, "\n"))
+	}
+	if row.Malformed > 0 {
+		t.Errorf("%d malformed records:\n%s", row.Malformed, strings.Join(row.Problems, "\n"))
 	}
 	if k.Firehose != nil && row.FirehoseFaults == 0 {
 		t.Errorf("no Firehose fault was applied in %d calls", row.FirehoseCalls)
 	}
 	if k.Bedrock != nil && row.BedrockFaults == 0 {
 		t.Errorf("no Bedrock fault was applied in %d requests", row.BedrockCalls)
+	}
+	switch k.Name {
+	case "late-span":
+		if row.FollowUps == 0 {
+			t.Error("no follow-up record stored")
+		}
+	case "sigterm-buffered":
+		if row.SIGTERMs == 0 {
+			t.Error("SIGTERM never arrived mid-run")
+		}
+	case "oversize-content":
+		if row.Oversize == 0 {
+			t.Error("no oversize content stored")
+		}
 	}
 }

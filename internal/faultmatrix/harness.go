@@ -21,8 +21,10 @@ import (
 	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/internal/bedrocktest"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
+	"github.com/agent-audit/agent-audit/internal/kmstest"
 )
 
 // Names the function is configured with.
@@ -45,6 +47,9 @@ type Options struct {
 	Seed uint64
 	// Concurrency is the number of invocations in flight (default DefaultConcurrency).
 	Concurrency int
+	// Store receives oversize content; nil leaves AUDIT_OVERSIZE_BUCKET unset (an oversize span then fails its
+	// shipment).
+	Store *Store
 }
 
 // Outcome is what one invocation returned and what the harness saw of it.
@@ -75,7 +80,11 @@ type Observed struct {
 	Records [][]byte
 	// Truth is every span the process ended, by trace ID; nil when the process is out of reach (real binary):
 	// the stored root's run counters then say which spans to expect.
-	Truth                         map[string][]endedSpan
+	Truth map[string][]endedSpan
+	// Verifier checks every record's seal against the KMS peer's public key.
+	Verifier *seal.Verifier
+	// Oversize reads the uncompressed content of an oversize object by key; nil when no store was configured.
+	Oversize                      func(key string) ([]byte, error)
 	FirehoseCalls, FirehoseFaults int
 	BedrockCalls, BedrockFaults   int
 	Elapsed                       time.Duration
@@ -124,15 +133,15 @@ func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
 	if h.deadline == 0 {
 		h.deadline = DefaultDeadline
 	}
-	h.fh = firehosetest.New(t, Stream)
-	bedrock := bedrocktest.New(t, ProfileARN)
+	p := peers{firehose: firehosetest.New(t, Stream), bedrock: bedrocktest.New(t, ProfileARN), kms: kmstest.New(t), store: o.Store}
+	h.fh = p.firehose
 	h.model = newScriptedModel(seed, k.Bedrock)
-	bedrock.Respond(h.model.respond)
+	p.bedrock.Respond(h.model.respond)
 
 	queue := FaultQueue(k, seed, 8*n+64)
 	h.fh.Inject(queue...)
 
-	env := FunctionEnv(bedrock.URL, h.fh.URL)
+	env := p.FunctionEnv()
 	for key, v := range env {
 		t.Setenv(key, v)
 	}
@@ -183,30 +192,12 @@ func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
 		}
 	}
 	h.mu.Unlock()
+	obs.Verifier = seal.NewVerifier(p.kms.PublicKey())
+	obs.Oversize = oversizeReader(o.Store)
 	obs.FirehoseCalls = h.fh.Calls()
 	obs.FirehoseFaults = faultsApplied(queue, obs.FirehoseCalls)
 	obs.BedrockCalls, obs.BedrockFaults = h.model.counts()
 	return obs
-}
-
-// FunctionEnv is the function's environment pointing it at the peers, as Lambda would set it (static test
-// credentials, no shared config files).
-func FunctionEnv(bedrockURL, firehoseURL string) map[string]string {
-	return map[string]string{
-		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrockURL,
-		"AWS_ENDPOINT_URL_FIREHOSE":        firehoseURL,
-		"AWS_REGION":                       "eu-west-1",
-		"AWS_ACCESS_KEY_ID":                "AKIDEXAMPLE",
-		"AWS_SECRET_ACCESS_KEY":            "not-a-secret",
-		"AWS_CONFIG_FILE":                  "/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE":      "/dev/null",
-		"AWS_LAMBDA_FUNCTION_NAME":         "agent-audit-faultmatrix",
-		app.EnvModel:                       app.ModelBedrock,
-		app.EnvInferenceProfileARN:         ProfileARN,
-		app.EnvModelID:                     ModelName,
-		app.EnvFirehoseStream:              Stream,
-		app.EnvAgentName:                   AgentName,
-	}
 }
 
 // FaultQueue draws kind k's Firehose faults for the first n calls; the peer applies them one per call in order

@@ -237,10 +237,9 @@ func Kinds() []Kind {
 		},
 		{
 			Name:        "oversize-content",
-			Description: "A tool (`" + ToolOversize + "`) returns 1.1 MB of JSON, so its `execute_tool` span and the next `chat` span do not fit a 1,000 KiB Firehose record on their own.",
+			Description: "A tool (`" + ToolOversize + "`) returns 1.1 MB of JSON, so its `execute_tool` span and the next `chat` span do not fit a 1,000 KiB Firehose record on their own: their largest attributes go to the Object Lock bucket under `oversize/` (`AUDIT_OVERSIZE_BUCKET`, a real MinIO) and the spans carry the reference. Stored requires every referenced object to exist and match its `agent_audit.oversize.sha256`.",
 			Plan:        func(*rand.Rand) Plan { return Plan{Tool: ToolOversize} },
-			Weight:      0.3,
-			KnownLoss:   "oversize content storage (AUDIT_OVERSIZE_BUCKET) has not landed in function/app: a span larger than a record fails its shipment with ErrSpanTooLarge and the invocation fails loudly with audit_delivery",
+			Weight:      0.5,
 		},
 		{
 			Name:        "mixed",

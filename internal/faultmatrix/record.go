@@ -27,6 +27,8 @@ type storedSpan struct {
 	Root bool
 	// Turns and ToolCalls are the root's run counters (agent_audit.run.*), zero elsewhere.
 	Turns, ToolCalls int
+	// OversizeKey and OversizeSHA256 reference content moved out of the record (empty when none was).
+	OversizeKey, OversizeSHA256 string
 }
 
 // parseRecord parses one record: one '\n'-terminated OTLP/JSON line whose resources carry the framing
@@ -72,6 +74,12 @@ func parseRecord(raw []byte) (storedRecord, error) {
 				}
 				if v, ok := s.Attributes().Get(runCounters[1]); ok {
 					ss.ToolCalls = int(v.Int())
+				}
+				if v, ok := s.Attributes().Get(audit.AttrOversizeKey); ok {
+					ss.OversizeKey = v.Str()
+				}
+				if v, ok := s.Attributes().Get(audit.AttrOversizeSHA256); ok {
+					ss.OversizeSHA256 = v.Str()
 				}
 				rec.Spans = append(rec.Spans, ss)
 			}
