@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,7 @@ type App struct {
 	Provider *sdktrace.TracerProvider
 
 	logger *slog.Logger
+	sealer *seal.Sealer
 }
 
 // Option overrides a part New would otherwise build from the Config.
@@ -138,7 +140,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		}
 		res = r
 	}
-	encOpts, err := buildEncoding(ctx, cfg, o, loadAWS)
+	encOpts, sealer, err := buildEncoding(ctx, cfg, o, loadAWS)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +178,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		ShipReserve:    cfg.ShipReserve,
 		Legs:           legs,
 	}, o.logger)
-	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger}, nil
+	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger, sealer: sealer}, nil
 }
 
 // validateFor validates cfg, except for the parts an Option replaces.
@@ -218,8 +220,9 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
 }
 
-// buildEncoding chooses where oversize content goes and how records are sealed.
-func buildEncoding(ctx context.Context, cfg Config, o options, loadAWS func() (aws.Config, error)) ([]audit.EncoderOption, error) {
+// buildEncoding chooses where oversize content goes and how records are sealed; the sealer is nil when records
+// are not sealed.
+func buildEncoding(ctx context.Context, cfg Config, o options, loadAWS func() (aws.Config, error)) ([]audit.EncoderOption, *seal.Sealer, error) {
 	var opts []audit.EncoderOption
 	switch {
 	case cfg.LocalRoot != "":
@@ -227,40 +230,55 @@ func buildEncoding(ctx context.Context, cfg Config, o options, loadAWS func() (a
 	case cfg.OversizeBucket != "":
 		awsCfg, err := loadAWS()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		client := s3.NewFromConfig(awsCfg, func(so *s3.Options) { so.UsePathStyle = cfg.S3ForcePathStyle })
 		opts = append(opts, audit.WithOversizeStore(audit.NewS3OversizeStore(client, cfg.OversizeBucket)))
 	}
 
-	var signer seal.Signer
+	var sealer *seal.Sealer
 	switch {
 	case cfg.SigningKeyID != "":
 		awsCfg, err := loadAWS()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		signer = seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)
+		// One chain per container: its records are sealed in order, one invocation at a time.
+		if sealer, err = seal.NewSealer(seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)); err != nil {
+			return nil, nil, err
+		}
 	case cfg.SigningKeyFile != "":
 		key, created, err := seal.LoadOrCreateKeyFile(cfg.SigningKeyFile)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if created {
 			o.logger.InfoContext(ctx, "created a local signing key", "path", cfg.SigningKeyFile)
 		}
-		if signer, err = seal.NewFileSigner(key); err != nil {
-			return nil, err
+		signer, err := seal.NewFileSigner(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cfg.LocalRoot == "" {
+			if sealer, err = seal.NewSealer(signer); err != nil {
+				return nil, nil, err
+			}
+			break
+		}
+		// Runs into one local root continue one chain, recorded in the root, so a record deleted between
+		// them, or after the last, is detected.
+		var fresh string
+		if sealer, fresh, err = seal.ResumeSealer(signer, filepath.Join(cfg.LocalRoot, seal.ChainStateFile)); err != nil {
+			return nil, nil, err
+		}
+		if fresh != "" {
+			o.logger.InfoContext(ctx, "starting a new seal chain", "chain", sealer.Chain(), "reason", fresh)
 		}
 	default:
 		o.logger.WarnContext(ctx, "audit records are not sealed: no signing key configured", "variables", EnvSigningKeyID+", "+EnvSigningKeyFile)
-		return opts, nil
+		return opts, nil, nil
 	}
-	sealer, err := seal.NewSealer(signer)
-	if err != nil {
-		return nil, err
-	}
-	return append(opts, audit.WithSealer(sealer)), nil
+	return append(opts, audit.WithSealer(sealer)), sealer, nil
 }
 
 // buildLogfire builds the live-view leg; the SSM client is only made when the extension does not read the token.
@@ -292,7 +310,11 @@ func (a *App) LastChanceFlush() {
 }
 
 // Shutdown stops the tracer provider, which shuts the audit processor down after shipping anything still
-// buffered (local runs; Lambda ends with SIGTERM instead).
+// buffered, then releases the seal chain (local runs; Lambda ends with SIGTERM instead).
 func (a *App) Shutdown(ctx context.Context) error {
-	return a.Provider.Shutdown(ctx)
+	err := a.Provider.Shutdown(ctx)
+	if a.sealer != nil {
+		a.sealer.Close()
+	}
+	return err
 }

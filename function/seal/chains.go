@@ -9,6 +9,7 @@ import (
 // the Hash of the record before it, no two different records at one position. Not safe for concurrent use.
 type Chains struct {
 	chains map[string]map[int64][]entry
+	expect map[string]int64
 }
 
 type entry struct {
@@ -55,19 +56,40 @@ func (c *Chains) Add(r Record, where string) {
 	ch[r.Seq] = append(ch[r.Seq], entry{r, where})
 }
 
+// Expect declares that chain reached position last (a local root's chain state says so), so that Check also
+// reports records missing after the last one it saw.
+func (c *Chains) Expect(chain string, last int64) {
+	if c.expect == nil {
+		c.expect = map[string]int64{}
+	}
+	c.expect[chain] = last
+}
+
 // Check examines every chain. With windowed, the records are a time window of a longer history, so a chain may
 // start after seq 1 and its first record's Prev cannot be checked; gaps inside the window are still reported.
-// The end of a chain cannot be checked at all: nothing records how long a chain grew (Object Lock keeps its
-// last records from being deleted).
+// The end of a chain is checked only where Expect says how far it reached; elsewhere nothing records how long
+// a chain grew, and Object Lock is what keeps its last records from being deleted.
 func (c *Chains) Check(windowed bool) Report {
 	rep := Report{Chains: len(c.chains)}
 	ids := make([]string, 0, len(c.chains))
 	for id := range c.chains {
 		ids = append(ids, id)
 	}
+	for id := range c.expect {
+		if _, seen := c.chains[id]; !seen {
+			ids = append(ids, id)
+		}
+	}
 	slices.Sort(ids)
 	for _, id := range ids {
 		ch := c.chains[id]
+		last, expected := c.expect[id]
+		if len(ch) == 0 {
+			if !windowed {
+				rep.Problems = append(rep.Problems, Problem{Chain: id, Seq: 1, What: fmt.Sprintf("records 1..%d missing: the chain state says it reached %d, no record of it is here", last, last)})
+			}
+			continue
+		}
 		seqs := make([]int64, 0, len(ch))
 		for s := range ch {
 			seqs = append(seqs, s)
@@ -101,6 +123,13 @@ func (c *Chains) Check(windowed bool) Report {
 				}
 			case i > 0 && first.rec.Prev != ch[seqs[i-1]][0].rec.Hash:
 				bad(seq, first.where, "previous-record hash does not match record %d: it was replaced, or this one forged", seq-1)
+			}
+		}
+		if top := seqs[len(seqs)-1]; expected && top < last {
+			if top+1 == last {
+				bad(last, "", "record missing at the end of the chain (the chain state says it reached %d)", last)
+			} else {
+				bad(top+1, "", "records %d..%d missing at the end of the chain (the chain state says it reached %d)", top+1, last, last)
 			}
 		}
 	}

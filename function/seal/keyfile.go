@@ -127,7 +127,12 @@ func ParsePublicKeyPEM(data []byte) (*ecdsa.PublicKey, error) {
 		}
 		return &priv.PublicKey, nil
 	}
-	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	return ParsePublicKeyDER(block.Bytes)
+}
+
+// ParsePublicKeyDER parses a SubjectPublicKeyInfo DER, as KMS GetPublicKey returns it.
+func ParsePublicKeyDER(der []byte) (*ecdsa.PublicKey, error) {
+	key, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
 		return nil, err
 	}

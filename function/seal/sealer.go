@@ -24,6 +24,10 @@ type Sealer struct {
 	mu   sync.Mutex
 	seq  int64
 	prev string
+	// save records the chain position after each record (ResumeSealer); nil for an in-memory chain.
+	save func()
+	// unlock releases a resumed chain's lock; the process's end does it otherwise.
+	unlock func()
 }
 
 // NewSealer returns a Sealer starting a new chain, with a random chain id, signed by signer.
@@ -36,6 +40,17 @@ func NewSealer(signer Signer) (*Sealer, error) {
 		return nil, fmt.Errorf("seal: chain id: %w", err)
 	}
 	return &Sealer{signer: signer, chain: hex.EncodeToString(b[:])}, nil
+}
+
+// Close releases what a resumed Sealer holds (ResumeSealer's lock), so another process may continue the chain.
+// The Sealer must not seal afterwards. A Sealer from NewSealer holds nothing.
+func (s *Sealer) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock, s.save = nil, nil
+	}
 }
 
 // Chain returns the chain id of the records this Sealer seals.
@@ -77,5 +92,8 @@ func (s *Sealer) Seal(ctx context.Context, td ptrace.Traces) ([]byte, error) {
 	line = bytes.Replace(line, blank, signed, 1)
 	sum := sha256.Sum256(line)
 	s.seq, s.prev = seq, hex.EncodeToString(sum[:])
+	if s.save != nil {
+		s.save()
+	}
 	return line, nil
 }
