@@ -33,6 +33,7 @@ type runFlags struct {
 	verbose             bool
 	signingKey          string
 	kmsKeyID            string
+	maxPromptBytes      int
 }
 
 func newRunCommand() *cobra.Command {
@@ -70,6 +71,7 @@ credentials; --firehose NAME ships the record to a real delivery stream instead 
 	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
 	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+EnvSigningKeyFile+")")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "seal with this KMS key (ARN) instead of --signing-key")
+	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", app.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
 	return cmd
 }
 
@@ -88,6 +90,7 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	cfg.ModelName = f.modelID
 	cfg.AgentName = f.agentName
 	cfg.CaptureContent = !f.noContent
+	cfg.MaxPromptBytes = f.maxPromptBytes
 	if f.kmsKeyID != "" {
 		cfg.SigningKeyID = f.kmsKeyID
 	} else {
