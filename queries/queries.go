@@ -21,6 +21,16 @@ import (
 //go:embed traces.sql
 var TracesSQL string
 
+// OversizeSQL defines the oversize view over a root holding oversize objects; OversizeNoneSQL defines it empty.
+//
+//go:embed oversize.sql
+var OversizeSQL string
+
+// OversizeNoneSQL defines the oversize view with no rows, for a root without oversize objects.
+//
+//go:embed oversize_none.sql
+var OversizeNoneSQL string
+
 // S3SQL sets up httpfs and a credential-chain secret for s3:// roots.
 //
 //go:embed s3.sql
@@ -56,11 +66,35 @@ func Open(ctx context.Context, root string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("set audit_root: %w", err)
 	}
+	oversize, err := oversizeSQL(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if _, err := db.ExecContext(ctx, oversize); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("define the oversize view: %w", err)
+	}
 	if _, err := db.ExecContext(ctx, TracesSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("define the views: %w", err)
 	}
 	return db, nil
+}
+
+// oversizeSQL picks the oversize view's definition: DuckDB cannot read a glob that matches nothing, so a root
+// without oversize objects gets the empty one.
+func oversizeSQL(ctx context.Context, db *sql.DB) (string, error) {
+	var n int
+	err := db.QueryRowContext(ctx,
+		"SELECT count(*) FROM glob(getvariable('audit_root') || '/oversize/year=*/month=*/day=*/hour=*/*/*.json.gz')").Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("look for oversize objects: %w", err)
+	}
+	if n == 0 {
+		return OversizeNoneSQL, nil
+	}
+	return OversizeSQL, nil
 }
 
 // quote renders s as a SQL string literal.

@@ -4,7 +4,8 @@
 --   SET VARIABLE audit_root = './audit-data';          -- or 's3://' || getenv('AUDIT_BUCKET') in the duckdb CLI
 --   .read queries/traces.sql
 --
--- Re-running it is idempotent (CREATE OR REPLACE). For s3:// roots, queries/s3.sql sets up httpfs with DuckDB's
+-- The spans view joins the oversize view (queries/oversize.sql, or oversize_none.sql for a root without oversize
+-- content), which must be defined first. Re-running it is idempotent (CREATE OR REPLACE). For s3:// roots, queries/s3.sql sets up httpfs with DuckDB's
 -- credential chain. Partition columns (year, month, day, hour) come from the Hive layout, so a WHERE on them
 -- prunes objects before any is opened.
 
@@ -52,6 +53,11 @@ WITH records AS (
     SELECT source_file, year, month, day, hour, rs.resource.attributes AS resource, unnest(rs.scopeSpans) AS ss FROM records
 ), flat AS (
     SELECT source_file, year, month, day, hour, resource, ss.scope.name AS scope, unnest(ss.spans) AS s FROM scoped
+), resolved AS (
+    -- A span whose content was too large for its record gets the moved attributes back from the oversize object
+    -- it names; it keeps its agent_audit.oversize.* references, so a reader can still tell.
+    SELECT f.*, CASE WHEN o.key IS NULL THEN f.s.attributes ELSE list_concat(f.s.attributes, o.attributes) END AS attrs
+    FROM flat f LEFT JOIN oversize o ON o.key = otel_str(f.s.attributes, 'agent_audit.oversize.key')
 )
 SELECT
     s.traceId AS trace,
@@ -64,9 +70,9 @@ SELECT
     (CAST(s.endTimeUnixNano AS BIGINT) - CAST(s.startTimeUnixNano AS BIGINT)) / 1e6 AS dur_ms,
     CASE coalesce(s.status.code, 0) WHEN 2 THEN 'ERROR' WHEN 1 THEN 'OK' ELSE 'UNSET' END AS status,
     nullif(s.status.message, '') AS status_message,
-    otel_str(s.attributes, 'gen_ai.operation.name') AS operation,
-    otel_str(s.attributes, 'error.type') AS error_type,
-    s.attributes AS attributes,
+    otel_str(attrs, 'gen_ai.operation.name') AS operation,
+    otel_str(attrs, 'error.type') AS error_type,
+    attrs AS attributes,
     s.events AS events,
     resource,
     scope,
@@ -75,7 +81,7 @@ SELECT
     otel_int(resource, 'agent_audit.record.parts') AS parts,
     coalesce(otel_bool(resource, 'agent_audit.record.followup'), false) AS followup,
     source_file, year, month, day, hour
-FROM flat
+FROM resolved
 QUALIFY row_number() OVER (PARTITION BY year, month, day, hour, s.traceId, s.spanId ORDER BY source_file) = 1;
 
 -- One row per model call: the seed's columns, on current GenAI attribute names.

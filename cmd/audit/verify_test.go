@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -175,6 +176,17 @@ func TestVerifyChecksOversizeContent(t *testing.T) {
 	os.WriteFile(event, prompt, 0o644)
 	if _, stderr, err := execute(t, "run", "--root", root, "--max-prompt-bytes", "1048576", "--event", event); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	// audit show reads the oversize content back in place of the reference.
+	traces, _, err := execute(t, "traces", "--root", root, "-o", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.SplitN(strings.Split(traces, "\n")[1], ",", 3)[1]
+	shown, _, err := execute(t, "show", id, "--root", root)
+	resolved := regexp.MustCompile(`(?m)^\s+gen_ai\.tool\.call\.arguments\s+\{"text":"lorem ipsum lorem`)
+	if err != nil || !resolved.MatchString(shown) || !strings.Contains(shown, "agent_audit.oversize.key") {
+		t.Fatalf("show %s: %v\n%s", id, err, shown)
 	}
 	out, _, err := execute(t, "verify", "--root", root)
 	if err != nil || !strings.Contains(out, "oversize objects 4") {
