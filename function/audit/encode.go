@@ -65,7 +65,8 @@ func NewEncoder(maxRecordBytes int, opts ...EncoderOption) *Encoder {
 // Encode converts spans (of one trace, or of any number) into records: one when the shipment fits, several
 // otherwise, all with a fresh batch key. followup marks late spans of an already shipped trace. A span that
 // cannot fit a record on its own has its content stored by the OversizeStore first, and without one fails with
-// an error wrapping ErrSpanTooLarge. With a Sealer, the records are sealed in order, as the last step.
+// an error wrapping ErrSpanTooLarge. With a Sealer, the records are sealed in order, as the last step; a record
+// the Sealer fails to sign is kept unsealed, with the reason in seal.AttrUnsealed.
 func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, followup bool) ([][]byte, error) {
 	td, err := e.toTraces(ctx, spans)
 	if err != nil {
@@ -82,7 +83,12 @@ func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, fol
 	records = make([][]byte, len(parts))
 	for i, part := range parts {
 		if records[i], err = e.sealer.Seal(ctx, part); err != nil {
-			return nil, err
+			// Losing the trace because the signing key did not answer would be worse than keeping it unsealed:
+			// the record says why, and verify reports it.
+			part.ResourceSpans().At(0).Resource().Attributes().PutStr(seal.AttrUnsealed, err.Error())
+			if records[i], err = marshalLine(part); err != nil {
+				return nil, err
+			}
 		}
 		if len(records[i]) > e.maxBytes {
 			// seal.Overhead bounds the seal; reaching this is a bug, reported rather than shipped over the limit.
@@ -129,6 +135,11 @@ func marshalRecord(td ptrace.Traces, key string, part, parts int, followup bool)
 		attrs.PutInt(AttrParts, int64(parts))
 		attrs.PutBool(AttrFollowup, followup)
 	}
+	return marshalLine(td)
+}
+
+// marshalLine renders td as one '\n'-terminated OTLP/JSON line.
+func marshalLine(td ptrace.Traces) ([]byte, error) {
 	var m ptrace.JSONMarshaler
 	b, err := m.MarshalTraces(td)
 	if err != nil {

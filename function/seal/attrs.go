@@ -8,6 +8,9 @@ const (
 	AttrKey   = "agent_audit.seal.key"
 	AttrAlg   = "agent_audit.seal.alg"
 	AttrSig   = "agent_audit.seal.sig"
+	// AttrUnsealed, instead of the six above, says why a record could not be sealed (the signing key did not
+	// answer in time): the record is kept rather than lost, and verify reports it.
+	AttrUnsealed = "agent_audit.seal.unsealed"
 )
 
 // Algorithm is the only signature algorithm: ECDSA on P-256 over SHA-256 (KMS ECC_NIST_P256, ECDSA_SHA_256).

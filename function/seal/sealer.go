@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sync"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -58,7 +59,7 @@ func (s *Sealer) Chain() string { return s.chain }
 
 // Seal sets the seal attributes on td's first resource, marshals td as one '\n'-terminated OTLP/JSON line and
 // signs it. The record takes the next position in the chain; a signing failure takes none, so the chain has no
-// gap for a record that never existed. td is modified.
+// gap for a record that never existed, and leaves td without seal attributes. td is modified.
 func (s *Sealer) Seal(ctx context.Context, td ptrace.Traces) ([]byte, error) {
 	if td.ResourceSpans().Len() == 0 {
 		return nil, errors.New("seal: record has no resource to carry the seal")
@@ -86,6 +87,9 @@ func (s *Sealer) Seal(ctx context.Context, td ptrace.Traces) ([]byte, error) {
 	digest := sha256.Sum256(line)
 	der, err := s.signer.Sign(ctx, digest[:])
 	if err != nil {
+		attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
+			return k == AttrChain || k == AttrSeq || k == AttrPrev || k == AttrKey || k == AttrAlg || k == AttrSig
+		})
 		return nil, fmt.Errorf("seal: sign record %d of chain %s: %w", seq, s.chain, err)
 	}
 	signed := []byte(sigField + base64.RawURLEncoding.EncodeToString(der) + `"}}`)

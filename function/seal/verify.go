@@ -57,6 +57,9 @@ func (v *Verifier) Verify(line []byte) (Record, error) {
 	}
 	sig, ok := str(AttrSig)
 	if !ok {
+		if why, ok := str(AttrUnsealed); ok {
+			return Record{}, fmt.Errorf("%w: %s", ErrUnsealed, why)
+		}
 		return Record{}, ErrUnsealed
 	}
 	var r Record
