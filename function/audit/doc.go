@@ -17,8 +17,21 @@
 //
 // A shipment larger than the record limit (Firehose's 1,000 KiB) is split into several records, each a complete
 // OTLP/JSON request with the same resource and scope and a subset of the spans. Readers that see the same
-// (batch_key, part) twice have seen a retried delivery and keep one. A span too large for a record on its own
-// fails its shipment with ErrSpanTooLarge.
+// (batch_key, part) twice have seen a retried delivery and keep one.
+//
+// A span too large for a record on its own keeps its content whole in an OversizeStore (S3OversizeStore in the
+// audit bucket, LocalOversizeStore in a local root): its largest attributes move, largest first, into one object
+// under oversize/year=YYYY/month=MM/day=DD/hour=HH/<trace-id>/<span-id>-<sha256>.json.gz, a gzip'd one-span
+// OTLP/JSON line, and the span keeps references to it:
+//
+//	agent_audit.oversize.uri         string    s3://bucket/key, or file:///path locally
+//	agent_audit.oversize.key         string    the object's key relative to the audit root
+//	agent_audit.oversize.sha256      string    hex SHA-256 of the object's uncompressed content
+//	agent_audit.oversize.bytes       int       size of that content
+//	agent_audit.oversize.attributes  string[]  the keys of the attributes moved
+//
+// Without a store such a span fails its shipment with ErrSpanTooLarge. With a seal.Sealer (WithSealer) every
+// record is sealed as the last step of encoding, so the seal covers the references too.
 //
 // Delivery is bounded by the deadline the handler put in the local root's context (ContextWithDeliveryDeadline),
 // or by the default ship timeout. A failure is kept for the handler's FlushTrace; a failure nobody can collect
