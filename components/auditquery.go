@@ -342,8 +342,8 @@ type analystScope struct {
 	resultsBucketARN, resultsKeyARN string
 }
 
-// analystPolicy reads the audit trail and nothing else: objects under traces/ of the audit bucket (decrypted
-// through S3 only), the one Glue database, its table and views, queries in the one workgroup, and read/write
+// analystPolicy reads the audit trail and nothing else: objects under traces/ and oversize/ of the audit bucket,
+// their versions and retention (decrypted through S3 only), the one Glue database, its table and views, queries in the one workgroup, and read/write
 // of query results in the results bucket under the results key. Nothing writes, deletes or re-encrypts audit
 // data, and no statement names a resource outside this stack.
 func analystPolicy(s analystScope) PolicyDocument {
@@ -359,11 +359,15 @@ func analystPolicy(s analystScope) PolicyDocument {
 		return fmt.Sprintf("arn:%s:athena:%s:%s:%s", e.partition, e.region, e.account, kind)
 	}
 	viaS3 := map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + e.region + "." + e.dnsSuffix}}
+	auditObjects := []string{s.auditBucketARN + "/" + athenasql.TracesPrefix + "*", s.auditBucketARN + "/" + OversizePrefix + "*"}
+	auditPrefixes := []string{athenasql.TracesPrefix, athenasql.TracesPrefix + "*", OversizePrefix, OversizePrefix + "*"}
 	return PolicyDocument{Statement: []PolicyStatement{
-		{Sid: "ReadAuditRecords", Effect: "Allow", Action: []string{"s3:GetObject"},
-			Resource: []string{s.auditBucketARN + "/" + athenasql.TracesPrefix + "*"}},
-		{Sid: "ListAuditRecords", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{s.auditBucketARN},
-			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{athenasql.TracesPrefix, athenasql.TracesPrefix + "*"}}}},
+		// Records and the oversize content they reference, every version and its Object Lock retention: what
+		// the views read and what `audit verify` checks.
+		{Sid: "ReadAuditRecords", Effect: "Allow", Action: []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"},
+			Resource: auditObjects},
+		{Sid: "ListAuditRecords", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:ListBucketVersions"}, Resource: []string{s.auditBucketARN},
+			Condition: map[string]map[string]any{"StringLike": {"s3:prefix": auditPrefixes}}},
 		{Sid: "LocateAuditBucket", Effect: "Allow", Action: []string{"s3:GetBucketLocation"}, Resource: []string{s.auditBucketARN}},
 		{Sid: "DecryptAuditRecords", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{s.auditKeyARN}, Condition: viaS3},
 		{Sid: "ReadCatalog", Effect: "Allow", Resource: tables,

@@ -264,8 +264,10 @@ var wildcardExceptions = []struct {
 		"<bucket>/* is the one bucket's objects"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"logs:PutLogEvents", "logs:CreateLogStream"}, "arn:aws:logs:…:*",
 		"<log group>:* is the one log group's streams"},
-	{"-query-analyst-read", []string{"s3:GetObject"}, "arn:aws:s3:::agent-audit-dev-audit/traces/*",
-		"the analyst reads the audit records: every object under the one bucket's traces/ prefix, nothing else"},
+	{"-query-analyst-read", []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"}, "arn:aws:s3:::agent-audit-dev-audit/traces/*",
+		"the analyst reads the audit records, their versions and retention (audit verify): every object under the one bucket's traces/ prefix, nothing else"},
+	{"-query-analyst-read", []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"}, "arn:aws:s3:::agent-audit-dev-audit/oversize/*",
+		"the analyst reads the oversize content the records reference, its versions and retention: every object under oversize/, nothing else"},
 	{"-query-analyst-read", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
 		"arn:aws:s3:::agent-audit-dev-query-results/*", "Athena writes and reads query results: the results bucket's objects only"},
 }
