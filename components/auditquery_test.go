@@ -358,7 +358,7 @@ func TestTheAnalystReadsAndNeverWrites(t *testing.T) {
 				"s3:GetObject": audit + "/oversize/*," + audit + "/traces/*," + results + "/*", "s3:ListBucket": audit + "," + results,
 				"s3:GetObjectVersion": audit + "/oversize/*," + audit + "/traces/*", "s3:GetObjectRetention": audit + "/oversize/*," + audit + "/traces/*",
 				"s3:ListBucketVersions": audit,
-				"s3:GetBucketLocation": audit + "," + results, "kms:Decrypt": auditKey + "," + resKey,
+				"s3:GetBucketLocation":  audit + "," + results, "kms:Decrypt": auditKey + "," + resKey,
 				"glue:BatchGetPartition": catalog, "glue:GetCatalog": catalog, "glue:GetDatabase": catalog, "glue:GetPartition": catalog,
 				"glue:GetPartitions": catalog, "glue:GetTable": catalog,
 				"athena:BatchGetNamedQuery": workgroup, "athena:BatchGetQueryExecution": workgroup, "athena:GetNamedQuery": workgroup,
