@@ -2,9 +2,14 @@ package audit
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/agent-audit/agent-audit/function/seal"
 )
 
 // discard is a Sink that accepts everything, so the benchmarks measure the processor, encoder and splitter.
@@ -19,9 +24,9 @@ func (d *discard) Deliver(_ context.Context, records [][]byte) error {
 
 // benchmarkShip drives spans through OnStart/OnEnd of a Processor, the path a real trace takes, and reports the
 // encoded bytes per trace as the throughput basis.
-func benchmarkShip(b *testing.B, spans []sdktrace.ReadOnlySpan, maxRecord int) {
+func benchmarkShip(b *testing.B, spans []sdktrace.ReadOnlySpan, maxRecord int, opts ...EncoderOption) {
 	sink := &discard{}
-	p := NewProcessor(sink, WithMaxRecordBytes(maxRecord))
+	p := NewProcessor(sink, WithMaxRecordBytes(maxRecord), WithEncoderOptions(opts...))
 	recs, err := NewEncoder(maxRecord).Encode(context.Background(), spans, false)
 	if err != nil {
 		b.Fatal(err)
@@ -54,4 +59,23 @@ func BenchmarkShipTypicalTrace(b *testing.B) {
 // BenchmarkShipLargeTrace: 40 spans with about 2 MB of content, split into three records.
 func BenchmarkShipLargeTrace(b *testing.B) {
 	benchmarkShip(b, stubTrace(40, 52_000), DefaultMaxRecordBytes)
+}
+
+// BenchmarkShipTypicalTraceSealed: the typical trace, sealed with a local ECDSA P-256 key (the cost of the seal
+// itself: a second marshal, two SHA-256 and one signature; KMS adds its network round trip instead of the local
+// signature).
+func BenchmarkShipTypicalTraceSealed(b *testing.B) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := seal.NewFileSigner(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealer, err := seal.NewSealer(signer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkShip(b, stubTrace(10, 2200), DefaultMaxRecordBytes, WithSealer(sealer))
 }
