@@ -247,6 +247,7 @@ func buildEncoding(ctx context.Context, cfg Config, o options, loadAWS func() (a
 		if sealer, err = seal.NewSealer(seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)); err != nil {
 			return nil, nil, err
 		}
+		o.logger.InfoContext(ctx, "seal chain starts", "chain", sealer.Chain(), "key", cfg.SigningKeyID)
 	case cfg.SigningKeyFile != "":
 		key, created, err := seal.LoadOrCreateKeyFile(cfg.SigningKeyFile)
 		if err != nil {
@@ -306,6 +307,11 @@ func (a *App) LastChanceFlush() {
 	defer cancel()
 	if err := a.Processor.ForceFlush(ctx); err != nil {
 		a.logger.Error("last-chance flush on SIGTERM failed; buffered spans were not delivered", "error", err)
+	}
+	if a.sealer != nil {
+		// The chain's last position, outside the bucket: CloudWatch Logs witnesses where the container's chain
+		// ended, which no record can say of itself.
+		a.logger.Info("seal chain ends", "chain", a.sealer.Chain(), "last_seq", a.sealer.Seq())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -58,7 +59,8 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(context.Background(), cfg, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	var logs bytes.Buffer
+	a, err := New(context.Background(), cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +89,21 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 		}
 		chains.Add(r, "record")
 	}
-	if rep := chains.Check(false); len(rep.Problems) != 0 || rep.Records != len(records) || rep.Chains != 1 {
+	rep := chains.Check(false)
+	if len(rep.Problems) != 0 || rep.Records != len(records) || rep.Chains != 1 {
 		t.Fatalf("chain: %+v", rep)
+	}
+	// The container's logs witness where its chain started and ended, outside the bucket.
+	a.LastChanceFlush()
+	var chain string
+	for _, rec := range records {
+		r, _ := v.Verify(rec)
+		chain = r.Chain
+	}
+	for _, want := range []string{`msg="seal chain starts" chain=` + chain, fmt.Sprintf(`msg="seal chain ends" chain=%s last_seq=%d`, chain, len(records))} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q:\n%s", want, logs.String())
+		}
 	}
 
 	var refs []audittest.Span

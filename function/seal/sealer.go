@@ -57,6 +57,13 @@ func (s *Sealer) Close() {
 // Chain returns the chain id of the records this Sealer seals.
 func (s *Sealer) Chain() string { return s.chain }
 
+// Seq returns the position of the last record sealed, 0 before the first.
+func (s *Sealer) Seq() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
 // Seal sets the seal attributes on td's first resource, marshals td as one '\n'-terminated OTLP/JSON line and
 // signs it. The record takes the next position in the chain; a signing failure takes none, so the chain has no
 // gap for a record that never existed, and leaves td without seal attributes. td is modified.
