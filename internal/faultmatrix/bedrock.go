@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +79,12 @@ func (m *scriptedModel) respond(req bedrocktest.Request) bedrocktest.Reply {
 	m.mu.Lock()
 	m.calls++
 	if m.fault != nil {
-		if reply, faulted := m.fault(m.rng); faulted {
+		reply, faulted := m.fault(m.rng)
+		// The first request is always faulted, so that even a short run exercises the fault.
+		for tries := 0; m.calls == 1 && !faulted && tries < 1000; tries++ {
+			reply, faulted = m.fault(m.rng)
+		}
+		if faulted {
 			m.faults++
 			m.mu.Unlock()
 			return reply
@@ -90,6 +96,9 @@ func (m *scriptedModel) respond(req bedrocktest.Request) bedrocktest.Reply {
 		return bedrocktest.Fault("ValidationException", "faultmatrix: the prompt carries no fm#<n> tag")
 	}
 
+	if plan.HugeAnswer {
+		return bedrocktest.Reply{Text: strings.Repeat("lorem ipsum ", OversizeResultBytes/12)}
+	}
 	if plan.ModelStall {
 		return bedrocktest.Reply{Text: "too late", Delay: stallDelay}
 	}

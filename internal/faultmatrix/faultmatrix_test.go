@@ -6,10 +6,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/agent-audit/agent-audit/internal/lambdatest"
 )
 
 var (
-	matrixN    = flag.Int("matrix.n", 24, "invocations per fault kind (scaled by the kind's weight)")
+	matrixN    = flag.Int("matrix.n", 24, "invocations per fault kind in process (scaled by the kind's weight)")
+	binaryN    = flag.Int("matrix.binary.n", 8, "invocations per fault kind through the real binary (scaled by the kind's weight)")
+	emulators  = flag.Int("matrix.emulators", 2, "emulators (execution environments) in parallel per real-binary kind")
 	matrixOut  = flag.String("matrix.out", "", "write the report (docs/reliability.md) to this path")
 	matrixSeed = flag.Uint64("matrix.seed", 1, "seed of the fault draws and plans")
 	matrixRun  = flag.String("matrix.run", "", "run only the kinds whose name matches this regular expression")
@@ -31,6 +35,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	var rows []Row
 	kinds := Kinds()
+	allKinds := append(append([]Kind(nil), kinds...), BinaryKinds()...)
 	store := StartStore(t)
 	for _, k := range kinds {
 		if filter != nil && !filter.MatchString(k.Name) {
@@ -46,8 +51,35 @@ func TestFaultMatrix(t *testing.T) {
 			checkRow(t, k, row)
 		})
 	}
+	// Through the real binary, kinds run side by side: each has its own peers and emulators, and most of their
+	// time is spent waiting on the emulators.
+	bootstrap := lambdatest.Build(t)
+	binaryKinds := BinaryKinds()
+	binaryRows := make([]*Row, len(binaryKinds))
+	t.Run("binary", func(t *testing.T) {
+		for i, k := range binaryKinds {
+			if filter != nil && !filter.MatchString(k.Name) {
+				continue
+			}
+			t.Run(k.Name, func(t *testing.T) {
+				t.Parallel()
+				obs := RunBinary(t, k, count(k, *binaryN), BinaryOptions{Options: Options{Seed: *matrixSeed, Store: store}, Bootstrap: bootstrap, Emulators: *emulators})
+				row := Classify(obs)
+				binaryRows[i] = &row
+				t.Logf("%d invocations: %d ok, %d error, %d stored, %d lost, %d duplicates, %d/%d Firehose calls faulted, %d/%d Bedrock requests faulted, errors %v (%.1fs)",
+					row.Invocations, row.OK, row.Error, row.Stored, row.Lost, row.Duplicates,
+					row.FirehoseFaults, row.FirehoseCalls, row.BedrockFaults, row.BedrockCalls, row.ErrorKinds, row.Seconds)
+				checkRow(t, k, row)
+			})
+		}
+	})
+	for _, r := range binaryRows {
+		if r != nil {
+			rows = append(rows, *r)
+		}
+	}
 	if *matrixOut != "" {
-		err := WriteReport(*matrixOut, Report{Command: Command, Kinds: kinds, Rows: rows, PerKind: *matrixN, Seed: *matrixSeed})
+		err := WriteReport(*matrixOut, Report{Command: Command, Kinds: uniqueKinds(allKinds), Rows: rows, PerKind: *matrixN, Seed: *matrixSeed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,9 +121,22 @@ func checkRow(t *testing.T, k Kind, row Row) {
 		if row.SIGTERMs == 0 {
 			t.Error("SIGTERM never arrived mid-run")
 		}
-	case "oversize-content":
+	case "oversize-content", "oversize-answer":
 		if row.Oversize == 0 {
 			t.Error("no oversize content stored")
 		}
 	}
+}
+
+// uniqueKinds drops later kinds whose name repeats an earlier one (the real-binary kinds reuse most names).
+func uniqueKinds(kinds []Kind) []Kind {
+	seen := map[string]bool{}
+	var out []Kind
+	for _, k := range kinds {
+		if !seen[k.Name] {
+			seen[k.Name] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -201,7 +201,8 @@ func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
 }
 
 // FaultQueue draws kind k's Firehose faults for the first n calls; the peer applies them one per call in order
-// (a zero Fault answers normally), so the share of faulted calls holds whatever the concurrency.
+// (a zero Fault answers normally), so the share of faulted calls holds whatever the concurrency. The first call
+// is always faulted, so that even a short run exercises the fault.
 func FaultQueue(k Kind, seed uint64, n int) []firehosetest.Fault {
 	queue := make([]firehosetest.Fault, n)
 	if k.Firehose == nil {
@@ -210,6 +211,9 @@ func FaultQueue(k Kind, seed uint64, n int) []firehosetest.Fault {
 	rng := rand.New(rand.NewPCG(seed, 0x66697265))
 	for i := range queue {
 		queue[i] = k.Firehose(rng)
+		for tries := 0; i == 0 && !isFault(queue[0]) && tries < 1000; tries++ {
+			queue[0] = k.Firehose(rng)
+		}
 	}
 	return queue
 }
@@ -218,11 +222,16 @@ func FaultQueue(k Kind, seed uint64, n int) []firehosetest.Fault {
 func faultsApplied(queue []firehosetest.Fault, calls int) int {
 	n := 0
 	for _, f := range queue[:min(calls, len(queue))] {
-		if f.Status != 0 || len(f.FailRecords) > 0 || f.Delay > 0 || f.Reset || f.StoreThenFail {
+		if isFault(f) {
 			n++
 		}
 	}
 	return n
+}
+
+// isFault tells a fault from the zero Fault (answer normally).
+func isFault(f firehosetest.Fault) bool {
+	return f.Status != 0 || len(f.FailRecords) > 0 || f.Delay > 0 || f.Reset || f.StoreThenFail
 }
 
 // newContainer assembles one function instance with app.New and registers the ground truth on its provider.

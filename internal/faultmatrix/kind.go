@@ -46,6 +46,8 @@ type Plan struct {
 	// SIGTERM runs the invocation in a fresh container and delivers SIGTERM (App.LastChanceFlush) while its
 	// second model call is in flight, with the first model call and the tool call ended and buffered.
 	SIGTERM bool
+	// HugeAnswer makes the model answer with OversizeResultBytes of text.
+	HugeAnswer bool
 }
 
 // Test tools registered beside the function's default tools (see tools.go).

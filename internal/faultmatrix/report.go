@@ -12,7 +12,7 @@ import (
 var reportTemplate string
 
 // Command regenerates docs/reliability.md from the repository root.
-const Command = "go test ./internal/faultmatrix -run 'TestFaultMatrix$' -timeout 30m -matrix.n=100 -matrix.out=../../docs/reliability.md"
+const Command = "go test ./internal/faultmatrix -run 'TestFaultMatrix$' -timeout 30m -matrix.n=100 -matrix.binary.n=40 -matrix.emulators=4 -matrix.out=../../docs/reliability.md"
 
 // Report is what docs/reliability.md is rendered from.
 type Report struct {
