@@ -52,6 +52,14 @@ var functionPolicy = fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect"
 // newStack starts the peers and the function, configured only through its environment.
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	s := newPeers(t)
+	s.fn = lambdatest.Start(t, lambdatest.Options{Env: s.env()})
+	return s
+}
+
+// newPeers starts every peer; the function is left to the caller (start it with s.env()).
+func newPeers(t *testing.T) *stack {
+	t.Helper()
 	s := &stack{
 		bedrock:  bedrocktest.New(t, profileARN),
 		firehose: firehosetest.New(t, stream),
@@ -64,7 +72,12 @@ func newStack(t *testing.T) *stack {
 	s.store.LockedBucket(t, bucket, types.ObjectLockRetentionModeCompliance, 1)
 	// Temporary credentials with a session token, as a Lambda role's are; every peer accepts them, MinIO checks them.
 	s.creds = s.store.SessionCredentials(t, functionPolicy)
-	s.fn = lambdatest.Start(t, lambdatest.Options{Env: map[string]string{
+	return s
+}
+
+// env is the function's configuration as the AgentFunction component sets it, pointed at the peers.
+func (s *stack) env() map[string]string {
+	return map[string]string{
 		"AWS_REGION":                       miniotest.Region,
 		"AWS_ACCESS_KEY_ID":                s.creds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":            s.creds.SecretAccessKey,
@@ -85,8 +98,7 @@ func newStack(t *testing.T) *stack {
 		"AUDIT_SIGNING_KEY_ID":             s.keys.KeyARN,
 		"LOGFIRE_TOKEN_PARAMETER":          tokenParameter,
 		"LOGFIRE_BASE_URL":                 s.logfire.URL,
-	}})
-	return s
+	}
 }
 
 // secrets are the values that must never appear in a log line, a record or the live view.

@@ -9,14 +9,14 @@ import (
 	"testing"
 )
 
-// Build compiles the function (./function of this module) as Lambda's provided runtime runs it —
-// CGO_ENABLED=0, -tags lambda.norpc — for the host's OS and architecture, into a file named bootstrap in a
+// Build compiles the function (./function of this module) as it ships — CGO_ENABLED=0, -tags lambda.norpc,
+// -trimpath, -ldflags "-s -w" — but for the host's OS and architecture, into a file named bootstrap in a
 // temporary directory, and returns its path. The Go build cache makes repeated builds a link step.
 func Build(t testing.TB) string {
 	t.Helper()
 	root := moduleRoot(t)
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./function")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, "./function")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {
