@@ -79,7 +79,7 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 	if *matrixOut != "" {
-		err := WriteReport(*matrixOut, Report{Command: Command, Kinds: uniqueKinds(allKinds), Rows: rows, PerKind: *matrixN, Seed: *matrixSeed})
+		err := WriteReport(*matrixOut, Report{Command: Command, Kinds: uniqueKinds(allKinds), Rows: rows, PerKind: *matrixN, PerBinaryKind: *binaryN, Emulators: *emulators, Seed: *matrixSeed})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,11 +19,12 @@ type Report struct {
 	Command string
 	Kinds   []Kind
 	Rows    []Row
-	// PerKind is the invocation count per kind before weights.
-	PerKind int
-	Seed    uint64
-	// Extra is Markdown appended after the table's notes (the real-binary setup, when it ran).
-	Extra string
+	// PerKind and PerBinaryKind are the invocation counts per kind, in process and through the real binary,
+	// before weights.
+	PerKind, PerBinaryKind int
+	// Emulators is the number of emulators per real-binary kind.
+	Emulators int
+	Seed      uint64
 }
 
 // WriteReport renders r into path.

@@ -9,8 +9,8 @@ import (
 // Markdown renders rows as the matrix table, with a total line.
 func Markdown(rows []Row) string {
 	var b strings.Builder
-	b.WriteString("| fault kind | through | invocations | ok | error | stored | lost | duplicates | follow-ups | Firehose calls (faulted) | Bedrock requests (faulted) | errors by kind |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	b.WriteString("| fault kind | through | invocations | ok | error | stored | lost | duplicates | follow-ups | oversize objects | seal breaks | Firehose calls (faulted) | Bedrock requests (faulted) | errors by kind |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	var total Row
 	for _, r := range rows {
 		lost := fmt.Sprint(r.Lost)
@@ -21,8 +21,8 @@ func Markdown(rows []Row) string {
 		if r.Unexplained > 0 {
 			dups += fmt.Sprintf(" + %d unexplained", r.Unexplained)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %s | %s | %d | %d (%d) | %d (%d) | %s |\n",
-			r.Kind, r.Mode, r.Invocations, r.OK, r.Error, r.Stored, lost, dups, r.FollowUps,
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %s | %s | %d | %d | %d | %d (%d) | %d (%d) | %s |\n",
+			r.Kind, r.Mode, r.Invocations, r.OK, r.Error, r.Stored, lost, dups, r.FollowUps, r.Oversize, r.SealBreaks,
 			r.FirehoseCalls, r.FirehoseFaults, r.BedrockCalls, r.BedrockFaults, errorKinds(r.ErrorKinds))
 		total.Invocations += r.Invocations
 		total.OK += r.OK
@@ -32,6 +32,8 @@ func Markdown(rows []Row) string {
 		total.Duplicates += r.Duplicates
 		total.Unexplained += r.Unexplained
 		total.FollowUps += r.FollowUps
+		total.Oversize += r.Oversize
+		total.SealBreaks += r.SealBreaks
 		total.FirehoseCalls += r.FirehoseCalls
 		total.FirehoseFaults += r.FirehoseFaults
 		total.BedrockCalls += r.BedrockCalls
@@ -41,8 +43,8 @@ func Markdown(rows []Row) string {
 	if total.Unexplained > 0 {
 		dups += fmt.Sprintf(" + %d unexplained", total.Unexplained)
 	}
-	fmt.Fprintf(&b, "| **total** | | **%d** | %d | %d | %d | **%d** | %s | %d | %d (%d) | %d (%d) | |\n",
-		total.Invocations, total.OK, total.Error, total.Stored, total.Lost, dups, total.FollowUps,
+	fmt.Fprintf(&b, "| **total** | | **%d** | %d | %d | %d | **%d** | %s | %d | %d | %d | %d (%d) | %d (%d) | |\n",
+		total.Invocations, total.OK, total.Error, total.Stored, total.Lost, dups, total.FollowUps, total.Oversize, total.SealBreaks,
 		total.FirehoseCalls, total.FirehoseFaults, total.BedrockCalls, total.BedrockFaults)
 	return b.String()
 }
