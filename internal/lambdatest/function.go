@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/agent-audit/agent-audit/internal/proctest"
 )
 
 // Defaults of the function's Lambda settings.
@@ -55,7 +57,7 @@ type Function struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{}
-	logs   *syncBuffer
+	logs   *proctest.Output
 	once   sync.Once
 }
 
@@ -90,7 +92,7 @@ func Start(t testing.TB, opts Options) *Function {
 }
 
 func start(rie, bootstrap string, env map[string]string) (*Function, error) {
-	apiPort, runtimePort := freePort(), freePort()
+	apiPort, runtimePort := proctest.FreePort(), proctest.FreePort()
 	if apiPort == 0 || runtimePort == 0 {
 		return nil, fmt.Errorf("no free port on 127.0.0.1")
 	}
@@ -98,7 +100,7 @@ func start(rie, bootstrap string, env map[string]string) (*Function, error) {
 		URL:    "http://127.0.0.1:" + strconv.Itoa(apiPort),
 		Env:    env,
 		exited: make(chan struct{}),
-		logs:   &syncBuffer{},
+		logs:   &proctest.Output{},
 	}
 	f.cmd = exec.Command(rie,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(apiPort),
@@ -217,15 +219,6 @@ func childProcesses(pid int) []int {
 	return out
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -234,22 +227,4 @@ func randomBytes(n int) []byte {
 
 func randomBase32(n int) string {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(randomBytes(n))
-}
-
-// syncBuffer collects a process's output; written by exec's copier goroutines, read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,18 +1,15 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/agent-audit/agent-audit/internal/proctest"
 )
 
 // Region is the region clients sign for. MinIO without a configured region accepts any; the function under test
@@ -36,7 +35,7 @@ type Server struct {
 	// AccessKey and SecretKey are the root credentials, generated at random for this server.
 	AccessKey, SecretKey string
 
-	logs *syncBuffer
+	logs *proctest.Output
 }
 
 // Start runs a fresh MinIO with an empty temporary data directory and stops it (its whole process group) when
@@ -58,7 +57,7 @@ func Start(t testing.TB) *Server {
 }
 
 func start(t testing.TB, bin, dataDir string) (*Server, error) {
-	apiPort, consolePort := freePort(), freePort()
+	apiPort, consolePort := proctest.FreePort(), proctest.FreePort()
 	if apiPort == 0 || consolePort == 0 {
 		return nil, fmt.Errorf("no free port on 127.0.0.1")
 	}
@@ -66,7 +65,7 @@ func start(t testing.TB, bin, dataDir string) (*Server, error) {
 		Endpoint:  "http://127.0.0.1:" + strconv.Itoa(apiPort),
 		AccessKey: "minio-" + randomToken(8),
 		SecretKey: randomToken(24),
-		logs:      &syncBuffer{},
+		logs:      &proctest.Output{},
 	}
 	cmd := exec.Command(bin, "server", "--quiet",
 		"--address", "127.0.0.1:"+strconv.Itoa(apiPort),
@@ -149,36 +148,9 @@ func (s *Server) newClient() *s3.Client {
 // Logs returns what MinIO wrote to stdout and stderr so far.
 func (s *Server) Logs() string { return s.logs.String() }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // randomToken returns n random bytes as lowercase base32: credentials made fresh per server, never literals.
 func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-}
-
-// syncBuffer collects a process's output; written by exec's copier goroutines, read by the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
