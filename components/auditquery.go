@@ -57,8 +57,8 @@ type AuditQueryArgs struct {
 	TrustedPrincipalARNs []string
 }
 
-// AuditQuery is Athena over the audit store: a Glue database and table with partition projection over the
-// bucket's traces/ prefix, the views of queries/athena/views.sql as named queries, an Athena workgroup with its
+// AuditQuery is Athena over the audit store: a Glue database and two tables with partition projection, over
+// the bucket's traces/ prefix and over its oversize/ prefix, the views of queries/athena/views.sql as named queries, an Athena workgroup with its
 // own SSE-KMS results bucket whose results expire, and a read-only analyst role.
 //
 // The views ship as named queries, not as Glue views: a Glue view Athena can read is a VIRTUAL_VIEW whose text
@@ -69,10 +69,12 @@ type AuditQuery struct {
 	pulumi.ResourceState
 
 	// WorkgroupName is the Athena workgroup to run queries in; DatabaseName and TableName the Glue database
-	// and its table over the records.
-	WorkgroupName pulumi.StringOutput
-	DatabaseName  pulumi.StringOutput
-	TableName     pulumi.StringOutput
+	// and its table over the records; OversizeTableName its table over the oversize content the spans view
+	// joins back.
+	WorkgroupName     pulumi.StringOutput
+	DatabaseName      pulumi.StringOutput
+	TableName         pulumi.StringOutput
+	OversizeTableName pulumi.StringOutput
 	// ResultsBucketName and ResultsKeyARN hold and encrypt query results.
 	ResultsBucketName pulumi.StringOutput
 	ResultsKeyARN     pulumi.StringOutput
@@ -161,6 +163,10 @@ func NewAuditQuery(ctx *pulumi.Context, name string, args *AuditQueryArgs, opts 
 	if err != nil {
 		return nil, err
 	}
+	oversizeTable, err := glue.NewCatalogTable(ctx, name+"-oversize-table", oversizeTableArgs(cfg, database), parent)
+	if err != nil {
+		return nil, err
+	}
 
 	results, resultsKey, err := newResultsStore(ctx, name, cfg.ResultExpiryDays, env, parent)
 	if err != nil {
@@ -197,7 +203,7 @@ func NewAuditQuery(ctx *pulumi.Context, name string, args *AuditQueryArgs, opts 
 			Database:    database.Name,
 			Workgroup:   workgroup.Name,
 			Query:       pulumi.String(v.SQL),
-		}, parent, pulumi.DependsOn([]pulumi.Resource{table})); err != nil {
+		}, parent, pulumi.DependsOn([]pulumi.Resource{table, oversizeTable})); err != nil {
 			return nil, err
 		}
 	}
@@ -208,10 +214,10 @@ func NewAuditQuery(ctx *pulumi.Context, name string, args *AuditQueryArgs, opts 
 		return nil, err
 	}
 
-	c.WorkgroupName, c.DatabaseName, c.TableName = workgroup.Name, database.Name, table.Name
+	c.WorkgroupName, c.DatabaseName, c.TableName, c.OversizeTableName = workgroup.Name, database.Name, table.Name, oversizeTable.Name
 	c.ResultsBucketName, c.ResultsKeyARN, c.AnalystRoleARN = results.Bucket, resultsKey.Arn, role.Arn
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"workgroupName": c.WorkgroupName, "databaseName": c.DatabaseName, "tableName": c.TableName,
+		"workgroupName": c.WorkgroupName, "databaseName": c.DatabaseName, "tableName": c.TableName, "oversizeTableName": c.OversizeTableName,
 		"resultsBucketName": c.ResultsBucketName, "resultsKeyArn": c.ResultsKeyARN, "analystRoleArn": c.AnalystRoleARN,
 	})
 }
@@ -232,6 +238,22 @@ func truncate(s string, n int) string {
 
 // recordsTableArgs is the Glue table of queries/athena/table.sql over the audit bucket's traces/ prefix.
 func recordsTableArgs(cfg AuditQueryArgs, database *glue.CatalogDatabase) *glue.CatalogTableArgs {
+	return tableArgs(cfg, database, athenasql.TableName,
+		"One row per OTLP/JSON record of the audit trail (queries/athena/table.sql).",
+		athenasql.Location, athenasql.ProjectionParameters)
+}
+
+// oversizeTableArgs is the Glue table of queries/athena/oversize.sql over the audit bucket's oversize/ prefix.
+func oversizeTableArgs(cfg AuditQueryArgs, database *glue.CatalogDatabase) *glue.CatalogTableArgs {
+	return tableArgs(cfg, database, athenasql.OversizeTableName,
+		"One row per oversize object: a span's attributes too large for its record (queries/athena/oversize.sql).",
+		athenasql.OversizeLocation, athenasql.OversizeProjectionParameters)
+}
+
+// tableArgs is a Glue table of OTLP/JSON lines (athenasql.Columns, the OpenX SerDe) at location(bucket), its
+// year/month/day/hour partitions projected by projection(bucket, FirstYear, LastYear).
+func tableArgs(cfg AuditQueryArgs, database *glue.CatalogDatabase, name, description string,
+	location func(bucket string) string, projection func(bucket string, firstYear, lastYear int) map[string]string) *glue.CatalogTableArgs {
 	var columns glue.CatalogTableStorageDescriptorColumnArray
 	for _, col := range athenasql.Columns() {
 		columns = append(columns, &glue.CatalogTableStorageDescriptorColumnArgs{Name: pulumi.String(col.Name), Type: pulumi.String(col.Type)})
@@ -242,19 +264,19 @@ func recordsTableArgs(cfg AuditQueryArgs, database *glue.CatalogDatabase) *glue.
 	}
 	first, last := cfg.FirstYear, cfg.LastYear
 	parameters := cfg.BucketName.ToStringOutput().ApplyT(func(bucket string) map[string]string {
-		p := athenasql.ProjectionParameters(bucket, first, last)
+		p := projection(bucket, first, last)
 		p["EXTERNAL"] = "TRUE"
 		return p
 	}).(pulumi.StringMapOutput)
 	return &glue.CatalogTableArgs{
-		Name:          pulumi.String(athenasql.TableName),
+		Name:          pulumi.String(name),
 		DatabaseName:  database.Name,
-		Description:   pulumi.String("One row per OTLP/JSON record of the audit trail (queries/athena/table.sql)."),
+		Description:   pulumi.String(description),
 		TableType:     pulumi.String("EXTERNAL_TABLE"),
 		Parameters:    parameters,
 		PartitionKeys: keys,
 		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
-			Location:     cfg.BucketName.ToStringOutput().ApplyT(athenasql.Location).(pulumi.StringOutput),
+			Location:     cfg.BucketName.ToStringOutput().ApplyT(location).(pulumi.StringOutput),
 			InputFormat:  pulumi.String(athenasql.InputFormat),
 			OutputFormat: pulumi.String(athenasql.OutputFormat),
 			Columns:      columns,
@@ -343,7 +365,7 @@ type analystScope struct {
 }
 
 // analystPolicy reads the audit trail and nothing else: objects under traces/ and oversize/ of the audit bucket,
-// their versions and retention (decrypted through S3 only), the one Glue database, its table and views, queries in the one workgroup, and read/write
+// their versions and retention (decrypted through S3 only), the one Glue database, its two tables and views, queries in the one workgroup, and read/write
 // of query results in the results bucket under the results key. Nothing writes, deletes or re-encrypts audit
 // data, and no statement names a resource outside this stack.
 func analystPolicy(s analystScope) PolicyDocument {
@@ -351,7 +373,8 @@ func analystPolicy(s analystScope) PolicyDocument {
 	glueARN := func(kind string) string {
 		return fmt.Sprintf("arn:%s:glue:%s:%s:%s", e.partition, e.region, e.account, kind)
 	}
-	tables := []string{glueARN("catalog"), glueARN("database/" + s.database), glueARN("table/" + s.database + "/" + athenasql.TableName)}
+	tables := []string{glueARN("catalog"), glueARN("database/" + s.database), glueARN("table/" + s.database + "/" + athenasql.TableName),
+		glueARN("table/" + s.database + "/" + athenasql.OversizeTableName)}
 	for _, v := range athenasql.Views() {
 		tables = append(tables, glueARN("table/"+s.database+"/"+v.Name))
 	}

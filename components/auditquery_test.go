@@ -214,35 +214,87 @@ func glueColumns(m resource.PropertyMap, path string) []string {
 	return cols
 }
 
-// TestTheDDLDeclaresTheGlueTable parses queries/athena/table.sql and the Glue table the component creates and
-// compares every declaration, so the two cannot drift apart.
+// TestTheDDLDeclaresTheGlueTable parses queries/athena/table.sql and oversize.sql and the Glue tables the
+// component creates and compares every declaration, so the two cannot drift apart.
 func TestTheDDLDeclaresTheGlueTable(t *testing.T) {
 	m, _ := deployQuery(t, AuditQueryArgs{})
-	table := m.One(t, "aws:glue/catalogTable:CatalogTable", "query-table").Inputs
-	ddl := parseDDL(t, strings.ReplaceAll(athenasql.TableSQL, athenasql.BucketPlaceholder, "audit"))
-
-	checks := []struct {
-		what      string
-		ddl, glue any
+	tests := []struct {
+		name, sql, resource, wantLocation string
 	}{
-		{"table name", ddl.name, str(table, "name")},
-		{"columns", ddl.columns, glueColumns(table, "storageDescriptor.columns")},
-		{"partition keys", ddl.partitionKeys, glueColumns(table, "partitionKeys")},
-		{"SerDe", ddl.serde, str(table, "storageDescriptor.serDeInfo.serializationLibrary")},
-		{"SerDe properties", ddl.serdeProperties, stringMap(t, pulumitest.Get(table, "storageDescriptor.serDeInfo.parameters"))},
-		{"input format", ddl.inputFormat, str(table, "storageDescriptor.inputFormat")},
-		{"output format", ddl.outputFormat, str(table, "storageDescriptor.outputFormat")},
-		{"location", ddl.location, str(table, "storageDescriptor.location")},
-		{"table properties (projection)", ddl.tableProperties, stringMap(t, pulumitest.Get(table, "parameters"))},
+		{"the records table is table.sql", athenasql.TableSQL, "query-table", "s3://audit/traces/"},
+		{"the oversize table is oversize.sql", athenasql.OversizeTableSQL, "query-oversize-table", "s3://audit/oversize/"},
 	}
-	for _, c := range checks {
-		if fmt.Sprint(c.ddl) != fmt.Sprint(c.glue) {
-			t.Errorf("%s differ:\n table.sql %v\n      Glue %v", c.what, c.ddl, c.glue)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			table := m.One(t, "aws:glue/catalogTable:CatalogTable", tt.resource).Inputs
+			ddl := parseDDL(t, strings.ReplaceAll(tt.sql, athenasql.BucketPlaceholder, "audit"))
+
+			checks := []struct {
+				what      string
+				ddl, glue any
+			}{
+				{"table name", ddl.name, str(table, "name")},
+				{"columns", ddl.columns, glueColumns(table, "storageDescriptor.columns")},
+				{"partition keys", ddl.partitionKeys, glueColumns(table, "partitionKeys")},
+				{"SerDe", ddl.serde, str(table, "storageDescriptor.serDeInfo.serializationLibrary")},
+				{"SerDe properties", ddl.serdeProperties, stringMap(t, pulumitest.Get(table, "storageDescriptor.serDeInfo.parameters"))},
+				{"input format", ddl.inputFormat, str(table, "storageDescriptor.inputFormat")},
+				{"output format", ddl.outputFormat, str(table, "storageDescriptor.outputFormat")},
+				{"location", ddl.location, str(table, "storageDescriptor.location")},
+				{"table properties (projection)", ddl.tableProperties, stringMap(t, pulumitest.Get(table, "parameters"))},
+			}
+			for _, c := range checks {
+				if fmt.Sprint(c.ddl) != fmt.Sprint(c.glue) {
+					t.Errorf("%s differ:\n       DDL %v\n      Glue %v", c.what, c.ddl, c.glue)
+				}
+			}
+			// The parse itself must have found the shape, or an empty DDL would equal an empty table.
+			if len(ddl.columns) != 1 || !strings.Contains(ddl.columns[0], "arrayvalue:struct<values:array<") || len(ddl.tableProperties) != 14 ||
+				ddl.location != tt.wantLocation || !strings.HasPrefix(ddl.tableProperties["storage.location.template"], tt.wantLocation+"year=${year}/") {
+				t.Errorf("parsed %d columns, %d properties and location %s: %v", len(ddl.columns), len(ddl.tableProperties), ddl.location, ddl.columns)
+			}
+		})
+	}
+}
+
+// TestTheOversizeTableProjectsTheOversizeLayout checks the oversize table the component creates: the records'
+// columns, SerDe and partition keys over the oversize/ prefix, with the same projection (years as configured)
+// onto its hour prefixes, and the named view queries wait for it.
+func TestTheOversizeTableProjectsTheOversizeLayout(t *testing.T) {
+	all, q := deployQuery(t, AuditQueryArgs{DatabaseName: "audit_db", FirstYear: 2026, LastYear: 2028})
+	m := queryChildren(all)
+	records := m.One(t, "aws:glue/catalogTable:CatalogTable", "query-table").Inputs
+	oversize := m.One(t, "aws:glue/catalogTable:CatalogTable", "query-oversize-table").Inputs
+	if str(oversize, "name") != "otlp_oversize" || str(oversize, "databaseName") != "audit_db" || str(oversize, "tableType") != "EXTERNAL_TABLE" {
+		t.Errorf("oversize table %s in %s of type %s", str(oversize, "name"), str(oversize, "databaseName"), str(oversize, "tableType"))
+	}
+	if got := str(oversize, "storageDescriptor.location"); got != "s3://audit/oversize/" {
+		t.Errorf("oversize location %q, want the audit bucket's oversize/ prefix", got)
+	}
+	for _, path := range []string{"storageDescriptor.columns", "partitionKeys"} {
+		if got, want := glueColumns(oversize, path), glueColumns(records, path); len(got) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("oversize %s %v, want the records' %v", path, got, want)
 		}
 	}
-	// The parse itself must have found the shape, or an empty DDL would equal an empty table.
-	if len(ddl.columns) != 1 || !strings.Contains(ddl.columns[0], "arrayvalue:struct<values:array<") || len(ddl.tableProperties) != 14 {
-		t.Errorf("parsed %d columns and %d properties from table.sql: %v", len(ddl.columns), len(ddl.tableProperties), ddl.columns)
+	if str(oversize, "storageDescriptor.serDeInfo.serializationLibrary") != str(records, "storageDescriptor.serDeInfo.serializationLibrary") {
+		t.Error("the oversize table does not read with the records' SerDe")
+	}
+	got, want := stringMap(t, pulumitest.Get(oversize, "parameters")), stringMap(t, pulumitest.Get(records, "parameters"))
+	if got["storage.location.template"] != "s3://audit/oversize/year=${year}/month=${month}/day=${day}/hour=${hour}" || got["projection.year.range"] != "2026,2028" {
+		t.Errorf("oversize projection %v", got)
+	}
+	delete(got, "storage.location.template")
+	delete(want, "storage.location.template")
+	if !maps.Equal(got, want) {
+		t.Errorf("oversize projection differs from the records' beyond the location:\n got %v\nwant %v", got, want)
+	}
+	for _, r := range m.ByType("aws:athena/namedQuery:NamedQuery") {
+		if !slices.ContainsFunc(r.DependsOn, func(u string) bool { return strings.HasSuffix(u, "::query-oversize-table") }) {
+			t.Errorf("named query %s does not wait for the oversize table: %v", r.Name, r.DependsOn)
+		}
+	}
+	if got := pulumitest.AwaitString(t, q.OversizeTableName); got != "otlp_oversize" {
+		t.Errorf("output OversizeTableName %q", got)
 	}
 }
 
@@ -349,7 +401,7 @@ func TestTheAnalystReadsAndNeverWrites(t *testing.T) {
 				results  = "arn:aws:s3:::query-results"
 				resKey   = "arn:aws:kms:eu-west-1:123456789012:key/key-query-results-key"
 				glue     = "arn:aws:glue:eu-west-1:123456789012:"
-				catalog  = glue + "catalog," + glue + "database/query," + glue + "table/query/otlp_records," + glue + "table/query/runs," +
+				catalog  = glue + "catalog," + glue + "database/query," + glue + "table/query/otlp_oversize," + glue + "table/query/otlp_records," + glue + "table/query/runs," +
 					glue + "table/query/spans," + glue + "table/query/tool_calls," + glue + "table/query/traces"
 				workgroup = "arn:aws:athena:eu-west-1:123456789012:workgroup/query"
 				dataCat   = "arn:aws:athena:eu-west-1:123456789012:datacatalog/AwsDataCatalog"
@@ -425,6 +477,9 @@ func TestAuditQueryAcceptsABucketMadeElsewhere(t *testing.T) {
 	})
 	if got := str(m.One(t, "aws:glue/catalogTable:CatalogTable", "query-table").Inputs, "storageDescriptor.location"); got != "s3://acme-audit/traces/" {
 		t.Errorf("location %q", got)
+	}
+	if got := str(m.One(t, "aws:glue/catalogTable:CatalogTable", "query-oversize-table").Inputs, "storageDescriptor.location"); got != "s3://acme-audit/oversize/" {
+		t.Errorf("oversize location %q", got)
 	}
 	grants := statementsByAction(pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "query-analyst-read").Inputs, "policy")))
 	if !strings.Contains(grants["s3:GetObject"], "arn:aws:s3:::acme-audit/traces/*") || !strings.Contains(grants["kms:Decrypt"], "key/acme") {

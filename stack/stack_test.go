@@ -193,7 +193,7 @@ func TestAthenaIsOnByDefaultAndOffByConfig(t *testing.T) {
 			}
 			n := len(m.ByType("agent-audit:index:AuditQuery"))
 			glueTables := len(m.ByType("aws:glue/catalogTable:CatalogTable"))
-			if (n == 1 && glueTables == 1) != tt.want || (n == 0 && glueTables == 0) == tt.want {
+			if (n == 1 && glueTables == 2) != tt.want || (n == 0 && glueTables == 0) == tt.want {
 				t.Fatalf("%d AuditQuery, %d Glue tables, want Athena %v", n, glueTables, tt.want)
 			}
 			want := map[string]string{

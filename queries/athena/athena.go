@@ -1,7 +1,8 @@
-// Package athena holds the Athena side of the query layer: the table over the audit bucket (table.sql) and
-// the views over it (views.sql), embedded, plus the same table as data (columns, SerDe, partition projection)
-// for the AuditQuery component to create in Glue. One definition feeds both, and a test keeps the DDL and the
-// Glue table from drifting apart.
+// Package athena holds the Athena side of the query layer: the table over the audit bucket's records
+// (table.sql), the table over its oversize content (oversize.sql) and the views over both (views.sql),
+// embedded, plus the same tables as data (columns, SerDe, partition projection) for the AuditQuery component
+// to create in Glue. One definition feeds both, and a test keeps the DDL and the Glue tables from drifting
+// apart.
 package athena
 
 import (
@@ -16,6 +17,12 @@ import (
 //go:embed table.sql
 var TableSQL string
 
+// OversizeTableSQL is the CREATE EXTERNAL TABLE statement of oversize.sql, with AUDIT_BUCKET standing for the
+// bucket.
+//
+//go:embed oversize.sql
+var OversizeTableSQL string
+
 //go:embed views.sql
 var viewsSQL string
 
@@ -24,6 +31,10 @@ const BucketPlaceholder = "AUDIT_BUCKET"
 
 // TableName is the table over the records: one row per OTLP/JSON record (one line of an object).
 const TableName = "otlp_records"
+
+// OversizeTableName is the table over the oversize content: one row per oversize object (its one line), the
+// span whose attributes were too large for its record, holding only the moved attributes.
+const OversizeTableName = "otlp_oversize"
 
 // Storage of the records: newline-delimited JSON read by the OpenX JSON SerDe (table.sql says why).
 const (
@@ -41,6 +52,10 @@ const (
 
 // TracesPrefix is the key prefix Firehose writes records under.
 const TracesPrefix = "traces/"
+
+// OversizePrefix is the key prefix the function writes oversize content under (function/audit.OversizePrefix),
+// laid out oversize/year=YYYY/month=MM/day=DD/hour=HH/<trace id>/<span id>-<sha256>.json.gz.
+const OversizePrefix = "oversize/"
 
 // Column is a Hive column: a lowercase name and a Hive type (Glue stores both in lowercase).
 type Column struct {
@@ -61,7 +76,8 @@ const (
 	resourceSpans = "array<struct<resource:struct<attributes:" + keyValues + ">,scopespans:array<" + scopeSpans + ">>>"
 )
 
-// Columns are the table's data columns: the record's one top-level key.
+// Columns are the data columns of both tables (a record and an oversize object are both one OTLP/JSON
+// ExportTraceServiceRequest line): its one top-level key.
 func Columns() []Column {
 	return []Column{{Name: "resourcespans", Type: resourceSpans}}
 }
@@ -80,13 +96,29 @@ func SerDeParameters() map[string]string {
 // Location is the table's location: the traces prefix of bucket.
 func Location(bucket string) string { return "s3://" + bucket + "/" + TracesPrefix }
 
+// OversizeLocation is the oversize table's location: the oversize prefix of bucket.
+func OversizeLocation(bucket string) string { return "s3://" + bucket + "/" + OversizePrefix }
+
 // ProjectionParameters are the table parameters that project the year/month/day/hour partitions onto
 // bucket's Hive layout, with year ranging over firstYear..lastYear. Months, days and hours are two digits, as
 // Firehose writes them.
 func ProjectionParameters(bucket string, firstYear, lastYear int) map[string]string {
+	return projectionParameters(Location(bucket), firstYear, lastYear)
+}
+
+// OversizeProjectionParameters are the oversize table's parameters: the same projection as the records', onto
+// the hour prefixes of the oversize layout (two-digit months, days and hours, as function/audit writes them).
+// Each hour prefix holds one folder per trace; oversize.sql says why that needs no partition of its own.
+func OversizeProjectionParameters(bucket string, firstYear, lastYear int) map[string]string {
+	return projectionParameters(OversizeLocation(bucket), firstYear, lastYear)
+}
+
+// projectionParameters project year (firstYear..lastYear), month, day and hour onto the Hive layout under
+// location.
+func projectionParameters(location string, firstYear, lastYear int) map[string]string {
 	p := map[string]string{
 		"projection.enabled":        "true",
-		"storage.location.template": Location(bucket) + "year=${year}/month=${month}/day=${day}/hour=${hour}",
+		"storage.location.template": location + "year=${year}/month=${month}/day=${day}/hour=${hour}",
 	}
 	ranges := map[string]string{
 		"year":  strconv.Itoa(firstYear) + "," + strconv.Itoa(lastYear),

@@ -178,14 +178,14 @@ func TestViewsSplitsTheScriptIntoStatements(t *testing.T) {
 	}
 }
 
-// TestTheViewsReadOnlyTheTableAndEarlierViews checks each view's FROM: spans reads the table, the others read
+// TestTheViewsReadOnlyTheTableAndEarlierViews checks each view's FROM: spans reads the tables, the others read
 // spans, so running the statements in order always works.
 func TestTheViewsReadOnlyTheTableAndEarlierViews(t *testing.T) {
 	from := regexp.MustCompile(`\bFROM (\w+)`)
 	var defined []string
 	for _, v := range Views() {
 		for _, m := range from.FindAllStringSubmatch(v.SQL, -1) {
-			if src := m[1]; src != TableName && !slices.Contains(defined, src) && !strings.Contains(v.SQL, src+" AS (") {
+			if src := m[1]; src != TableName && src != OversizeTableName && !slices.Contains(defined, src) && !strings.Contains(v.SQL, src+" AS (") {
 				t.Errorf("view %s reads %s, which is neither the table, an earlier view nor its own CTE", v.Name, src)
 			}
 		}

@@ -1,16 +1,32 @@
--- Athena (Trino) views over otlp_records (table.sql): spans, traces (one row per chat span), runs (one per agent
--- run) and tool_calls, with the same names and columns as the DuckDB views in ../traces.sql, so a query written
--- on a laptop runs unchanged in Athena. Each statement runs on its own (Athena runs one statement per query);
--- the AuditQuery component ships each as a named query in the workgroup. Re-running them is idempotent.
+-- Athena (Trino) views over otlp_records (table.sql) and otlp_oversize (oversize.sql): spans, traces (one row
+-- per chat span), runs (one per agent run) and tool_calls, with the same names and columns as the DuckDB views
+-- in ../traces.sql, so a query written on a laptop runs unchanged in Athena. Each statement runs on its own
+-- (Athena runs one statement per query); the AuditQuery component ships each as a named query in the workgroup.
+-- Re-running them is idempotent.
 --
 -- UNNEST of an array of structs yields one column per struct field, so the aliases below list every field in
 -- the table's order. Attribute lookups filter the key/value list; element_at returns NULL for a missing key
 -- where a [1] subscript would fail the query.
 
--- Every span once. Firehose may store a record twice (a lost acknowledgement); a split trace spreads its spans
--- over several records; a late span arrives in a follow-up record. One row per (trace, span) makes all three
--- read as the one trace they are. The partition columns lead the window's key so that a WHERE on them is pushed
--- through the window to partition projection: a query on one day lists one day's prefixes.
+-- Every span once, whole. Firehose may store a record twice (a lost acknowledgement); a split trace spreads its
+-- spans over several records; a late span arrives in a follow-up record. One row per (trace, span) makes all
+-- three read as the one trace they are. The partition columns lead the window's key so that a WHERE on them is
+-- pushed through the window to partition projection: a query on one day lists one day's prefixes. A span whose
+-- content was too large for its record gets the moved attributes back from the oversize object it names
+-- (otlp_oversize, oversize.sql), appended to its own; it keeps its agent_audit.oversize.* references, so a reader
+-- can still tell. The LEFT JOIN leaves every other span as it is, and an empty oversize/ prefix reads as no
+-- objects.
+--
+-- The join matches the span's agent_audit.oversize.key with the object's key (its "$path" without
+-- s3://<bucket>/) and, so that the oversize side is pruned too, the object's year/month/day partition with the
+-- record's: Trino infers the oversize partitions from the records' WHERE through these equalities, so a day's
+-- query lists that day's 24 oversize hour prefixes. Without them every query would list every projected
+-- oversize hour (about 8,800 a year of the projection range, most of them empty). The price: the object's day
+-- is the function's UTC clock when it wrote it, the record's day Firehose's arrival time of the oldest record in
+-- its object, so a span exported within about one Firehose buffer interval (60 s by default) of midnight UTC can
+-- land on the other side of it; that span reads with its references but without the moved attributes (`audit
+-- show` and docs/athena.md's query resolve it by key). The inference is Trino's optimizer, not verified on
+-- Athena here.
 CREATE OR REPLACE VIEW spans AS
 WITH flat AS (
     SELECT "$path" AS source_file, year, month, day, hour, resource.attributes AS resource, scope.name AS scope,
@@ -19,9 +35,24 @@ WITH flat AS (
     CROSS JOIN UNNEST(resourcespans) AS rs (resource, scopespans)
     CROSS JOIN UNNEST(scopespans) AS ss (scope, spans)
     CROSS JOIN UNNEST(spans) AS s (traceid, spanid, parentspanid, name, kind, starttimeunixnano, endtimeunixnano, attributes, events, status)
+), oversize AS (
+    SELECT regexp_extract("$path", '^s3://[^/]+/(.+)$', 1) AS key, year, month, day, attributes
+    FROM otlp_oversize
+    CROSS JOIN UNNEST(resourcespans) AS rs (resource, scopespans)
+    CROSS JOIN UNNEST(scopespans) AS ss (scope, spans)
+    CROSS JOIN UNNEST(spans) AS s (traceid, spanid, parentspanid, name, kind, starttimeunixnano, endtimeunixnano, attributes, events, status)
+), resolved AS (
+    SELECT f.source_file, f.year, f.month, f.day, f.hour, f.resource, f.scope, f.traceid, f.spanid, f.parentspanid,
+        f.name, f.kind, f.starttimeunixnano, f.endtimeunixnano,
+        CASE WHEN o.key IS NULL THEN f.attributes ELSE concat(f.attributes, o.attributes) END AS attributes,
+        f.events, f.status
+    FROM flat f
+    LEFT JOIN oversize o
+        ON o.key = element_at(filter(f.attributes, a -> a.key = 'agent_audit.oversize.key'), 1).value.stringvalue
+        AND o.year = f.year AND o.month = f.month AND o.day = f.day
 ), ranked AS (
     SELECT *, row_number() OVER (PARTITION BY year, month, day, hour, traceid, spanid ORDER BY source_file) AS copy_no
-    FROM flat
+    FROM resolved
 )
 SELECT
     traceid AS trace,
