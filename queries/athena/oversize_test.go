@@ -127,7 +127,7 @@ func TestTheOversizeProjectionFindsTheFunctionsObjects(t *testing.T) {
 	file := regexp.MustCompile(`^([0-9a-f]{32})/[0-9a-f]{16}-[0-9a-f]{64}\.json\.gz$`)
 
 	for _, written := range []time.Time{
-		time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),     // one-digit month, day and hour: two digits in the key
+		time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),      // one-digit month, day and hour: two digits in the key
 		time.Date(2026, 11, 25, 23, 59, 59, 0, time.UTC), // two digits already
 		time.Date(DefaultFirstYear, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(DefaultLastYear, 12, 31, 23, 0, 0, 0, time.UTC),
