@@ -28,6 +28,8 @@ const (
 	DefaultMaxBackoff     = 2 * time.Second
 	// DefaultMaxAttempts bounds attempts only when the context has no deadline; with one, the deadline decides.
 	DefaultMaxAttempts = 8
+	// minAttemptTimeout is the shortest attempt budget halving the time left may give (see attemptBudget).
+	minAttemptTimeout = 250 * time.Millisecond
 )
 
 // FirehoseAPI is the part of the Firehose client the sink uses; *firehose.Client implements it.
@@ -163,7 +165,7 @@ func (s *FirehoseSink) attempt(ctx context.Context, records [][]byte) ([][]byte,
 	for i, r := range records {
 		in.Records[i] = types.Record{Data: r}
 	}
-	actx, cancel := context.WithTimeout(ctx, s.attemptTimeout)
+	actx, cancel := context.WithTimeout(ctx, s.attemptBudget(ctx))
 	defer cancel()
 	out, err := s.client.PutRecordBatch(actx, in)
 	if err != nil {
@@ -192,6 +194,19 @@ func (s *FirehoseSink) attempt(ctx context.Context, records [][]byte) ([][]byte,
 		return nil, nil
 	}
 	return failed, fmt.Errorf("%d records failed in a partially successful batch: %w", len(failed), first)
+}
+
+// attemptBudget bounds one attempt: the attempt timeout, or half the time left before the context's deadline
+// when that is less, so a hung call leaves room for a retry instead of taking the whole ship reserve. Below
+// minAttemptTimeout halving would only starve the attempt, and the deadline bounds it anyway.
+func (s *FirehoseSink) attemptBudget(ctx context.Context) time.Duration {
+	d := s.attemptTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		if half := time.Until(deadline) / 2; half < d && half >= minAttemptTimeout {
+			d = half
+		}
+	}
+	return d
 }
 
 // recordError is a per-record failure inside a PutRecordBatch response.

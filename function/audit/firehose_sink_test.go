@@ -95,6 +95,21 @@ func TestAnAcknowledgementCutOffIsRetriedNotLost(t *testing.T) {
 	}
 }
 
+func TestAHungCallLeavesTimeForARetry(t *testing.T) {
+	// The default attempt timeout is as long as the default ship reserve: one hung call must not take it all.
+	srv := firehosetest.New(t, stream)
+	srv.Inject(firehosetest.Fault{Delay: time.Minute})
+	ctx, cancel := deadline(4800 * time.Millisecond)
+	defer cancel()
+	in := records(2, 50)
+	if err := NewFirehoseSink(srv.Client(), stream).Deliver(ctx, in); err != nil {
+		t.Fatalf("Deliver: %v after %d calls", err, srv.Calls())
+	}
+	if got := len(srv.Records(stream)); got != len(in) || srv.Calls() != 2 {
+		t.Fatalf("stored %d records in %d calls, want %d in 2", got, srv.Calls(), len(in))
+	}
+}
+
 func TestFirehoseSinkGivesUp(t *testing.T) {
 	t.Run("when the deadline leaves no room for another attempt", func(t *testing.T) {
 		srv := firehosetest.New(t, stream)

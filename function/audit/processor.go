@@ -172,11 +172,13 @@ type shipment struct {
 	spans    []sdktrace.ReadOnlySpan
 	followup bool
 	deadline time.Time
+	// awaited is the trace's awaited flag when the shipment was taken.
+	awaited bool
 }
 
 // take moves the buffered spans of st into a shipment and counts it in flight. Callers hold p.mu.
 func (p *Processor) take(id trace.TraceID, st *traceState) shipment {
-	b := shipment{id: id, st: st, spans: st.spans, followup: st.shipped, deadline: st.deadline}
+	b := shipment{id: id, st: st, spans: st.spans, followup: st.shipped, deadline: st.deadline, awaited: st.awaited}
 	st.spans, st.shipped = nil, true
 	if st.inflight == 0 {
 		st.idle = make(chan struct{})
@@ -265,7 +267,9 @@ func (p *Processor) FlushTrace(ctx context.Context, id trace.TraceID) error {
 
 // ForceFlush implements sdktrace.SpanProcessor: it waits for deliveries in flight, delivers every buffered span,
 // trace by trace (partial shipments where spans are still open), and returns the joined errors, including
-// failures no FlushTrace collected. Blocks until done or ctx ends.
+// failures no FlushTrace collected. A trace a handler still awaits (a SIGTERM flush in the middle of an
+// invocation) stays awaited: its failures, those returned here included, are kept for the handler's FlushTrace
+// too, so the invocation still fails closed. Blocks until done or ctx ends.
 func (p *Processor) ForceFlush(ctx context.Context) error {
 	var batches []shipment
 	var errs []error
@@ -275,7 +279,9 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("flush trace %s: %w", id, err))
 		}
 		errs = append(errs, st.errs...)
-		st.errs, st.awaited = nil, false
+		if !st.awaited {
+			st.errs = nil
+		}
 		if len(st.spans) > 0 {
 			batches = append(batches, p.take(id, st))
 		} else {
@@ -287,7 +293,8 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 		shipCtx, cancel := p.shipContext(ctx, b.deadline)
 		err := p.ship(shipCtx, b)
 		cancel()
-		p.done(b, err, true)
+		// Returned here; for an awaited trace also kept for the handler's FlushTrace.
+		p.done(b, err, !b.awaited)
 		if err != nil {
 			errs = append(errs, err)
 		}

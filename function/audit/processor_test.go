@@ -175,6 +175,45 @@ func TestForceFlushShipsEverythingBuffered(t *testing.T) {
 	}
 }
 
+func TestASIGTERMFlushMidInvocationKeepsItFailingClosed(t *testing.T) {
+	// Lambda's SIGTERM arrives while an invocation is still running: the last-chance flush ships what is
+	// buffered, and the rest of the trace then fails to ship. The handler must still learn of it.
+	tracer, p, sink := setup(t)
+	ctx, root := tracer.Start(handlerCtx(), "root")
+	_, first := tracer.Start(ctx, "first model call")
+	first.End()
+	if err := p.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sink.FailWith(errors.New("stream down"))
+	_, second := tracer.Start(ctx, "second model call")
+	second.End()
+	root.End()
+	err := p.FlushTrace(context.Background(), root.SpanContext().TraceID())
+	if err == nil || !strings.Contains(err.Error(), "stream down") {
+		t.Fatalf("FlushTrace = %v after the rest of the trace failed to ship, want the failure", err)
+	}
+	if p.Pending() != 0 {
+		t.Fatalf("%d traces pending after the outcome was collected", p.Pending())
+	}
+
+	t.Run("a failure of the flush itself reaches the handler too", func(t *testing.T) {
+		tracer, p, sink := setup(t)
+		ctx, root := tracer.Start(handlerCtx(), "root")
+		_, first := tracer.Start(ctx, "first model call")
+		first.End()
+		sink.FailWith(errors.New("stream down"))
+		if err := p.ForceFlush(context.Background()); err == nil {
+			t.Fatal("ForceFlush hid the failure")
+		}
+		sink.FailWith(nil)
+		root.End()
+		if err := p.FlushTrace(context.Background(), root.SpanContext().TraceID()); err == nil || !strings.Contains(err.Error(), "stream down") {
+			t.Fatalf("FlushTrace = %v, want the flush's failure", err)
+		}
+	})
+}
+
 func TestConcurrentTracesShipExactlyOnceAndUnmixed(t *testing.T) {
 	const traces, children = 200, 4
 	tracer, p, sink := setup(t)
