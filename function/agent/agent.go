@@ -97,8 +97,9 @@ func New(model Model, tools *Registry, cfg Config) (*Agent, error) {
 }
 
 // Run runs the tool-use loop: call the model, execute the tools it asks for, feed the results back, until it
-// answers without tool calls. Model errors and the MaxTurns bound end the run with an error; tool failures
-// (unknown tool, bad arguments, error, panic) become error results the model sees, and the run goes on. The
+// answers without tool calls. Model errors (a panic in the model client included) and the MaxTurns bound end the
+// run with an error; tool failures (unknown tool, bad arguments, error, panic) become error results the model sees,
+// and the run goes on. Any other panic during the run ends it with a PanicError. The
 // invoke_agent span has ended, with every child, when Run returns.
 func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 	ctx, root := a.cfg.Tracer.Start(ctx, "invoke_agent "+a.cfg.Name,
@@ -115,6 +116,9 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 	}
 	finish := FinishStop // the last model call's finish reason, for the run's output message
 	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Where: "agent run", Value: r}
+		}
 		root.SetAttributes(
 			AttrUsageInputTokens.Int(res.Usage.InputTokens),
 			AttrUsageOutputTokens.Int(res.Usage.OutputTokens),
@@ -190,7 +194,7 @@ func (a *Agent) chat(ctx context.Context, req Request, conversationID string) (R
 			span.SetAttributes(semconv.GenAISystemInstructionsKey.String(systemJSON(req.System)))
 		}
 	}
-	resp, err := a.model.Converse(ctx, req)
+	resp, err := safeConverse(ctx, a.model, req)
 	if err != nil {
 		a.recordError(span, err)
 		return resp, err
@@ -271,6 +275,17 @@ func safeCall(ctx context.Context, t Tool, args json.RawMessage) (out json.RawMe
 		}
 	}()
 	return t.Call(ctx, args)
+}
+
+// safeConverse calls the model, turning a panic in its client into a PanicError, so the chat span and the run
+// record the failure.
+func safeConverse(ctx context.Context, m Model, req Request) (resp Response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = Response{}, &PanicError{Where: "model call", Value: r}
+		}
+	}()
+	return m.Converse(ctx, req)
 }
 
 // baseAttrs are on every span of a run.

@@ -403,3 +403,29 @@ func TestTheRunsOutputKeepsTheLastFinishReason(t *testing.T) {
 	want := `[{"role":"assistant","parts":[{"type":"text","content":"I cannot answer that."}],"finish_reason":"content_filter"}]`
 	assertAttrs(t, "root", attrs(root), map[string]any{"gen_ai.output.messages": want})
 }
+
+// panickingModel panics in Converse, as a broken model client would.
+type panickingModel struct{ Model }
+
+func (panickingModel) Converse(context.Context, Request) (Response, error) { panic("nil map in the client") }
+
+func TestAPanicInTheModelEndsTheRunWithAnErrorTrace(t *testing.T) {
+	rec, tracer := recorder(t)
+	_, err := newAgent(t, panickingModel{NewOfflineModel()}, DefaultTools(), false, tracer).Run(context.Background(), Input{Prompt: "hi"})
+	var pe *PanicError
+	if !errors.As(err, &pe) || ErrorType(err) != ErrorTypePanic {
+		t.Fatalf("Run = %v, want a PanicError", err)
+	}
+	spans := rec.Ended()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans ended, want invoke_agent and chat", len(spans))
+	}
+	for _, s := range spans {
+		if s.Status().Code != codes.Error || attrs(s)["error.type"].AsString() != ErrorTypePanic {
+			t.Errorf("%s: status %v, error.type %v; a panicked run must not read as a success", s.Name(), s.Status(), attrs(s)["error.type"])
+		}
+		if strings.Contains(s.Status().Description, "nil map") {
+			t.Errorf("%s: content capture is off, yet the panic message was recorded", s.Name())
+		}
+	}
+}

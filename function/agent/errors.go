@@ -24,7 +24,19 @@ const (
 	ErrorTypeToolPanic      = "tool_panic"
 	ErrorTypeUnknownTool    = "unknown_tool"
 	ErrorTypeInvalidRequest = "invalid_request"
+	ErrorTypePanic          = "panic"
 )
+
+// PanicError is a panic recovered outside a tool (in the model client, or in the run itself): the run ends with
+// an error, so its trace says ERROR instead of shipping as a success while the invocation fails.
+type PanicError struct {
+	// Where names what panicked ("model call", "agent run").
+	Where string
+	Value any
+}
+
+// Error implements error.
+func (e *PanicError) Error() string { return fmt.Sprintf("panic in %s: %v", e.Where, e.Value) }
 
 // ToolError is a failed tool call. Type is ErrorTypeTool (the default when empty), ErrorTypeToolPanic or
 // ErrorTypeUnknownTool.
@@ -42,14 +54,15 @@ func (e *ToolError) Unwrap() error { return e.Err }
 
 // ErrorType classifies err for error.type, from the most to the least specific: "timeout" and "canceled" when a
 // context ended the work, the AWS error code of a smithy.APIError (ThrottlingException, ValidationException, ...),
-// "transport_error" when a request never got an answer, "max_turns_exceeded", a ToolError's type, and otherwise
+// "transport_error" when a request never got an answer, "max_turns_exceeded", "panic", a ToolError's type, and otherwise
 // the Go type of the error under any fmt.Errorf wrapping (semconv.ErrorType). It returns "" for nil and never
 // returns message text, so it is safe to record with content capture off.
 func ErrorType(err error) string {
 	var (
-		apiErr  smithy.APIError
-		toolErr *ToolError
-		sendErr *smithyhttp.RequestSendError
+		apiErr   smithy.APIError
+		toolErr  *ToolError
+		sendErr  *smithyhttp.RequestSendError
+		panicErr *PanicError
 	)
 	switch {
 	case err == nil:
@@ -64,6 +77,8 @@ func ErrorType(err error) string {
 		return ErrorTypeTransport
 	case errors.Is(err, ErrMaxTurns):
 		return ErrorTypeMaxTurns
+	case errors.As(err, &panicErr):
+		return ErrorTypePanic
 	case errors.As(err, &toolErr) && toolErr.Type != "":
 		return toolErr.Type
 	case toolErr != nil:
