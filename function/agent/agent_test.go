@@ -407,7 +407,9 @@ func TestTheRunsOutputKeepsTheLastFinishReason(t *testing.T) {
 // panickingModel panics in Converse, as a broken model client would.
 type panickingModel struct{ Model }
 
-func (panickingModel) Converse(context.Context, Request) (Response, error) { panic("nil map in the client") }
+func (panickingModel) Converse(context.Context, Request) (Response, error) {
+	panic("nil map in the client")
+}
 
 func TestAPanicInTheModelEndsTheRunWithAnErrorTrace(t *testing.T) {
 	rec, tracer := recorder(t)
