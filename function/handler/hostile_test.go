@@ -36,7 +36,9 @@ func (hostileTool) Spec() agent.ToolSpec {
 	return agent.ToolSpec{Name: "hostile", Description: "returns hostile content", InputSchema: json.RawMessage(`{"type":"object"}`)}
 }
 
-func (h hostileTool) Call(context.Context, json.RawMessage) (json.RawMessage, error) { return h.result, nil }
+func (h hostileTool) Call(context.Context, json.RawMessage) (json.RawMessage, error) {
+	return h.result, nil
+}
 
 // hostileRig is the real handler, agent and audit processor, delivering to memory.
 type hostileRig struct {
