@@ -3,6 +3,8 @@ package components
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -22,8 +24,8 @@ const (
 const DefaultSigningKeyDeletionWindowDays = 30
 
 // signingKeyAdminActions are what the account's IAM may do to the signing key: look at it, administer it and
-// schedule its deletion. Deliberately absent: kms:Sign (its own statement), kms:Verify, and kms:CreateGrant,
-// since a grant could confer kms:Sign outside both the key policy and IAM.
+// schedule its deletion. Deliberately absent: kms:Sign (named signer roles only), kms:Verify, and kms:CreateGrant,
+// since a grant could confer kms:Sign outside the key policy.
 var signingKeyAdminActions = []string{
 	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
 	"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
@@ -38,7 +40,7 @@ var signingKeyReaderActions = []string{"kms:DescribeKey", "kms:GetPublicKey", "k
 type SigningKeyArgs struct {
 	// ReaderRoleARNs may read the public key and verify signatures through KMS (kms:GetPublicKey, kms:Verify,
 	// kms:DescribeKey), named in the key policy itself (e.g. an operator or analyst role). Optional: the public
-	// key is an output, and verification needs nothing else.
+	// key is an output, and verification needs nothing else. They are named in the policy AllowSigners attaches.
 	ReaderRoleARNs []pulumi.StringInput
 	// DeletionWindowDays is the key's waiting period before deletion, in days (7–30; default 30).
 	DeletionWindowDays int
@@ -47,13 +49,19 @@ type SigningKeyArgs struct {
 // SigningKey is the asymmetric KMS key that seals the audit records: an ECC_NIST_P256 SIGN_VERIFY key whose
 // private half never leaves KMS, an alias alias/<component name>, and the public key as PEM.
 //
-// Who may sign. The key policy needs the signer's role ARN and the signer's role policy needs the key's ARN,
-// and the function's role is created inside AgentFunction, which itself needs the key. The key therefore comes
-// first and its policy delegates kms:Sign to IAM in the account (a statement for the account principal and
-// kms:Sign only): a principal signs only if an IAM policy grants it kms:Sign on this key, and the stack's IAM
-// walk proves that the function's role policy is the one that does. The account's IAM may otherwise only look
-// at and administer the key (no kms:Verify, no kms:CreateGrant, no kms:*), so a grant cannot confer kms:Sign
-// either. An administrator who wants to sign must first change the key policy, which CloudTrail records.
+// Who may sign: the roles passed to AllowSigners, and nobody else. The key policy names each signer role's ARN
+// as the principal of its one kms:Sign statement; it delegates nothing about signing to IAM (no account
+// principal with kms:Sign, kms:*, kms:CreateGrant or kms:Verify), so no IAM policy, however broad (an
+// administrator's Action "*" on Resource "*"), lets anyone else sign, and no grant can be created to do so. The
+// account's IAM may only look at and administer the key; an administrator who wants to sign must first change
+// the key policy (kms:PutKeyPolicy), which CloudTrail records.
+//
+// Two steps, because the signer's role usually needs the key's ARN first (AgentFunction takes it), so the key
+// cannot name the role when it is created. NewSigningKey creates the key with an administration-only policy
+// under which nobody signs or verifies; AllowSigners then attaches the full policy (administration, readers,
+// signers) as a separate kms.KeyPolicy resource. Call AllowSigners exactly once per key: until it runs (and if it
+// never does) nobody can sign, and readers are named only in the policy it attaches.
+//
 // Automatic rotation does not exist for asymmetric keys: a new key is a new public key for verifiers.
 type SigningKey struct {
 	pulumi.ResourceState
@@ -65,6 +73,12 @@ type SigningKey struct {
 	// PublicKeyPEM is the public key as PEM (PKIX "PUBLIC KEY"), read from KMS by the provider's GetPublicKey:
 	// what `audit verify --public-key` checks records against.
 	PublicKeyPEM pulumi.StringOutput
+
+	name               string
+	account, partition string
+	readers            []pulumi.StringInput
+	mu                 sync.Mutex
+	policyAttached     bool
 }
 
 func (a *SigningKeyArgs) withDefaults() (SigningKeyArgs, error) {
@@ -104,16 +118,19 @@ func NewSigningKey(ctx *pulumi.Context, name string, args *SigningKeyArgs, opts 
 		return nil, err
 	}
 
-	policy := PolicyJSON(func(readers []string) PolicyDocument {
-		return SigningKeyPolicy(partition, account, readers)
-	}, cfg.ReaderRoleARNs...)
+	// The creation policy lets the account's IAM administer the key and nobody sign: the signers' roles do not
+	// exist yet. Giving no policy at all would leave KMS's default policy (kms:* to the account's IAM, kms:Sign and
+	// kms:CreateGrant included) on the key until AllowSigners replaces it, and a grant created in that window
+	// would outlive the replacement. IgnoreChanges makes the policy a creation-time value only: after creation
+	// the kms.KeyPolicy of AllowSigners owns the key's policy, and without it every later `pulumi up` would see
+	// the key's policy differ from this one and put it back, taking kms:Sign from the signers.
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:           pulumi.Sprintf("Signs the %s audit records (ECDSA P-256); kms:Sign only through IAM.", name),
+		Description:           pulumi.Sprintf("Signs the %s audit records (ECDSA P-256); kms:Sign only for the roles its key policy names.", name),
 		CustomerMasterKeySpec: pulumi.String(SigningKeySpec),
 		KeyUsage:              pulumi.String(SigningKeyUsage),
 		DeletionWindowInDays:  pulumi.Int(cfg.DeletionWindowDays),
-		Policy:                policy,
-	}, parent)
+		Policy:                pulumi.String(mustJSON(SigningKeyPolicy(partition, account, nil, nil))),
+	}, parent, pulumi.IgnoreChanges([]string{"policy"}))
 	if err != nil {
 		return nil, err
 	}
@@ -127,19 +144,92 @@ func NewSigningKey(ctx *pulumi.Context, name string, args *SigningKeyArgs, opts 
 	public := kms.GetPublicKeyOutput(ctx, kms.GetPublicKeyOutputArgs{KeyId: key.Arn}, parent)
 
 	c.KeyARN, c.KeyID, c.AliasName, c.PublicKeyPEM = key.Arn, key.KeyId, alias.Name, public.PublicKeyPem()
+	c.name, c.account, c.partition, c.readers = name, account, partition, cfg.ReaderRoleARNs
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"keyArn": c.KeyARN, "keyId": c.KeyID, "aliasName": c.AliasName, "publicKeyPem": c.PublicKeyPEM,
 	})
 }
 
-// SigningKeyPolicy is the signing key's policy: the account's IAM may administer the key and grant kms:Sign on
-// it (and nothing else), and readerRoleARNs may read the public key and verify. In a key policy, Resource "*"
-// means this key.
-func SigningKeyPolicy(partition, account string, readerRoleARNs []string) PolicyDocument {
+// AllowSigners attaches the key's full policy, as a kms.KeyPolicy child of the component named
+// <component name>-policy: the account's IAM may administer the key, ReaderRoleARNs may read the public key and
+// verify, and roleARNs, and only they, may kms:Sign. Each signer must be an IAM role ARN (no wildcard, no account
+// root, no user): a role named in the key policy of a key in its own account needs no IAM grant to sign.
+//
+// Call it once, after the signers' roles exist (their ARNs are outputs, so the policy waits for them); a second
+// call returns an error, since two policies on one key would overwrite each other. Until the policy is attached
+// nobody can sign; removing the resource later makes the provider restore KMS's default policy, which delegates
+// everything, kms:Sign included, to the account's IAM. A signer ARN that is not a role fails the deployment.
+func (c *SigningKey) AllowSigners(ctx *pulumi.Context, roleARNs []pulumi.StringInput, opts ...pulumi.ResourceOption) (*kms.KeyPolicy, error) {
+	var errs []error
+	if len(roleARNs) == 0 {
+		errs = append(errs, errors.New("roleARNs: at least one signer role is required"))
+	}
+	for i, r := range roleARNs {
+		if r == nil {
+			errs = append(errs, fmt.Errorf("roleARNs[%d]: nil", i))
+		}
+	}
+	c.mu.Lock()
+	if c.policyAttached {
+		errs = append(errs, errors.New("the key policy is already attached: pass every signer in one call"))
+	}
+	if len(errs) == 0 {
+		c.policyAttached = true
+	}
+	c.mu.Unlock()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("signing key %s: allow signers: %w", c.name, err)
+	}
+
+	inputs := make([]any, 0, len(c.readers)+len(roleARNs))
+	for _, r := range c.readers {
+		inputs = append(inputs, r)
+	}
+	for _, r := range roleARNs {
+		inputs = append(inputs, r)
+	}
+	readers := len(c.readers)
+	policy := pulumi.All(inputs...).ApplyT(func(values []any) (string, error) {
+		arns := make([]string, len(values))
+		for i, v := range values {
+			s, ok := v.(string)
+			if !ok {
+				return "", fmt.Errorf("signing key %s: policy input %d resolved to %T, want string", c.name, i, v)
+			}
+			arns[i] = s
+		}
+		for _, s := range arns[readers:] {
+			if !isRoleARN(s) {
+				return "", fmt.Errorf("signing key %s: signer %q is not an IAM role ARN", c.name, s)
+			}
+		}
+		return SigningKeyPolicy(c.partition, c.account, arns[:readers], arns[readers:]).JSON()
+	}).(pulumi.StringOutput)
+	return kms.NewKeyPolicy(ctx, c.name+"-policy", &kms.KeyPolicyArgs{KeyId: c.KeyID, Policy: policy},
+		append([]pulumi.ResourceOption{pulumi.Parent(c)}, opts...)...)
+}
+
+// isRoleARN tells an IAM role ARN with no wildcard: arn:<partition>:iam::<account>:role/<path and name>.
+func isRoleARN(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] == "iam" && parts[3] == "" &&
+		parts[4] != "" && strings.HasPrefix(parts[5], "role/") && len(parts[5]) > len("role/") && !strings.ContainsAny(arn, "*?")
+}
+
+// SigningKeyPolicy is the signing key's policy: the account's IAM may administer the key (and neither sign,
+// verify nor create grants), readerRoleARNs may read the public key and verify, and signerRoleARNs, named as
+// the principal of the one kms:Sign statement, may sign. With no signers nobody may sign (the creation policy);
+// with no readers the reader statement is left out. In a key policy, Resource "*" means this key.
+func SigningKeyPolicy(partition, account string, readerRoleARNs, signerRoleARNs []string) PolicyDocument {
 	accountPrincipal := map[string][]string{"AWS": {fmt.Sprintf("arn:%s:iam::%s:root", partition, account)}}
 	st := []PolicyStatement{
 		{Sid: "AdministerKeyThroughIAM", Effect: "Allow", Principal: accountPrincipal, Action: signingKeyAdminActions, Resource: []string{"*"}},
-		{Sid: "SignOnlyThroughIAM", Effect: "Allow", Principal: accountPrincipal, Action: []string{"kms:Sign"}, Resource: []string{"*"}},
+	}
+	if len(signerRoleARNs) > 0 {
+		st = append(st, PolicyStatement{
+			Sid: "SignOnlyAsTheNamedRoles", Effect: "Allow", Principal: map[string][]string{"AWS": signerRoleARNs},
+			Action: []string{"kms:Sign"}, Resource: []string{"*"},
+		})
 	}
 	if len(readerRoleARNs) > 0 {
 		st = append(st, PolicyStatement{
@@ -150,8 +240,10 @@ func SigningKeyPolicy(partition, account string, readerRoleARNs []string) Policy
 	return PolicyDocument{Statement: st}
 }
 
-// SignStatement grants a signer kms:Sign on the signing key keyARN, and nothing else; it is the one IAM
-// statement through which the key's policy lets anyone sign.
+// SignStatement is an IAM statement for a signer's role: kms:Sign on the signing key keyARN, and nothing else.
+// The key policy of AllowSigners is what lets a role of the key's own account sign; this statement is needed in
+// addition only when the key's policy delegates to IAM (a key of another design) or the key lives in another
+// account. On a SigningKey it grants nothing by itself.
 func SignStatement(keyARN string) PolicyStatement {
 	return PolicyStatement{Sid: "SealAuditRecords", Effect: "Allow", Action: []string{"kms:Sign"}, Resource: []string{keyARN}}
 }

@@ -19,6 +19,8 @@ import (
 
 const accountRoot = "arn:aws:iam::123456789012:root"
 
+const signerRole = "arn:aws:iam::123456789012:role/signer"
+
 func TestSigningKey(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -27,7 +29,7 @@ func TestSigningKey(t *testing.T) {
 		wantWindow  float64
 		wantReaders []string
 	}{
-		{"with no readers only the account's IAM is named, and deletion waits the longest KMS allows", 0, 0, 30, nil},
+		{"with no readers only the account's IAM and the signer are named, and deletion waits the longest KMS allows", 0, 0, 30, nil},
 		{"readers are named for the public key and verification only, with a chosen deletion window", 2, 7, 7,
 			[]string{"arn:aws:iam::123456789012:role/reader-0", "arn:aws:iam::123456789012:role/reader-1"}},
 	}
@@ -44,19 +46,27 @@ func TestSigningKey(t *testing.T) {
 					args.ReaderRoleARNs = append(args.ReaderRoleARNs, r.Arn)
 				}
 				var err error
-				c, err = NewSigningKey(ctx, "signing", args)
+				if c, err = NewSigningKey(ctx, "signing", args); err != nil {
+					return err
+				}
+				// The signer's role is made after the key, as AgentFunction makes it from the key's ARN.
+				signer, err := iam.NewRole(ctx, "signer", &iam.RoleArgs{AssumeRolePolicy: c.KeyARN.ApplyT(func(string) string { return "{}" }).(pulumi.StringOutput)})
+				if err != nil {
+					return err
+				}
+				_, err = c.AllowSigners(ctx, []pulumi.StringInput{signer.Arn})
 				return err
 			})
-			key := m.One(t, "aws:kms/key:Key", "signing").Inputs
-			if str(key, "customerMasterKeySpec") != "ECC_NIST_P256" || str(key, "keyUsage") != "SIGN_VERIFY" {
-				t.Errorf("key spec %q usage %q, want an ECC_NIST_P256 SIGN_VERIFY key", str(key, "customerMasterKeySpec"), str(key, "keyUsage"))
+			key := m.One(t, "aws:kms/key:Key", "signing")
+			if str(key.Inputs, "customerMasterKeySpec") != "ECC_NIST_P256" || str(key.Inputs, "keyUsage") != "SIGN_VERIFY" {
+				t.Errorf("key spec %q usage %q, want an ECC_NIST_P256 SIGN_VERIFY key", str(key.Inputs, "customerMasterKeySpec"), str(key.Inputs, "keyUsage"))
 			}
-			if num(key, "deletionWindowInDays") != tt.wantWindow {
-				t.Errorf("deletion window %v, want %v", num(key, "deletionWindowInDays"), tt.wantWindow)
+			if num(key.Inputs, "deletionWindowInDays") != tt.wantWindow {
+				t.Errorf("deletion window %v, want %v", num(key.Inputs, "deletionWindowInDays"), tt.wantWindow)
 			}
 			// KMS refuses automatic rotation on asymmetric keys; a multi-Region or lockout-bypassing key is not this design.
 			for _, flag := range []string{"enableKeyRotation", "multiRegion", "bypassPolicyLockoutSafetyCheck"} {
-				if v := pulumitest.Get(key, flag); !v.IsNull() && v.BoolValue() {
+				if v := pulumitest.Get(key.Inputs, flag); !v.IsNull() && v.BoolValue() {
 					t.Errorf("%s is set", flag)
 				}
 			}
@@ -66,8 +76,25 @@ func TestSigningKey(t *testing.T) {
 			}
 			assertChildren(t, pulumiFilter(m, "agent-audit:index:SigningKey", "signing"), "agent-audit:index:SigningKey", "signing")
 
-			policy := pulumitest.ParsePolicy(t, pulumitest.Get(key, "policy"))
-			if v := signingKeyPolicyViolations(policy, accountRoot, tt.wantReaders); len(v) != 0 {
+			// The key is created with a policy under which nobody signs, and leaves its policy to the attached
+			// one afterwards: otherwise each `pulumi up` would put the creation policy back.
+			creation := pulumitest.ParsePolicy(t, pulumitest.Get(key.Inputs, "policy"))
+			if v := signingKeyPolicyViolations(creation, accountRoot, nil, nil); len(v) != 0 {
+				t.Errorf("creation policy:\n%s", strings.Join(v, "\n"))
+			}
+			if !slices.Equal(key.IgnoreChanges, []string{"policy"}) {
+				t.Errorf("the key ignores changes to %v, want its policy only (the attached key policy owns it)", key.IgnoreChanges)
+			}
+
+			attached := m.One(t, "aws:kms/keyPolicy:KeyPolicy", "signing-policy")
+			if str(attached.Inputs, "keyId") != "key-signing" {
+				t.Errorf("the key policy is attached to %q, want the signing key", str(attached.Inputs, "keyId"))
+			}
+			if v := pulumitest.Get(attached.Inputs, "bypassPolicyLockoutSafetyCheck"); !v.IsNull() && v.BoolValue() {
+				t.Error("the key policy bypasses the lockout safety check")
+			}
+			policy := pulumitest.ParsePolicy(t, pulumitest.Get(attached.Inputs, "policy"))
+			if v := signingKeyPolicyViolations(policy, accountRoot, tt.wantReaders, []string{signerRole}); len(v) != 0 {
 				t.Errorf("key policy:\n%s", strings.Join(v, "\n"))
 			}
 
@@ -98,10 +125,11 @@ func TestSigningKey(t *testing.T) {
 	}
 }
 
-// signingKeyPolicyViolations lists what is wrong with a signing key policy: kms:Sign allowed to anyone but the
-// account's IAM, or together with any other action; the account's IAM allowed kms:Verify, kms:CreateGrant or
-// any wildcard; readers allowed more than reading; any principal other than the account and the readers.
-func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers []string) []string {
+// signingKeyPolicyViolations lists what is wrong with a signing key policy: kms:Sign (or a wildcard reaching
+// it) allowed to anyone but exactly the signers, in anything but one statement of its own; the account's IAM
+// allowed kms:Sign, kms:Verify, kms:CreateGrant or any wildcard; readers allowed more than reading; any
+// principal other than the account, the readers and the signers. With no signers, nobody may sign.
+func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers, signers []string) []string {
 	var out []string
 	signs, readersSeen := 0, false
 	for _, s := range p.Statement {
@@ -111,19 +139,29 @@ func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers
 		if !slices.Equal(s.Resource, []string{"*"}) {
 			out = append(out, s.Sid+": a key policy statement names resources other than the key itself")
 		}
+		if len(s.Principal) != 1 || len(s.Principal["AWS"]) == 0 {
+			out = append(out, s.Sid+": principals other than AWS ARNs")
+		}
 		principals := s.Principal["AWS"]
+		for _, a := range s.Action {
+			if a == "kms:Sign" || strings.Contains(a, "*") {
+				if len(signers) == 0 || !slices.Equal(principals, signers) || !slices.Equal(s.Action, []string{"kms:Sign"}) {
+					out = append(out, fmt.Sprintf("%s: %v may %s: kms:Sign belongs, alone, to the signers %v", s.Sid, principals, a, signers))
+				}
+			}
+		}
 		switch {
 		case slices.Equal(principals, []string{accountRoot}):
 			for _, a := range s.Action {
-				if strings.Contains(a, "*") || a == "kms:Verify" || a == "kms:CreateGrant" {
+				if a == "kms:Verify" || a == "kms:CreateGrant" {
 					out = append(out, s.Sid+": the account's IAM may "+a)
 				}
-				if a == "kms:Sign" {
-					signs++
-					if len(s.Action) != 1 {
-						out = append(out, s.Sid+": kms:Sign shares a statement with other actions")
-					}
-				}
+			}
+		case len(signers) > 0 && slices.Equal(principals, signers):
+			if slices.Equal(s.Action, []string{"kms:Sign"}) {
+				signs++
+			} else {
+				out = append(out, s.Sid+": signers may "+strings.Join(s.Action, ",")+", want kms:Sign only")
 			}
 		case len(readers) > 0 && slices.Equal(principals, readers):
 			readersSeen = true
@@ -133,12 +171,9 @@ func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers
 		default:
 			out = append(out, s.Sid+": unexpected principals "+strings.Join(principals, ",")+" may "+strings.Join(s.Action, ","))
 		}
-		if len(s.Principal) != 1 || len(principals) == 0 {
-			out = append(out, s.Sid+": principals other than AWS ARNs")
-		}
 	}
-	if signs != 1 {
-		out = append(out, fmt.Sprintf("kms:Sign is delegated to the account's IAM in %d statements, want exactly one", signs))
+	if len(signers) > 0 && signs != 1 {
+		out = append(out, fmt.Sprintf("kms:Sign is granted to the signers in %d statements, want exactly one", signs))
 	}
 	if len(readers) > 0 && !readersSeen {
 		out = append(out, "the readers are not named")
@@ -149,34 +184,129 @@ func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers
 // The checker above must be able to fail: each widened policy is one an attacker or a careless edit could write.
 func TestSigningKeyPolicyCheckerCatchesWidenedPolicies(t *testing.T) {
 	readers := []string{"arn:aws:iam::123456789012:role/analyst"}
+	signers := []string{signerRole}
+	const admin, sign, read = 0, 1, 2 // statement indexes of SigningKeyPolicy
 	tests := []struct {
 		name  string
 		widen func(d *PolicyDocument)
 	}{
-		{"kms:Sign granted to a named role", func(d *PolicyDocument) {
+		{"kms:Sign delegated to the account's IAM, as the old policy did", func(d *PolicyDocument) {
+			d.Statement = append(d.Statement, PolicyStatement{Effect: "Allow", Principal: map[string][]string{"AWS": {accountRoot}}, Action: []string{"kms:Sign"}, Resource: []string{"*"}})
+		}},
+		{"the account's IAM may sign among its administration", func(d *PolicyDocument) {
+			d.Statement[admin].Action = append(d.Statement[admin].Action, "kms:Sign")
+		}},
+		{"the account root shares the signers' statement", func(d *PolicyDocument) {
+			d.Statement[sign].Principal = map[string][]string{"AWS": {signerRole, accountRoot}}
+		}},
+		{"kms:Sign granted to another role", func(d *PolicyDocument) {
 			d.Statement = append(d.Statement, PolicyStatement{Effect: "Allow", Principal: map[string][]string{"AWS": {"arn:aws:iam::123456789012:role/other"}}, Action: []string{"kms:Sign"}, Resource: []string{"*"}})
 		}},
-		{"kms:Sign given to the readers", func(d *PolicyDocument) { d.Statement[2].Action = append(d.Statement[2].Action, "kms:Sign") }},
-		{"the account's IAM gets kms:*", func(d *PolicyDocument) { d.Statement[0].Action = []string{"kms:*"} }},
+		{"kms:Sign given to the readers", func(d *PolicyDocument) { d.Statement[read].Action = append(d.Statement[read].Action, "kms:Sign") }},
+		{"the account's IAM gets kms:*", func(d *PolicyDocument) { d.Statement[admin].Action = []string{"kms:*"} }},
+		{"the account's IAM gets kms:Sig*", func(d *PolicyDocument) { d.Statement[admin].Action = append(d.Statement[admin].Action, "kms:Sig*") }},
 		{"the account's IAM may create grants", func(d *PolicyDocument) {
-			d.Statement[0].Action = append(d.Statement[0].Action, "kms:CreateGrant")
+			d.Statement[admin].Action = append(d.Statement[admin].Action, "kms:CreateGrant")
 		}},
-		{"kms:Sign shares its statement", func(d *PolicyDocument) { d.Statement[1].Action = append(d.Statement[1].Action, "kms:Decrypt") }},
-		{"no statement lets anyone sign", func(d *PolicyDocument) { d.Statement = slices.Delete(d.Statement, 1, 2) }},
-		{"a wildcard principal", func(d *PolicyDocument) { d.Statement[2].Principal = map[string][]string{"AWS": {"*"}} }},
+		{"the account's IAM may verify", func(d *PolicyDocument) { d.Statement[admin].Action = append(d.Statement[admin].Action, "kms:Verify") }},
+		{"kms:Sign shares its statement", func(d *PolicyDocument) { d.Statement[sign].Action = append(d.Statement[sign].Action, "kms:Decrypt") }},
+		{"the signers get kms:*", func(d *PolicyDocument) { d.Statement[sign].Action = []string{"kms:*"} }},
+		{"no statement lets the signer sign", func(d *PolicyDocument) { d.Statement = slices.Delete(d.Statement, sign, sign+1) }},
+		{"kms:Sign in two statements", func(d *PolicyDocument) { d.Statement = append(d.Statement, d.Statement[sign]) }},
+		{"a wildcard principal", func(d *PolicyDocument) { d.Statement[read].Principal = map[string][]string{"AWS": {"*"}} }},
+		{"a wildcard signer", func(d *PolicyDocument) { d.Statement[sign].Principal = map[string][]string{"AWS": {"*"}} }},
 	}
-	base := SigningKeyPolicy("aws", "123456789012", readers)
-	if v := signingKeyPolicyViolations(parse(t, base), accountRoot, readers); len(v) != 0 {
+	base := SigningKeyPolicy("aws", "123456789012", readers, signers)
+	if v := signingKeyPolicyViolations(parse(t, base), accountRoot, readers, signers); len(v) != 0 {
 		t.Fatalf("the component's own policy fails the checker: %v", v)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := SigningKeyPolicy("aws", "123456789012", readers)
+			d := SigningKeyPolicy("aws", "123456789012", readers, signers)
 			tt.widen(&d)
-			if v := signingKeyPolicyViolations(parse(t, d), accountRoot, readers); len(v) == 0 {
+			if v := signingKeyPolicyViolations(parse(t, d), accountRoot, readers, signers); len(v) == 0 {
 				t.Error("the widened policy passes the checker")
 			}
 		})
+	}
+	// The creation policy: nobody signs. Adding a signer to it is a violation.
+	creation := SigningKeyPolicy("aws", "123456789012", nil, nil)
+	if v := signingKeyPolicyViolations(parse(t, creation), accountRoot, nil, nil); len(v) != 0 {
+		t.Fatalf("the creation policy fails the checker: %v", v)
+	}
+	if v := signingKeyPolicyViolations(parse(t, base), accountRoot, readers, nil); len(v) == 0 {
+		t.Error("a policy letting a role sign passes as a creation policy")
+	}
+}
+
+func TestAllowSignersValidates(t *testing.T) {
+	tests := []struct {
+		name    string
+		signers func(ctx *pulumi.Context, c *SigningKey) error
+		want    []string
+	}{
+		{"no signer", func(ctx *pulumi.Context, c *SigningKey) error {
+			_, err := c.AllowSigners(ctx, nil)
+			return err
+		}, []string{"at least one signer"}},
+		{"a nil signer", func(ctx *pulumi.Context, c *SigningKey) error {
+			_, err := c.AllowSigners(ctx, []pulumi.StringInput{pulumi.String(signerRole), nil})
+			return err
+		}, []string{"roleARNs[1]: nil"}},
+		{"a second policy", func(ctx *pulumi.Context, c *SigningKey) error {
+			if _, err := c.AllowSigners(ctx, []pulumi.StringInput{pulumi.String(signerRole)}); err != nil {
+				return fmt.Errorf("the first call failed: %w", err)
+			}
+			_, err := c.AllowSigners(ctx, []pulumi.StringInput{pulumi.String("arn:aws:iam::123456789012:role/other")})
+			return err
+		}, []string{"already attached"}},
+		{"the account root as a signer", func(ctx *pulumi.Context, c *SigningKey) error {
+			_, err := c.AllowSigners(ctx, []pulumi.StringInput{pulumi.String(accountRoot)})
+			return err
+		}, []string{"not an IAM role ARN", accountRoot}},
+		{"a wildcard role as a signer", func(ctx *pulumi.Context, c *SigningKey) error {
+			_, err := c.AllowSigners(ctx, []pulumi.StringInput{pulumi.String("arn:aws:iam::123456789012:role/*")})
+			return err
+		}, []string{"not an IAM role ARN"}},
+		{"a user as a signer", func(ctx *pulumi.Context, c *SigningKey) error {
+			_, err := c.AllowSigners(ctx, []pulumi.StringInput{pulumi.String(signerRole), pulumi.String("arn:aws:iam::123456789012:user/admin")})
+			return err
+		}, []string{"not an IAM role ARN", "user/admin"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
+				c, err := NewSigningKey(ctx, "signing", nil)
+				if err != nil {
+					return err
+				}
+				return tt.signers(ctx, c)
+			})
+			for _, want := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v does not say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestIsRoleARN(t *testing.T) {
+	for arn, want := range map[string]bool{
+		"arn:aws:iam::123456789012:role/signer":              true,
+		"arn:aws-us-gov:iam::123456789012:role/path/signer":  true,
+		"arn:aws:iam::123456789012:root":                     false,
+		"arn:aws:iam::123456789012:user/admin":               false,
+		"arn:aws:iam::123456789012:role/":                    false,
+		"arn:aws:iam::123456789012:role/sign*":               false,
+		"arn:aws:iam::*:role/signer":                         false,
+		"arn:aws:sts::123456789012:assumed-role/signer/sess": false,
+		"123456789012": false,
+		"*":            false,
+	} {
+		if got := isRoleARN(arn); got != want {
+			t.Errorf("isRoleARN(%q) = %v, want %v", arn, got, want)
+		}
 	}
 }
 

@@ -20,8 +20,10 @@ import (
 //   - the analyst can only read (Get/List/Describe actions, kms:Decrypt and kms:Verify), besides running
 //     Athena queries and writing their results, each pinned to its one resource;
 //   - no policy allows s3:BypassGovernanceRetention, to anyone;
-//   - only the function's role can kms:Sign with the signing key: its role policy is the one IAM grant, and the
-//     key policy delegates kms:Sign to the account's IAM and to nobody else;
+//   - only the function's role can kms:Sign with the signing key: the key policy attached to it names that role,
+//     alone, as the principal of its one kms:Sign statement, and allows nobody else kms:Sign, kms:CreateGrant
+//     or a wildcard reaching them (the account's IAM included, so an administrator's IAM policy cannot sign);
+//     the key's creation policy lets nobody sign; no identity policy but the function's reaches the key;
 //   - no Allow uses NotAction, NotResource or NotPrincipal, which would allow all that they do not name.
 //
 // Every check runs on the deployed stack and must find nothing, and TestLeastPrivilegeChecksCatchWidenedPolicies
@@ -29,27 +31,49 @@ import (
 
 // trail names the documents and resources the checks reason about, as the stack's mocks name them.
 type trail struct {
-	functionPolicy, analystPolicy, signingKeyPolicy string // keys of the policy documents
-	analystRoleARN, accountRoot                     string
-	auditBucketARN, auditKeyARN, signingKeyARN      string
-	resultsBucketARN, resultsKeyARN, workgroupARN   string
+	functionPolicy, analystPolicy string // keys of the policy documents
+	// signingKeyPolicy is the policy attached to the signing key (kms.KeyPolicy), signingKeyCreation the one the
+	// key was created with; otherKeyPolicies are the documents known to govern other keys. A key policy
+	// document in none of these is taken to govern the signing key, so an unknown one is checked, not skipped.
+	signingKeyPolicy, signingKeyCreation          string
+	otherKeyPolicies                              map[string]bool
+	analystRoleARN, functionRoleARN, accountRoot  string
+	auditBucketARN, auditKeyARN, signingKeyARN    string
+	resultsBucketARN, resultsKeyARN, workgroupARN string
 }
 
 func stackTrail(t *testing.T, m *pulumitest.Mocks, outs map[string]exported) trail {
 	t.Helper()
 	resultsKey := m.One(t, "aws:kms/key:Key", "agent-audit-dev-query-results-key")
+	signingKey := m.One(t, "aws:kms/key:Key", "agent-audit-dev-signing")
+	signingKeyARN := outs["signingKeyArn"].value
+	signingKeyID := signingKeyARN[strings.LastIndex(signingKeyARN, "/")+1:]
+	other := map[string]bool{}
+	for _, k := range m.ByType("aws:kms/key:Key") {
+		if k.Name != signingKey.Name {
+			other["aws:kms/key:Key "+k.Name+" policy"] = true
+		}
+	}
+	for _, p := range m.ByType("aws:kms/keyPolicy:KeyPolicy") {
+		if id := pulumitest.Get(p.Inputs, "keyId"); !id.IsString() || (id.StringValue() != signingKeyID && id.StringValue() != signingKeyARN) {
+			other["aws:kms/keyPolicy:KeyPolicy "+p.Name+" policy"] = true
+		}
+	}
 	return trail{
-		functionPolicy:   "aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy",
-		analystPolicy:    "aws:iam/rolePolicy:RolePolicy agent-audit-dev-query-analyst-read policy",
-		signingKeyPolicy: "aws:kms/key:Key agent-audit-dev-signing policy",
-		analystRoleARN:   outs["analystRoleArn"].value,
-		accountRoot:      "arn:aws:iam::" + pulumitest.Account + ":root",
-		auditBucketARN:   "arn:aws:s3:::" + outs["auditBucket"].value,
-		auditKeyARN:      outs["auditKeyArn"].value,
-		signingKeyARN:    outs["signingKeyArn"].value,
-		resultsBucketARN: "arn:aws:s3:::agent-audit-dev-query-results",
-		resultsKeyARN:    "arn:aws:kms:" + pulumitest.Region + ":" + pulumitest.Account + ":key/key-" + resultsKey.Name,
-		workgroupARN:     "arn:aws:athena:" + pulumitest.Region + ":" + pulumitest.Account + ":workgroup/" + outs["athenaWorkgroup"].value,
+		functionPolicy:     "aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy",
+		analystPolicy:      "aws:iam/rolePolicy:RolePolicy agent-audit-dev-query-analyst-read policy",
+		signingKeyPolicy:   "aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-policy policy",
+		signingKeyCreation: "aws:kms/key:Key agent-audit-dev-signing policy",
+		otherKeyPolicies:   other,
+		analystRoleARN:     outs["analystRoleArn"].value,
+		functionRoleARN:    "arn:aws:iam::" + pulumitest.Account + ":role/" + m.One(t, "aws:iam/role:Role", "agent-audit-dev-role").Name,
+		accountRoot:        "arn:aws:iam::" + pulumitest.Account + ":root",
+		auditBucketARN:     "arn:aws:s3:::" + outs["auditBucket"].value,
+		auditKeyARN:        outs["auditKeyArn"].value,
+		signingKeyARN:      signingKeyARN,
+		resultsBucketARN:   "arn:aws:s3:::agent-audit-dev-query-results",
+		resultsKeyARN:      "arn:aws:kms:" + pulumitest.Region + ":" + pulumitest.Account + ":key/key-" + resultsKey.Name,
+		workgroupARN:       "arn:aws:athena:" + pulumitest.Region + ":" + pulumitest.Account + ":workgroup/" + outs["athenaWorkgroup"].value,
 	}
 }
 
@@ -200,29 +224,38 @@ func checkNobodyBypassesGovernance(docs map[string]pulumitest.Policy, _ trail) [
 	return out
 }
 
-// checkOnlyTheFunctionSigns: a grant that reaches kms:Sign on the signing key is either the function's role
-// policy (on that key exactly) or the signing key's own delegation of kms:Sign alone to the account's IAM.
-// Other keys' policies may delegate kms:* to IAM: in a key policy Resource "*" is that key, not the signing key.
+// checkOnlyTheFunctionSigns: the one statement allowing kms:Sign on the signing key is in the policy attached to
+// it, and names the function's role alone, for kms:Sign alone. No other statement of a document governing the
+// signing key reaches kms:Sign or kms:CreateGrant (a grant could confer kms:Sign), whoever its principal: an
+// account-root principal there would let every IAM policy allowing kms:Sign, an administrator's "*" included,
+// sign. The function's role policy may name kms:Sign on the signing key exactly (redundant for a role of the
+// key's account); no other identity or resource policy may reach the signing key with it. Other keys' policies
+// may delegate kms:* to IAM: in a key policy Resource "*" is that key, not the signing key.
 func checkOnlyTheFunctionSigns(docs map[string]pulumitest.Policy, tr trail) []string {
 	var out []string
-	functionGrants, delegations := 0, 0
+	functionGrants, keyPolicyGrants := 0, 0
 	allows(docs, func(where string, s pulumitest.Statement, a string) {
-		if !overlaps(a, "kms:Sign") {
+		signs, grants := overlaps(a, "kms:Sign"), overlaps(a, "kms:CreateGrant")
+		if !signs && !grants {
 			return
 		}
+		keyPolicy := strings.HasPrefix(where, "aws:kms/key:Key ") || strings.HasPrefix(where, "aws:kms/keyPolicy:KeyPolicy ")
 		switch {
-		case where == tr.functionPolicy:
+		case keyPolicy && tr.otherKeyPolicies[where]:
+			// Another key's policy: it governs that key only.
+		case keyPolicy:
+			// The signing key's own policy, or one taken to govern it.
+			onlyTheFunction := len(s.Principal) == 1 && slices.Equal(s.Principal["AWS"], []string{tr.functionRoleARN})
+			if where != tr.signingKeyPolicy || a != "kms:Sign" || len(s.Action) != 1 || !onlyTheFunction {
+				out = append(out, fmt.Sprintf("sign: %s %s allows %s to %v: on the signing key only the function's role may kms:Sign, alone, in the attached key policy", where, s.Sid, a, s.Principal))
+				return
+			}
+			keyPolicyGrants++
+		case where == tr.functionPolicy && signs && !grants:
 			if !slices.Equal(s.Resource, []string{tr.signingKeyARN}) {
 				out = append(out, fmt.Sprintf("sign: the function's %s grants %s on %v, want the signing key only", s.Sid, a, s.Resource))
 			}
 			functionGrants++
-		case where == tr.signingKeyPolicy:
-			if a != "kms:Sign" || len(s.Action) != 1 || len(s.Principal) != 1 || !slices.Equal(s.Principal["AWS"], []string{tr.accountRoot}) {
-				out = append(out, fmt.Sprintf("sign: the signing key's %s allows %s to %v: kms:Sign may only be delegated, alone, to the account's IAM", s.Sid, a, s.Principal))
-			}
-			delegations++
-		case strings.HasPrefix(where, "aws:kms/key:Key "):
-			// Another key's policy: it governs that key only.
 		default:
 			for _, r := range s.Resource {
 				if overlaps(r, tr.signingKeyARN) {
@@ -231,8 +264,8 @@ func checkOnlyTheFunctionSigns(docs map[string]pulumitest.Policy, tr trail) []st
 			}
 		}
 	})
-	if functionGrants != 1 || delegations != 1 {
-		out = append(out, fmt.Sprintf("sign: %d function grants and %d key policy delegations of kms:Sign, want one of each", functionGrants, delegations))
+	if keyPolicyGrants != 1 || functionGrants > 1 {
+		out = append(out, fmt.Sprintf("sign: %d key policy statements and %d function role statements allow kms:Sign, want one and at most one", keyPolicyGrants, functionGrants))
 	}
 	return out
 }
@@ -262,7 +295,7 @@ var leastPrivilegeChecks = map[string]func(map[string]pulumitest.Policy, trail) 
 
 // deployedPolicies deploys the stack with Athena and Logfire (the most roles and grants) and parses every
 // policy document.
-func deployedPolicies(t *testing.T) (map[string]pulumitest.Policy, trail) {
+func deployedPolicies(t *testing.T) (*pulumitest.Mocks, map[string]pulumitest.Policy, trail) {
 	t.Helper()
 	m, outs, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken}, "logfireToken")
 	if err != nil {
@@ -272,15 +305,19 @@ func deployedPolicies(t *testing.T) (map[string]pulumitest.Policy, trail) {
 	for where, v := range m.PolicyInputs() {
 		docs[where] = pulumitest.ParsePolicy(t, v)
 	}
-	return docs, stackTrail(t, m, outs)
+	return m, docs, stackTrail(t, m, outs)
 }
 
 func TestTheTrailIsLeastPrivilege(t *testing.T) {
-	docs, tr := deployedPolicies(t)
-	for _, key := range []string{tr.functionPolicy, tr.analystPolicy, tr.signingKeyPolicy} {
+	m, docs, tr := deployedPolicies(t)
+	for _, key := range []string{tr.functionPolicy, tr.analystPolicy, tr.signingKeyPolicy, tr.signingKeyCreation} {
 		if _, ok := docs[key]; !ok {
 			t.Fatalf("no policy document %q: the checks would prove nothing", key)
 		}
+	}
+	// A KMS grant confers kms:Sign outside every policy document, so the stack makes none.
+	if n := len(m.ByType("aws:kms/grant:Grant")); n != 0 {
+		t.Errorf("%d KMS grants in the stack, want none", n)
 	}
 	for name, check := range leastPrivilegeChecks {
 		if v := check(docs, tr); len(v) != 0 {
@@ -305,7 +342,7 @@ func widen(docs map[string]pulumitest.Policy, where string, s pulumitest.Stateme
 // attacker or a careless edit could write to a real document of the stack, and names the check that must
 // refuse it.
 func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
-	docs, tr := deployedPolicies(t)
+	_, docs, tr := deployedPolicies(t)
 	allow := func(actions []string, resources ...string) pulumitest.Statement {
 		return pulumitest.Statement{Sid: "Widened", Effect: "Allow", Action: actions, Resource: resources}
 	}
@@ -364,6 +401,17 @@ func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
 		{"the function signs with every key", tr.functionPolicy, allow([]string{"kms:Sign"}, "*"), "sign"},
 		{"the signing key lets the analyst sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.analystRoleARN), "sign"},
 		{"the signing key delegates kms:* to IAM", tr.signingKeyPolicy, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key delegates kms:Sign to IAM, so an administrator's IAM policy signs", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key lets the account's IAM create grants", tr.signingKeyPolicy, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key lets the function create grants", tr.signingKeyPolicy, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.functionRoleARN), "sign"},
+		{"the signing key lets anyone sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), "*"), "sign"},
+		{"the function signs in a statement that also names the operator", tr.signingKeyPolicy,
+			pulumitest.Statement{Sid: "Widened", Effect: "Allow", Principal: map[string][]string{"AWS": {tr.functionRoleARN, "arn:aws:iam::123456789012:role/agent-audit-dev-operator"}}, Action: []string{"kms:Sign"}, Resource: []string{"*"}}, "sign"},
+		{"the function's key policy statement grants more than kms:Sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign", "kms:ScheduleKeyDeletion"}, "*"), tr.functionRoleARN), "sign"},
+		{"the function signs in a second key policy statement", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.functionRoleARN), "sign"},
+		{"the signing key's creation policy delegates kms:Sign to IAM", tr.signingKeyCreation, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key's creation policy delegates kms:* to IAM, as KMS's default policy does", tr.signingKeyCreation, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
+		{"a second policy attached to the signing key delegates kms:Sign to IAM", "aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-second policy", principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
 
 		{"the function is allowed all but one action", tr.functionPolicy,
 			pulumitest.Statement{Sid: "Widened", Effect: "Allow", NotAction: []string{"s3:DeleteObject"}, Resource: []string{"*"}}, "inverted"},
@@ -378,6 +426,16 @@ func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
 			}
 		})
 	}
+	// Narrowing the signing key's policy to no kms:Sign at all is refused too: the function could not seal.
+	t.Run("the function's kms:Sign statement is gone from the key policy", func(t *testing.T) {
+		narrowed := widen(docs, tr.signingKeyPolicy, pulumitest.Statement{Sid: "Harmless", Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})
+		d := narrowed[tr.signingKeyPolicy]
+		d.Statement = slices.DeleteFunc(d.Statement, func(s pulumitest.Statement) bool { return slices.Contains(s.Action, "kms:Sign") })
+		narrowed[tr.signingKeyPolicy] = d
+		if v := checkOnlyTheFunctionSigns(narrowed, tr); len(v) == 0 {
+			t.Error("the sign check passes a key policy that lets nobody sign")
+		}
+	})
 	// The originals are untouched by widening, so every case above was refused for its own statement.
 	for name, check := range leastPrivilegeChecks {
 		if v := check(docs, tr); len(v) != 0 {

@@ -78,8 +78,9 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 			return nil, err
 		}
 	}
-	// The signing key comes before the function, whose role alone gets kms:Sign on it (see SigningKey); the
-	// people who read the trail may fetch its public key and verify through KMS.
+	// The signing key comes before the function, which needs its ARN; its policy, attached once the function's
+	// role exists, names that role as the only one that may kms:Sign (see SigningKey). The people who read the
+	// trail may fetch its public key and verify through KMS.
 	readers := []pulumi.StringInput{operator.RoleARN}
 	if query != nil {
 		readers = append(readers, query.AnalystRoleARN)
@@ -108,6 +109,9 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		OversizeBucket:           bucket,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if _, err := signing.AllowSigners(ctx, []pulumi.StringInput{fn.RoleARN}); err != nil {
 		return nil, err
 	}
 	alarm, err := components.NewUsageAlarm(ctx, prefix+"-tokens", &components.UsageAlarmArgs{

@@ -110,6 +110,14 @@ func TestTheStackComposesEverything(t *testing.T) {
 	if pulumitest.Get(key, "customerMasterKeySpec").StringValue() != "ECC_NIST_P256" || pulumitest.Get(key, "keyUsage").StringValue() != "SIGN_VERIFY" {
 		t.Errorf("the signing key is not an ECC_NIST_P256 SIGN_VERIFY key: %v", key)
 	}
+	// The signing key's policy is attached once the function's role exists, and names that role.
+	attached := m.One(t, "aws:kms/keyPolicy:KeyPolicy", "agent-audit-dev-signing-policy").Inputs
+	if got := pulumitest.Get(attached, "keyId").StringValue(); got != "key-agent-audit-dev-signing" {
+		t.Errorf("the signing key policy is attached to %q, want the signing key", got)
+	}
+	if p := pulumitest.Get(attached, "policy").StringValue(); !strings.Contains(p, `"arn:aws:iam::123456789012:role/agent-audit-dev-role"`) {
+		t.Errorf("the signing key policy does not name the function's role: %s", p)
+	}
 	// Every export, and each is the attribute of the resource the README's commands expect.
 	want := map[string]string{
 		"auditBucket":         "agent-audit-dev-audit",
@@ -254,8 +262,14 @@ var wildcardExceptions = []struct {
 		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
 		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
 		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+	}, "*", "the signing key's creation policy (administration only): in a key policy, * means this key"},
+	{"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-policy policy", []string{
+		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
+		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
+		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
 		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:Sign", "kms:Verify",
-	}, "*", "the signing key's policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
+	}, "*", "the signing key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
 	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy", []string{"s3:PutObject"}, "arn:aws:s3:::agent-audit-dev-audit/oversize/*",
 		"the function stores oversize content: the audit bucket's oversize/ prefix only"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*",
@@ -314,10 +328,11 @@ func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
 		where = append(where, w)
 	}
 	sort.Strings(where)
-	// Four trust policies, four role policies (function, Firehose, operator, analyst), three key policies (audit,
-	// query results and signing) and two bucket policies (audit and query results).
-	if len(policies) != 13 {
-		t.Fatalf("found %d policy documents, want 13: %v", len(policies), where)
+	// Four trust policies, four role policies (function, Firehose, operator, analyst), four key policies (audit,
+	// query results, and the signing key's creation and attached policies) and two bucket policies (audit and
+	// query results).
+	if len(policies) != 14 {
+		t.Fatalf("found %d policy documents, want 14: %v", len(policies), where)
 	}
 	for _, w := range where {
 		p := pulumitest.ParsePolicy(t, policies[w])

@@ -32,7 +32,9 @@ type Resource struct {
 	Parent string
 	// DependsOn lists the URNs of explicit dependencies.
 	DependsOn []string
-	Custom    bool
+	// IgnoreChanges lists the inputs the engine leaves alone after creation (pulumi.IgnoreChanges).
+	IgnoreChanges []string
+	Custom        bool
 }
 
 // ComponentURN is the URN of a top-level component resource, the Parent of its children.
@@ -55,6 +57,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
@@ -83,6 +86,11 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		id = keyID(args.Name)
 		set("keyId", id)
 		set("arn", keyARN(args.Name))
+	case "aws:kms/keyPolicy:KeyPolicy":
+		// The provider's id for an attached key policy is the key's id (what `pulumi import` takes).
+		if k, ok := args.Inputs["keyId"]; ok && k.IsString() {
+			id = k.StringValue()
+		}
 	case "aws:kms/alias:Alias":
 		set("arn", fmt.Sprintf("arn:aws:kms:%s:%s:%s", Region, Account, physical))
 	case "aws:iam/role:Role":

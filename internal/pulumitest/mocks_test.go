@@ -160,3 +160,35 @@ func TestUnmockedProviderFunctionFailsTheRun(t *testing.T) {
 		t.Errorf("run error %v, want one naming the unmocked function", err)
 	}
 }
+
+func TestMocksRecordIgnoreChangesAndAttachedKeyPolicies(t *testing.T) {
+	m := &Mocks{}
+	var policyID pulumi.IDOutput
+	err := Run(m, func(ctx *pulumi.Context) error {
+		k, err := kms.NewKey(ctx, "ignoring-key", &kms.KeyArgs{Policy: pulumi.String(`{"Statement":[]}`)}, pulumi.IgnoreChanges([]string{"policy"}))
+		if err != nil {
+			return err
+		}
+		p, err := kms.NewKeyPolicy(ctx, "attached", &kms.KeyPolicyArgs{KeyId: k.KeyId, Policy: pulumi.String(`{"Version":"2012-10-17","Statement":[]}`)})
+		if err != nil {
+			return err
+		}
+		policyID = p.ID()
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if got := m.One(t, "aws:kms/key:Key", "ignoring-key").IgnoreChanges; len(got) != 1 || got[0] != "policy" {
+		t.Errorf("IgnoreChanges recorded as %v, want [policy]", got)
+	}
+	if got := m.One(t, "aws:kms/keyPolicy:KeyPolicy", "attached").IgnoreChanges; len(got) != 0 {
+		t.Errorf("IgnoreChanges recorded as %v on a resource without the option", got)
+	}
+	if got := AwaitString(t, policyID.ToStringOutput()); got != "key-ignoring-key" {
+		t.Errorf("the key policy's id is %q, want the key's id key-ignoring-key", got)
+	}
+	if _, ok := m.PolicyInputs()["aws:kms/keyPolicy:KeyPolicy attached policy"]; !ok {
+		t.Errorf("the attached key policy is not among the policy documents: %v", m.PolicyInputs())
+	}
+}
