@@ -114,6 +114,7 @@ func (e *Encoder) toTraces(ctx context.Context, spans []sdktrace.ReadOnlySpan) (
 	if err := e.exporter.ExportSpans(context.WithValue(ctx, captureKey{}, &captured), spans); err != nil {
 		return ptrace.Traces{}, fmt.Errorf("convert spans to OTLP: %w", err)
 	}
+	repairUTF8(captured)
 	b, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: captured})
 	if err != nil {
 		return ptrace.Traces{}, fmt.Errorf("marshal OTLP protobuf: %w", err)

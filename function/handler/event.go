@@ -150,6 +150,9 @@ func decodeError(err error) error {
 		if err != nil || len(name) > maxQuotedFieldBytes || strings.ContainsFunc(name, isControl) {
 			return &EventError{Field: "event", Problem: "unknown field with a long or unprintable name (accepted: prompt, conversation_id, traceparent)"}
 		}
+		if name == "" {
+			return &EventError{Field: "event", Problem: "a field with an empty name (accepted: prompt, conversation_id, traceparent)"}
+		}
 		return &EventError{Field: name, Problem: "unknown field (accepted: prompt, conversation_id, traceparent)"}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &EventError{Field: "event", Problem: "not valid JSON (unexpected end of input)"}

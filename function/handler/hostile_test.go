@@ -158,6 +158,7 @@ func TestHostileToolContentIsRecordedFaithfully(t *testing.T) {
 		{"control characters in arguments, result and answer", string(control), control, controlChars},
 		{"a result that looks like an OTLP record", `{"q":` + jsonString(forgedOTLP) + `}`, json.RawMessage(forgedOTLP), forgedOTLP},
 		{"a 1 MB result is recorded whole", `{}`, bigText, "done"},
+		{"invalid UTF-8 in a result is recorded with U+FFFD", `{}`, json.RawMessage("{\"text\":\"a\xffb\"}"), "done"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,7 +178,7 @@ func TestHostileToolContentIsRecordedFaithfully(t *testing.T) {
 			if got := tool.Attrs["gen_ai.tool.call.arguments"]; got != tt.args {
 				t.Fatalf("recorded arguments %.120q, want %.120q", got, tt.args)
 			}
-			if got, _ := tool.Attrs["gen_ai.tool.call.result"].(string); got != string(tt.result) {
+			if got, _ := tool.Attrs["gen_ai.tool.call.result"].(string); got != string([]rune(string(tt.result))) {
 				t.Fatalf("recorded result (%d bytes) differs from the tool's (%d bytes)", len(got), len(tt.result))
 			}
 			root := one(t, spans, "invoke_agent agent-audit")
@@ -201,6 +202,7 @@ func TestHostileRejectedPayloadsAreRecordedByHashAndContent(t *testing.T) {
 		{"a conversation id with control characters", []byte(`{"conversation_id":"c\u001b[31m"}`), "conversation_id", true},
 		{"a 2 MB payload of NULs is recorded by size and hash", huge, "event", false},
 		{"a prompt over the limit", event(strings.Repeat("p", 2*oneMB+1)), "prompt", false},
+		{"invalid UTF-8 in a rejected payload is recorded with U+FFFD, hashed raw", []byte("{\"prompt\":42,\"x\":\"\xff\xfe\"}"), "prompt", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,7 +221,8 @@ func TestHostileRejectedPayloadsAreRecordedByHashAndContent(t *testing.T) {
 				t.Fatalf("request bytes %v, want %d", got, len(tt.payload))
 			}
 			payload, recorded := root.Attrs[string(attrRequestPayload)]
-			if recorded != tt.wantPayload || (recorded && payload != string(tt.payload)) {
+			// OTLP strings are UTF-8: an invalid byte is recorded as U+FFFD, one per byte; the hash covers the raw bytes.
+			if recorded != tt.wantPayload || (recorded && payload != string([]rune(string(tt.payload)))) {
 				t.Fatalf("payload recorded = %v (%.80q), want %v and byte for byte", recorded, payload, tt.wantPayload)
 			}
 			if omitted := root.Attrs[string(attrRequestPayloadOmitted)] == true; omitted == tt.wantPayload {
