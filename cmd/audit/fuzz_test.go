@@ -177,4 +177,7 @@ func checkWaterfall(t *testing.T, out string, spans []traceSpan) {
 	if bars != len(spans) {
 		t.Fatalf("waterfall draws %d lines for %d spans:\n%s", bars, len(spans), out)
 	}
+	if strings.ContainsFunc(out, func(r rune) bool { return r != '\n' && unsafeRune(r) }) {
+		t.Fatalf("stored content reaches the terminal raw: %q", out)
+	}
 }

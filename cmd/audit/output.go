@@ -62,7 +62,7 @@ func printRows(w io.Writer, rows *sql.Rows, format string) (int, error) {
 		case FormatTable:
 			cells := make([]string, len(vals))
 			for i, v := range vals {
-				cells[i] = truncate(cell(v))
+				cells[i] = truncate(printable(cell(v)))
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		case FormatCSV:
@@ -109,7 +109,7 @@ func cell(v any) string {
 	case []byte:
 		return string(x)
 	default:
-		return strings.ReplaceAll(fmt.Sprint(x), "\n", " ")
+		return fmt.Sprint(x)
 	}
 }
 

@@ -176,6 +176,9 @@ func renderTrace(w io.Writer, id string, spans []traceSpan) {
 	if len(spans) == 0 {
 		return
 	}
+	for i := range spans {
+		spans[i].Name = printable(spans[i].Name)
+	}
 	ordered, depth := treeOrder(spans)
 	t0, t1 := ordered[0].Start, ordered[0].Start
 	nameWidth := 0
@@ -210,16 +213,17 @@ func renderTrace(w io.Writer, id string, spans []traceSpan) {
 		fmt.Fprintf(w, "\n%s%s\n", strings.Repeat("  ", depth[i]), s.Name)
 		keyWidth := 0
 		for _, a := range s.Attrs {
-			keyWidth = max(keyWidth, len(a.Key))
+			keyWidth = max(keyWidth, len(printable(a.Key)))
 		}
 		for _, a := range s.Attrs {
-			fmt.Fprintf(w, "%s  %-*s  %s\n", strings.Repeat("  ", depth[i]), keyWidth, a.Key, shorten(a.Value))
+			fmt.Fprintf(w, "%s  %-*s  %s\n", strings.Repeat("  ", depth[i]), keyWidth, printable(a.Key), shorten(a.Value))
 		}
 	}
 }
 
 // treeOrder lists spans depth first, children by start time, with each one's depth. Spans whose parent is not in
-// the trace (the root of a run called with a traceparent) are roots.
+// the trace (the root of a run called with a traceparent) are roots. Spans in a parent cycle (only a corrupt or
+// forged record makes one) are listed too, each once, from the earliest of the cycle, so nothing stored is hidden.
 func treeOrder(spans []traceSpan) ([]traceSpan, []int) {
 	byID := map[string]bool{}
 	for _, s := range spans {
@@ -239,8 +243,13 @@ func treeOrder(spans []traceSpan) ([]traceSpan, []int) {
 	}
 	var out []traceSpan
 	var depth []int
+	seen := map[string]bool{}
 	var walk func(s traceSpan, d int)
 	walk = func(s traceSpan, d int) {
+		if seen[s.ID] {
+			return
+		}
+		seen[s.ID] = true
 		out, depth = append(out, s), append(depth, d)
 		kids := children[s.ID]
 		byStart(kids)
@@ -251,6 +260,18 @@ func treeOrder(spans []traceSpan) ([]traceSpan, []int) {
 	byStart(roots)
 	for _, r := range roots {
 		walk(r, 0)
+	}
+	if len(out) < len(spans) {
+		rest := make([]traceSpan, 0, len(spans)-len(out))
+		for _, s := range spans {
+			if !seen[s.ID] {
+				rest = append(rest, s)
+			}
+		}
+		byStart(rest)
+		for _, s := range rest {
+			walk(s, 0)
+		}
 	}
 	return out, depth
 }
@@ -267,7 +288,7 @@ func formatDuration(d time.Duration) string {
 }
 
 func shorten(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
+	s = printable(s)
 	r := []rune(s)
 	if len(r) <= attrValueRunes {
 		return s
