@@ -69,8 +69,10 @@ type AgentFunctionArgs struct {
 	// SecretsExtensionLayerARN attaches the AWS Parameters and Secrets Lambda Extension (its ARN differs by region
 	// and version); the function then reads the token through it.
 	SecretsExtensionLayerARN string
-	// SigningKeyARN is the asymmetric KMS key that seals every audit record (a SigningKey's KeyARN). The role gets
-	// kms:Sign on that key only, and AUDIT_SIGNING_KEY_ID names it. nil leaves the records unsealed.
+	// SigningKeyARN is the asymmetric KMS key that seals every audit record (a SigningKey's KeyARN), named by
+	// AUDIT_SIGNING_KEY_ID. The role's policy allows kms:Sign on that key only; with a SigningKey, what actually
+	// lets the role sign is the key policy SigningKey.AllowSigners attaches with this function's RoleARN. nil
+	// leaves the records unsealed.
 	SigningKeyARN pulumi.StringInput
 	// OversizeBucket stores, under OversizePrefix, the content of spans too large for one Firehose record (the
 	// audit bucket; objects inherit its default Object Lock retention). The role gets s3:PutObject on
