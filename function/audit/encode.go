@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -34,6 +35,7 @@ type Encoder struct {
 	sealer   *seal.Sealer
 	store    OversizeStore
 	now      func() time.Time
+	logger   *slog.Logger
 }
 
 // EncoderOption configures an Encoder.
@@ -50,12 +52,16 @@ func WithOversizeStore(st OversizeStore) EncoderOption { return func(e *Encoder)
 // WithEncoderClock sets the clock that dates oversize objects (default time.Now).
 func WithEncoderClock(now func() time.Time) EncoderOption { return func(e *Encoder) { e.now = now } }
 
+// WithEncoderLogger sets the logger for records kept unsealed (default slog.Default()); the Processor passes its
+// own.
+func WithEncoderLogger(l *slog.Logger) EncoderOption { return func(e *Encoder) { e.logger = l } }
+
 // NewEncoder returns an Encoder for records of at most maxRecordBytes (DefaultMaxRecordBytes when ≤ 0).
 func NewEncoder(maxRecordBytes int, opts ...EncoderOption) *Encoder {
 	if maxRecordBytes <= 0 {
 		maxRecordBytes = DefaultMaxRecordBytes
 	}
-	e := &Encoder{exporter: otlptrace.NewUnstarted(captureClient{}), maxBytes: maxRecordBytes, now: time.Now}
+	e := &Encoder{exporter: otlptrace.NewUnstarted(captureClient{}), maxBytes: maxRecordBytes, now: time.Now, logger: slog.Default()}
 	for _, o := range opts {
 		o(e)
 	}
@@ -86,6 +92,7 @@ func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, fol
 			// Losing the trace because the signing key did not answer would be worse than keeping it unsealed:
 			// the record says why, and verify reports it.
 			part.ResourceSpans().At(0).Resource().Attributes().PutStr(seal.AttrUnsealed, err.Error())
+			e.logger.ErrorContext(ctx, "audit record kept unsealed: the signing key did not sign it", "record", i, "records", len(parts), "error", err)
 			if records[i], err = marshalLine(part); err != nil {
 				return nil, err
 			}

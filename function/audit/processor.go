@@ -92,7 +92,7 @@ func NewProcessor(sink Sink, opts ...Option) *Processor {
 	for _, o := range opts {
 		o(p)
 	}
-	p.enc = NewEncoder(p.maxBytes, p.encOpts...)
+	p.enc = NewEncoder(p.maxBytes, append([]EncoderOption{WithEncoderLogger(p.logger)}, p.encOpts...)...)
 	return p
 }
 

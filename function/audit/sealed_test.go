@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -75,7 +76,8 @@ func TestARecordTheKeyCannotSignIsKeptUnsealedAndTheChainHasNoGap(t *testing.T) 
 	fs, _ := seal.NewFileSigner(key)
 	signer := &flakySigner{FileSigner: fs}
 	sealer, _ := seal.NewSealer(signer)
-	enc := NewEncoder(0, WithSealer(sealer))
+	var logs bytes.Buffer
+	enc := NewEncoder(0, WithSealer(sealer), WithEncoderLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	v := seal.NewVerifier(&key.PublicKey)
 	var seqs []int64
 	for i, down := range []bool{false, true, false} {
@@ -101,6 +103,9 @@ func TestARecordTheKeyCannotSignIsKeptUnsealedAndTheChainHasNoGap(t *testing.T) 
 			t.Fatal(err)
 		}
 		seqs = append(seqs, r.Seq)
+	}
+	if !strings.Contains(logs.String(), "audit record kept unsealed") || !strings.Contains(logs.String(), "KMSInternalException") {
+		t.Errorf("the unsealed record was not logged: %q", logs.String())
 	}
 	if len(seqs) != 2 || seqs[0] != 1 || seqs[1] != 2 {
 		t.Fatalf("seqs %v: a failed signing must not take a position", seqs)
