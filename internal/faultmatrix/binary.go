@@ -90,14 +90,7 @@ func RunBinary(t testing.TB, k Kind, n int, o BinaryOptions) Observed {
 		functions[i] = lambdatest.Start(t, lambdatest.Options{Bootstrap: o.Bootstrap, Env: p.FunctionEnv(), Timeout: deadline})
 	}
 
-	plans := make([]Plan, n)
-	rng := rand.New(rand.NewPCG(seed, 0x706c616e))
-	for i := range plans {
-		plans[i] = Plan{Tool: "clock"}
-		if k.Plan != nil {
-			plans[i] = k.Plan(rng)
-		}
-	}
+	plans := Plans(k, seed, n)
 	start := time.Now()
 	outcomes := make([]Outcome, n)
 	next := make(chan int)

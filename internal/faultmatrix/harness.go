@@ -155,14 +155,7 @@ func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
 		t.Fatal(err)
 	}
 
-	plans := make([]Plan, n)
-	rng := rand.New(rand.NewPCG(seed, 0x706c616e))
-	for i := range plans {
-		plans[i] = Plan{Tool: "clock"}
-		if k.Plan != nil {
-			plans[i] = k.Plan(rng)
-		}
-	}
+	plans := Plans(k, seed, n)
 
 	start := time.Now()
 	outcomes := make([]Outcome, n)
@@ -198,6 +191,20 @@ func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
 	obs.FirehoseFaults = faultsApplied(queue, obs.FirehoseCalls)
 	obs.BedrockCalls, obs.BedrockFaults = h.model.counts()
 	return obs
+}
+
+// Plans draws what each of n invocations of kind k asks for, reproducibly from seed (a clock question when the
+// kind has no plan of its own).
+func Plans(k Kind, seed uint64, n int) []Plan {
+	plans := make([]Plan, n)
+	rng := rand.New(rand.NewPCG(seed, 0x706c616e))
+	for i := range plans {
+		plans[i] = Plan{Tool: "clock"}
+		if k.Plan != nil {
+			plans[i] = k.Plan(rng)
+		}
+	}
+	return plans
 }
 
 // FaultQueue draws kind k's Firehose faults for the first n calls; the peer applies them one per call in order
