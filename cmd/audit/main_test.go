@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/agent-audit/agent-audit/function/app"
 )
 
 // TestMain keeps the tests' signing key out of the user's configuration directory.
@@ -12,7 +14,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	os.Setenv(EnvSigningKeyFile, filepath.Join(dir, "signing-key.pem"))
+	os.Setenv(app.EnvSigningKeyFile, filepath.Join(dir, "signing-key.pem"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -69,7 +69,7 @@ credentials; --firehose NAME ships the record to a real delivery stream instead 
 	fl.BoolVar(&f.noContent, "no-content", false, "do not record prompts, outputs or tool arguments/results")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "invocation deadline, as Lambda's function timeout")
 	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
-	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+EnvSigningKeyFile+")")
+	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+app.EnvSigningKeyFile+")")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "seal with this KMS key (ARN) instead of --signing-key")
 	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", app.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
 	return cmd

@@ -3,16 +3,15 @@ package main
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/agent-audit/agent-audit/function/app"
 )
 
-// EnvSigningKeyFile overrides where the local signing key lives.
-const EnvSigningKeyFile = "AUDIT_SIGNING_KEY_FILE"
-
 // defaultKeyFile is the local signing key `audit run` and `audit demo` seal with and `audit verify` checks
-// against: $AUDIT_SIGNING_KEY_FILE, else signing-key.pem in the user's configuration directory
+// against: $AUDIT_SIGNING_KEY_FILE (as the function reads it), else signing-key.pem in the user's configuration directory
 // (~/.config/agent-audit on Linux), created at first use.
 func defaultKeyFile() string {
-	if p := os.Getenv(EnvSigningKeyFile); p != "" {
+	if p := os.Getenv(app.EnvSigningKeyFile); p != "" {
 		return p
 	}
 	dir, err := os.UserConfigDir()

@@ -11,16 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-)
 
-// EnvS3ForcePathStyle makes the CLI's S3 client address buckets path-style (S3-compatible endpoints).
-const EnvS3ForcePathStyle = "AUDIT_S3_FORCE_PATH_STYLE"
+	"github.com/agent-audit/agent-audit/function/app"
+)
 
 // auditStore is an audit root as verify reads it: a local directory in Firehose's layout, or the bucket.
 type auditStore interface {
@@ -76,7 +76,8 @@ func newS3Store(ctx context.Context, bucket string) (*s3Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	pathStyle := os.Getenv(EnvS3ForcePathStyle) == "true"
+	// The function's own switch for S3-compatible endpoints (MinIO) applies to the CLI too.
+	pathStyle, _ := strconv.ParseBool(os.Getenv(app.EnvS3ForcePathStyle))
 	return &s3Store{client: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), bucket: bucket}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agent-audit/agent-audit/components"
 	"github.com/agent-audit/agent-audit/function/seal"
 )
 
@@ -207,6 +208,12 @@ func TestVerifyChecksOversizeContent(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestVerifyExpectsTheStacksDefaultRetention(t *testing.T) {
+	if DefaultVerifyRetentionDays != components.DefaultRetentionDays {
+		t.Fatalf("audit verify expects %d days of retention by default, the stack deploys %d", DefaultVerifyRetentionDays, components.DefaultRetentionDays)
 	}
 }
 
