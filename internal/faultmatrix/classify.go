@@ -36,8 +36,6 @@ type Row struct {
 	Records int
 	// ErrorKinds counts errors by kind and type, e.g. "agent_run/timeout".
 	ErrorKinds map[string]int
-	// LoudLosses counts lost invocations that failed with audit_delivery: the caller was told.
-	LoudLosses int
 	// SIGTERMs counts invocations that received SIGTERM mid-run.
 	SIGTERMs int
 	// Oversize counts spans whose oversize content was found in the bucket and matched its SHA-256.
@@ -48,8 +46,6 @@ type Row struct {
 
 	FirehoseCalls, FirehoseFaults int
 	BedrockCalls, BedrockFaults   int
-	// KnownLoss is the kind's explanation of expected losses, if any.
-	KnownLoss string
 	// Problems describes every lost invocation and unexplained duplicate, one line each.
 	Problems []string
 	// Seconds is the run's wall-clock duration (reported, never asserted).
@@ -70,8 +66,7 @@ type traceStore struct {
 func Classify(obs Observed) Row {
 	row := Row{
 		Kind: obs.Kind.Name, Mode: obs.Mode, Invocations: len(obs.Outcomes), ErrorKinds: map[string]int{},
-		Records: len(obs.Records), KnownLoss: obs.Kind.KnownLoss,
-		FirehoseCalls: obs.FirehoseCalls, FirehoseFaults: obs.FirehoseFaults,
+		Records: len(obs.Records), FirehoseCalls: obs.FirehoseCalls, FirehoseFaults: obs.FirehoseFaults,
 		BedrockCalls: obs.BedrockCalls, BedrockFaults: obs.BedrockFaults,
 		Seconds: obs.Elapsed.Seconds(),
 	}
@@ -166,9 +161,6 @@ func Classify(obs Observed) Row {
 			continue
 		}
 		row.Lost++
-		if o.ErrKind == handler.KindAuditDelivery {
-			row.LoudLosses++
-		}
 		outcome := "ok"
 		if !o.OK {
 			outcome = "error " + o.Err

@@ -27,9 +27,6 @@ type Kind struct {
 	MaxRecordBytes int
 	// Weight scales the invocation count of this kind (default 1); heavy kinds run fewer.
 	Weight float64
-	// KnownLoss, when set, says why losses of this kind are expected today; the test then requires each loss to
-	// be a loud audit_delivery failure instead of failing on it.
-	KnownLoss string
 }
 
 // DefaultDeadline is an invocation's Lambda deadline unless its kind says otherwise (10 s).

@@ -14,9 +14,6 @@ func Markdown(rows []Row) string {
 	var total Row
 	for _, r := range rows {
 		lost := fmt.Sprint(r.Lost)
-		if r.Lost > 0 && r.KnownLoss != "" {
-			lost += " (known)"
-		}
 		dups := fmt.Sprint(r.Duplicates)
 		if r.Unexplained > 0 {
 			dups += fmt.Sprintf(" + %d unexplained", r.Unexplained)
