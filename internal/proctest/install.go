@@ -1,11 +1,11 @@
 package proctest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -48,20 +48,32 @@ func GoTool(t testing.TB, name, module string) string {
 	return target
 }
 
+// goBinDir asks the go command where `go install` puts executables. It reads `go env -json`, so an empty GOBIN
+// stays an empty value instead of a blank line that trimming would drop.
 func goBinDir() (string, error) {
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
+	out, err := exec.Command("go", "env", "-json", "GOBIN", "GOPATH").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env: %w", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) > 0 && strings.TrimSpace(lines[0]) != "" {
-		return strings.TrimSpace(lines[0]), nil
+	var env struct{ GOBIN, GOPATH string }
+	if err := json.Unmarshal(out, &env); err != nil {
+		return "", fmt.Errorf("go env -json: %w", err)
 	}
-	if len(lines) < 2 || strings.TrimSpace(lines[1]) == "" {
-		return "", fmt.Errorf("go env: neither GOBIN nor GOPATH set")
+	return binDir(env.GOBIN, env.GOPATH)
+}
+
+// binDir is the directory `go install` writes to: GOBIN when set, else the bin directory of GOPATH's first entry
+// (GOPATH may list several, separated by the OS list separator).
+func binDir(gobin, gopath string) (string, error) {
+	if gobin != "" {
+		return gobin, nil
 	}
-	// GOPATH may list several directories; go install uses the first.
-	return filepath.Join(filepath.SplitList(strings.TrimSpace(lines[1]))[0], "bin"), nil
+	for _, dir := range filepath.SplitList(gopath) {
+		if dir != "" {
+			return filepath.Join(dir, "bin"), nil
+		}
+	}
+	return "", fmt.Errorf("go env: neither GOBIN nor GOPATH is set")
 }
 
 func isExecutable(path string) bool {

@@ -24,14 +24,53 @@ func TestGoToolPrefersWhatIsOnPath(t *testing.T) {
 }
 
 func TestGoToolFindsTheGoBinDirectory(t *testing.T) {
-	bin := t.TempDir()
-	t.Setenv("GOBIN", bin)
-	tool := filepath.Join(bin, "agent-audit-fake-tool-2")
-	if err := os.WriteFile(tool, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
+	sep := string(os.PathListSeparator)
+	for _, tc := range []struct {
+		name string
+		// env gives GOBIN and GOPATH from the test's temporary directories a and b.
+		env func(a, b string) (gobin, gopath string)
+		// dir is where go install puts tools, and so where the fake tool is placed.
+		dir func(a, b string) string
+	}{
+		{"GOBIN set: GOBIN is the bin directory",
+			func(a, b string) (string, string) { return a, b },
+			func(a, b string) string { return a }},
+		{"GOBIN empty: GOPATH/bin is the bin directory",
+			func(a, b string) (string, string) { return "", b },
+			func(a, b string) string { return filepath.Join(b, "bin") }},
+		{"GOPATH lists several directories: the first one's bin is the bin directory",
+			func(a, b string) (string, string) { return "", b + sep + a },
+			func(a, b string) string { return filepath.Join(b, "bin") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := t.TempDir(), t.TempDir()
+			gobin, gopath := tc.env(a, b)
+			t.Setenv("GOENV", "off") // the user's go.env must not decide the case under test
+			t.Setenv("GOBIN", gobin)
+			t.Setenv("GOPATH", gopath)
+			want := tc.dir(a, b)
+			got, err := goBinDir()
+			if err != nil || got != want {
+				t.Fatalf("goBinDir() = %q, %v; want %q", got, err, want)
+			}
+			if err := os.MkdirAll(want, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tool := filepath.Join(want, "agent-audit-fake-tool-2")
+			if err := os.WriteFile(tool, []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// The module does not exist: reaching `go install` would fail the test.
+			if got := GoTool(t, "agent-audit-fake-tool-2", "example.invalid/nothing@v0.0.0"); got != tool {
+				t.Fatalf("GoTool = %s, want %s", got, tool)
+			}
+		})
 	}
-	if got := GoTool(t, "agent-audit-fake-tool-2", "example.invalid/nothing@v0.0.0"); got != tool {
-		t.Fatalf("GoTool = %s, want %s", got, tool)
+}
+
+func TestBinDirNamesTheProblemWhenNothingIsSet(t *testing.T) {
+	if dir, err := binDir("", ""); err == nil || !strings.Contains(err.Error(), "neither GOBIN nor GOPATH") {
+		t.Fatalf("binDir(\"\", \"\") = %q, %v; want an error naming GOBIN and GOPATH", dir, err)
 	}
 }
 
