@@ -49,7 +49,7 @@ type Certificate struct {
 	Issuer string
 	// IssuerKey is the fingerprint of the issuer's public key; empty in a certificate written before the
 	// issuer's public key was known, which is never signed.
-	IssuerKey                   string
+	IssuerKey                    string
 	Function, Version, LogStream string
 	NotBefore, NotAfter          time.Time
 }

@@ -124,7 +124,7 @@ func TestADeclaringRecordLostItselfIsDeclaredWithWhatItDeclared(t *testing.T) {
 	lines := sealN(t, s, 2)
 	s.Undelivered(2)
 	lines = append(lines, sealN(t, s, 1)...) // 3 declares 2
-	s.Undelivered(3)                        // ... and is lost too
+	s.Undelivered(3)                         // ... and is lost too
 	lines = append(lines, sealN(t, s, 1)...)
 	if r, _ := v.Verify(lines[3]); fmt.Sprint(r.Undelivered) != "[2 3]" {
 		t.Fatalf("record 4 declares %v, want [2 3]", r.Undelivered)

@@ -43,7 +43,9 @@ func (s *FileSigner) Sign(_ context.Context, digest []byte) ([]byte, error) {
 }
 
 // PublicKey implements Issuer.
-func (s *FileSigner) PublicKey(context.Context) (*ecdsa.PublicKey, error) { return &s.key.PublicKey, nil }
+func (s *FileSigner) PublicKey(context.Context) (*ecdsa.PublicKey, error) {
+	return &s.key.PublicKey, nil
+}
 
 // LocalKeyID names a public key the way FileSigner does.
 func LocalKeyID(pub *ecdsa.PublicKey) (string, error) {
