@@ -199,3 +199,30 @@ func TestAResourceWithoutAttributesIsSealedToo(t *testing.T) {
 		t.Fatalf("not OTLP/JSON: %v\n%s", err, sealed)
 	}
 }
+
+func TestSealBuildsInSpareCapacityOrInAFreshBuffer(t *testing.T) {
+	k := newKey(t)
+	s := newSealer(t, newIssuer(t, k))
+	v := seal.NewVerifier(&k.PublicKey)
+	plain := line(t, record("x"))
+	tight := plain[:len(plain):len(plain)]
+	roomy := append(make([]byte, 0, len(plain)+seal.Overhead), plain...)
+	for name, in := range map[string][]byte{"no spare capacity": tight, "spare capacity": roomy} {
+		t.Run(name, func(t *testing.T) {
+			before := bytes.Clone(in)
+			out, _, err := s.Seal(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(out); err != nil {
+				t.Fatal(err)
+			}
+			if name == "no spare capacity" && !bytes.Equal(in, before) {
+				t.Fatal("the input line was changed")
+			}
+			if got := bytes.Replace(out, out[bytes.Index(out, []byte(`{"key":"agent_audit.seal.v"`)):bytes.Index(out, []byte(`{"key":"service.name"`))], nil, 1); !bytes.Equal(got, before) {
+				t.Fatalf("the sealed line is not the record with the seal inserted:\n%s\n%s", got, before)
+			}
+		})
+	}
+}
