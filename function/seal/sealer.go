@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -229,7 +230,7 @@ func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
 		s.declared[f.seq] = slices.Clone(f.undelivered)
 		s.pending = s.pending[n:]
 		if len(s.declared) > maxDeclaredKept {
-			delete(s.declared, slices.Min(mapKeys(s.declared)))
+			delete(s.declared, slices.Min(slices.Collect(maps.Keys(s.declared))))
 		}
 	}
 	if s.save != nil {
@@ -298,14 +299,6 @@ func (s *Sealer) awaitFirst(ctx context.Context) {
 		s.logger.WarnContext(ctx, "seal: sealing without a certificate signature; the issuer has not certified the key yet, and certification goes on in the background",
 			"chain", s.chain, "issuer", s.issuer.KeyID(), "waited", time.Since(ks.started).Round(time.Millisecond))
 	}
-}
-
-func mapKeys(m map[int64][]int64) []int64 {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 // keyFor returns the key that seals at now, creating the first key, starting a renewal when the current key's
