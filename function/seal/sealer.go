@@ -166,12 +166,12 @@ func (s *Sealer) Certify() {
 // with the signature value blanked, hashed in DomainRecord, and the next record's prev is that hash.
 //
 // The first call waits for the key's first certification attempt, at most the certify wait (and ctx); no later
-// call waits on the issuer: until certification succeeds, records carry the certificate without AttrCertSig. A failure takes
-// no position (the chain has no gap for a record that never existed) and returns no line: a line that does
-// not start with its first resource, one that already holds an agent_audit.seal.* attribute (the seal's
-// namespace is reserved), or a closed Sealer; line is then unchanged. On success the sealed line may be built in
-// line's spare capacity, so the caller keeps only the returned line (an encoder can reserve Overhead bytes of
-// capacity to save a copy).
+// call waits on the issuer: until certification succeeds, records carry the certificate without AttrCertSig.
+// A failure takes no position (the chain has no gap for a record that never existed) and returns no line: a
+// line that does not start with its first resource, one that already holds an agent_audit.seal.* attribute
+// (the seal's namespace is reserved), or a closed Sealer; line is then unchanged. On success the sealed line
+// may be built in line's spare capacity, so the caller keeps only the returned line (an encoder can reserve
+// Overhead bytes of capacity to save a copy).
 func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
 	ins, err := findInsertion(line)
 	if err != nil {
