@@ -66,6 +66,10 @@ type Summary struct {
 	// ObjectsListed is the number of object versions the checked digests list; ObjectsCompared the number of
 	// versions in the store compared with a digest's entry or found in the covered range.
 	ObjectsListed, ObjectsCompared int
+	// Unproven is the number of versions no digest lists that were written in the range of a digest already
+	// reported (missing, replaced, or failing its signature): that finding stands for them, one by one they are
+	// not reported.
+	Unproven int
 	// Keys are the fingerprints of the keys that signed the valid digests, sorted.
 	Keys []string
 }
@@ -84,7 +88,7 @@ const tailPeriods = 2
 // notice, versions newer than the last digest's listing. Each tampering is reported once: a digest already
 // reported is not reported again by the link from the next one.
 func Check(ctx context.Context, store trail.Store, keys map[string]*ecdsa.PublicKey, opts CheckOptions) (Summary, []trail.Finding, error) {
-	c := &checker{store: store, keys: keys, opts: opts, listed: map[objectID]listing{}}
+	c := &checker{store: store, keys: keys, opts: opts, listed: map[objectID]listing{}, reportedKeys: map[string]bool{}}
 	if c.opts.Now.IsZero() {
 		c.opts.Now = time.Now()
 	}
@@ -110,10 +114,18 @@ type checker struct {
 	listed   map[objectID]listing
 	findings []trail.Finding
 	compared int
+	unproven int
+	// reportedKeys are digest keys that hold something other than their digest, already reported.
+	reportedKeys map[string]bool
+	// suspect are the LastModified ranges a reported digest should have listed.
+	suspect []timeRange
 	// low is the LastModified from which the window's digests are the ones that list a version (the zero time
 	// when the window starts at the chain's first digest, which lists every earlier version).
 	low time.Time
 }
+
+// timeRange is [from, to).
+type timeRange struct{ from, to time.Time }
 
 // link is one digest of the walk.
 type link struct {
@@ -168,6 +180,19 @@ func (c *checker) walk(ctx context.Context) error {
 		}
 		c.tail()
 	}
+	for i, l := range c.chain {
+		if !l.reported {
+			continue
+		}
+		r := timeRange{from: c.low, to: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if i > 0 {
+			r.from = c.chain[i-1].d.ListedBefore
+		}
+		if i+1 < len(c.chain) {
+			r.to = c.chain[i+1].d.ListedBefore
+		}
+		c.suspect = append(c.suspect, r)
+	}
 	return nil
 }
 
@@ -191,12 +216,22 @@ func (c *checker) digest(ctx context.Context, versions []trail.Object) error {
 		}
 		if l != nil {
 			others++
-			c.list(key, d) // an overwritten version's list still counts: whatever it listed must still be there
+			if d.Verify(hash, c.keys) == nil {
+				c.list(key, d) // an overwritten version's list still counts: whatever it listed must still be there
+			}
 			continue
 		}
 		l = &link{key: key, versionID: o.VersionID, d: d, hash: hash}
 	}
 	if l == nil {
+		return nil
+	}
+	if KeyFor(l.d.PeriodEnd) != key {
+		// Not this key's digest: no link of the chain, so the period it should cover is missing, which this
+		// finding already says.
+		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: key, VersionID: l.versionID,
+			Detail: fmt.Sprintf("holds the digest of the period ending %s (seq %d): a digest copied from another key", l.d.PeriodEnd.UTC().Format(time.RFC3339), l.d.Seq)})
+		c.reportedKeys[key] = true
 		return nil
 	}
 	c.chain = append(c.chain, l)
@@ -206,18 +241,13 @@ func (c *checker) digest(ctx context.Context, versions []trail.Object) error {
 			kind = KindUnknownKey
 		}
 		c.add(trail.Finding{Kind: kind, Severity: trail.Problem, Key: key, VersionID: l.versionID,
-			Detail: err.Error() + "; the objects of its period are not proven complete"})
+			Detail: err.Error() + "; its list is not trusted, and the objects of its period are not proven complete"})
 		l.reported = true
 	} else {
 		l.valid = true
+		c.list(key, l.d)
 	}
-	c.list(key, l.d)
-	switch {
-	case KeyFor(l.d.PeriodEnd) != key:
-		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: key, VersionID: l.versionID,
-			Detail: fmt.Sprintf("holds the digest of the period ending %s (seq %d): a digest copied from another key", l.d.PeriodEnd.UTC().Format(time.RFC3339), l.d.Seq)})
-		l.reported = true
-	case others > 0 || versions[0].DeleteMarker:
+	if others > 0 || versions[0].DeleteMarker {
 		detail := fmt.Sprintf("%d versions: a digest is written once, and this one was overwritten", others+1)
 		if versions[0].DeleteMarker {
 			detail = "a delete marker hides this digest from plain reads"
@@ -249,8 +279,11 @@ func (c *checker) linkTo(a, b *link) {
 		if key == "" || key == a.key {
 			key = KeyFor(b.d.PeriodStart)
 		}
-		c.add(trail.Finding{Kind: KindPeriodMissing, Severity: trail.Problem, Key: key,
-			Detail: fmt.Sprintf("no digest for %s (the next digest is %s): removed, or the writer did not run", periods(a.d.PeriodEnd, b.d.PeriodStart, a.d.PeriodSeconds), b.key)})
+		if !c.reportedKeys[key] {
+			c.add(trail.Finding{Kind: KindPeriodMissing, Severity: trail.Problem, Key: key,
+				Detail: fmt.Sprintf("no digest for %s (the next digest is %s): removed, or the writer did not run; versions written then are not proven complete", periods(a.d.PeriodEnd, b.d.PeriodStart, a.d.PeriodSeconds), b.key)})
+		}
+		c.suspect = append(c.suspect, timeRange{from: a.d.ListedBefore, to: b.d.ListedBefore})
 	case b.d.PeriodStart.Before(a.d.PeriodEnd):
 		if !b.reported {
 			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
@@ -365,6 +398,9 @@ func (c *checker) compare(ctx context.Context) error {
 				c.add(trail.Finding{Kind: KindNotYetCovered, Severity: trail.Notice, Key: o.Key, VersionID: o.VersionID,
 					Detail: fmt.Sprintf("written %s, after the last digest's listing (%s): the next digest lists it", t.UTC().Format(time.RFC3339), last.ListedBefore.UTC().Format(time.RFC3339))})
 			}
+		case c.inSuspect(t):
+			c.compared++
+			c.unproven++
 		default:
 			c.compared++
 			c.add(trail.Finding{Kind: KindUnlisted, Severity: trail.Problem, Key: o.Key, VersionID: o.VersionID,
@@ -379,6 +415,11 @@ func (c *checker) compare(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// inSuspect reports whether t lies in the range of a digest already reported.
+func (c *checker) inSuspect(t time.Time) bool {
+	return slices.ContainsFunc(c.suspect, func(r timeRange) bool { return !t.Before(r.from) && t.Before(r.to) })
 }
 
 // changed names how o differs from what e lists; "" when it does not. A checksum only one side knows is not
@@ -396,7 +437,7 @@ func changed(e Entry, o trail.Object) string {
 }
 
 func (c *checker) summary() Summary {
-	s := Summary{Digests: len(c.chain), ObjectsListed: len(c.listed), ObjectsCompared: c.compared}
+	s := Summary{Digests: len(c.chain), ObjectsListed: len(c.listed), ObjectsCompared: c.compared, Unproven: c.unproven}
 	for _, l := range c.chain {
 		if l.valid {
 			s.Valid++
