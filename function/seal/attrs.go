@@ -49,8 +49,8 @@ const Overhead = 4096
 const (
 	// DefaultValidity is how long a certified key seals before it is renewed (12 h).
 	DefaultValidity = 12 * time.Hour
-	// DefaultCertifyWait is how long the Sealer's first record waits for its key's certification (2 s); later
-	// records never wait.
+	// DefaultCertifyWait is the longest the Sealer's first record waits for its key's first certification
+	// attempt (2 s); later records never wait.
 	DefaultCertifyWait = 2 * time.Second
 	// DefaultRetryBackoff is the first pause before a failed certification is tried again (1 s); it doubles up
 	// to MaxRetryBackoff.

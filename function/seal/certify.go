@@ -29,8 +29,8 @@ type keyState struct {
 	certAttr string
 	// certSig is the issuer's signature of certRaw; "" until certified.
 	certSig string
-	// certified is closed once certSig is set.
-	certified chan struct{}
+	// certified is closed once certSig is set; tried once the first certification attempt has returned.
+	certified, tried chan struct{}
 	// started is when its certification began (for the first record's wait); renewAt when a renewal starts.
 	started time.Time
 	renewAt time.Time
@@ -50,7 +50,7 @@ func (s *Sealer) newKey(now time.Time) (*keyState, error) {
 	sub := s.subject()
 	nb := now.UTC().Truncate(time.Second)
 	ks := &keyState{
-		priv: priv, fp: fp, certified: make(chan struct{}),
+		priv: priv, fp: fp, certified: make(chan struct{}), tried: make(chan struct{}),
 		cert: Certificate{
 			Chain: s.chain, Key: fp, Issuer: s.issuer.KeyID(), IssuerKey: s.issuerKey,
 			Function: subjectField(sub.Function), Version: subjectField(sub.Version), LogStream: subjectField(sub.LogStream),
@@ -86,6 +86,9 @@ func (s *Sealer) certify(ks *keyState) {
 	backoff := s.backoff
 	for attempt := 1; ; attempt++ {
 		err := s.certifyOnce(ks)
+		if attempt == 1 {
+			close(ks.tried)
+		}
 		if err == nil {
 			s.logger.Info("seal key certified", "chain", s.chain, "key", ks.fp, "issuer", s.issuer.KeyID(),
 				"subject", describe(ks.cert), "not_after", ks.cert.NotAfter, "attempt", attempt)

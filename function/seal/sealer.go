@@ -71,7 +71,7 @@ func WithSubject(f func() Subject) Option { return func(s *Sealer) { s.subject =
 // WithValidity sets how long a key seals before it is renewed (default DefaultValidity).
 func WithValidity(d time.Duration) Option { return func(s *Sealer) { s.validity = d } }
 
-// WithCertifyWait sets how long the first record waits for its key's certification (default
+// WithCertifyWait sets the longest the first record waits for its key's first certification attempt (default
 // DefaultCertifyWait); 0 never waits.
 func WithCertifyWait(d time.Duration) Option { return func(s *Sealer) { s.wait = d } }
 
@@ -162,8 +162,8 @@ func (s *Sealer) Certify() {
 // attributes (at most Overhead bytes); the line is otherwise unchanged. The signature covers the sealed line
 // with the signature value blanked, hashed in DomainRecord, and the next record's prev is that hash.
 //
-// The first call waits for the key's certification, at most the certify wait (and ctx); no later call waits on
-// the issuer: until certification succeeds, records carry the certificate without AttrCertSig. A failure takes
+// The first call waits for the key's first certification attempt, at most the certify wait (and ctx); no later
+// call waits on the issuer: until certification succeeds, records carry the certificate without AttrCertSig. A failure takes
 // no position (the chain has no gap for a record that never existed) and returns no line: a line that does
 // not start with its first resource, one that already holds an agent_audit.seal.* attribute (the seal's
 // namespace is reserved), or a closed Sealer. line is not modified.
@@ -250,8 +250,8 @@ func (s *Sealer) Undelivered(seqs ...int64) {
 	}
 }
 
-// awaitFirst makes the Sealer's first record wait for its key's certification, within the certify wait since
-// the certification started, and ctx.
+// awaitFirst makes the Sealer's first record wait for its key's first certification attempt, within the
+// certify wait since the certification started, and ctx.
 func (s *Sealer) awaitFirst(ctx context.Context) {
 	s.mu.Lock()
 	if s.waited || s.closed {
@@ -271,11 +271,15 @@ func (s *Sealer) awaitFirst(ctx context.Context) {
 	t := time.NewTimer(remain)
 	defer t.Stop()
 	select {
-	case <-ks.certified:
+	case <-ks.tried:
 	case <-t.C:
-		s.logger.WarnContext(ctx, "seal: sealing without a certificate signature; the issuer has not answered yet, and certification goes on in the background",
-			"chain", s.chain, "issuer", s.issuer.KeyID(), "waited", s.wait)
 	case <-ctx.Done():
+	}
+	select {
+	case <-ks.certified:
+	default:
+		s.logger.WarnContext(ctx, "seal: sealing without a certificate signature; the issuer has not certified the key yet, and certification goes on in the background",
+			"chain", s.chain, "issuer", s.issuer.KeyID(), "waited", time.Since(ks.started).Round(time.Millisecond))
 	}
 }
 
