@@ -314,6 +314,43 @@ type end struct {
 	undelivered []int64
 }
 
+// stray is a record of the object being merged that did not verify and holds no position: unsealed, its seal
+// unreadable, or its claimed position unavailable.
+type stray struct {
+	line, finding int
+}
+
+// explain handles a verified record at seq beyond the frontier: when the strays of its object that lie between
+// the chain's last record and it are exactly as many as the seqs between the two, they are those records, their
+// seals altered or removed. They take the positions (unverified), their findings say so, and no gap is reported.
+// It returns the strays it did not use.
+func (c *chain) explain(seq int64, at loc, strays []stray, fs *findings) []stray {
+	if c.records == 0 || c.lastAt.key != at.key || c.lastAt.version != at.version {
+		return strays
+	}
+	var between, rest []stray
+	for _, s := range strays {
+		if c.lastAt.line < s.line && s.line < at.line {
+			between = append(between, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	if len(between) == 0 || int64(len(between)) != seq-c.next {
+		return strays
+	}
+	what := fmt.Sprintf("; the chain %s lacks %s where this record stands: it is probably that record, its seal altered or removed", c.id, span(c.next, seq-1))
+	for _, s := range between {
+		if s.finding >= 0 {
+			fs.list[s.finding].Detail += what
+		}
+		c.floating = slices.DeleteFunc(c.floating, func(f float) bool { return f.finding == s.finding && s.finding >= 0 })
+	}
+	c.records += len(between)
+	c.next, c.lastHash = seq, ""
+	return rest
+}
+
 // finish reports what the chain's state says at the end: its remaining gaps (missing, or declared undelivered),
 // the end the chain state proves, keys never certified, and a legacy format. It first gives the records that
 // floated the gaps at their claimed seqs, and when the records that still float are exactly as many as the
@@ -367,7 +404,7 @@ func (c *chain) finish(e *end, fs *findings) {
 	if absorb {
 		for _, f := range still {
 			if f.finding >= 0 {
-				fs.list[f.finding].Detail += fmt.Sprintf("; its seal claims seq %d, which it cannot hold, and the chain lacks %s: this record, its seal altered", f.seq, strings.Join(seqs, ", "))
+				fs.list[f.finding].Detail += fmt.Sprintf("; the chain lacks %s, and this record claims seq %d, which it cannot hold: it is probably that record, its seal altered", strings.Join(seqs, ", "), f.seq)
 			}
 		}
 	}

@@ -57,7 +57,7 @@ func checkRecord(v *seal.Verifier, line []byte, n int) rec {
 		r.kind, r.detail = kindOf(err), err.Error()
 		r.issuer, r.issuerKey = sr.Issuer, sr.IssuerKey
 		if r.kind == KindUnknownKey && r.issuerKey == "" {
-			r.issuerKey = namedKey(r.detail)
+			r.issuerKey, r.issuer = namedKey(r.detail), namedIssuer(r.detail)
 		}
 		return r
 	}
@@ -96,6 +96,16 @@ func kindOf(err error) trail.Kind {
 // keyName finds the key an ErrUnknownKey names (the seal package's errors name it: a fingerprint, or a format-1
 // record's KMS key ARN).
 var keyName = regexp.MustCompile(`sha256:[0-9a-f]{64}|arn:[^\s,)]+`)
+
+// issuerName finds the issuer a certificate's ErrUnknownKey names.
+var issuerName = regexp.MustCompile(`\(issuer ([^)\s]+)\)`)
+
+func namedIssuer(msg string) string {
+	if m := issuerName.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 func namedKey(msg string) string {
 	if k := keyName.FindString(msg); k != "" {

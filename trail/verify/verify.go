@@ -277,6 +277,7 @@ func (r *run) merge(ctx context.Context, res objectResult, oc *oversizeChecker) 
 	}
 	dups := map[string]*dupRun{}
 	failed, firstFailure := 0, ""
+	var strays []stray
 	for i := range res.recs {
 		rc := &res.recs[i]
 		at := loc{key: o.Key, version: o.VersionID, line: rc.line}
@@ -302,6 +303,9 @@ func (r *run) merge(ctx context.Context, res objectResult, oc *oversizeChecker) 
 			}
 		}
 		if !rc.placeable() {
+			if !rc.ok {
+				strays = append(strays, stray{line: rc.line, finding: finding})
+			}
 			continue
 		}
 		c := r.chains[rc.chain]
@@ -309,7 +313,12 @@ func (r *run) merge(ctx context.Context, res objectResult, oc *oversizeChecker) 
 			c = newChain(rc.chain)
 			r.chains[rc.chain] = c
 		}
+		if rc.ok && rc.seq > c.next {
+			strays = c.explain(rc.seq, at, strays, r.fs)
+		}
 		switch out := c.add(rc, at, finding, r.windowed(), r.fs); out {
+		case floated:
+			strays = append(strays, stray{line: rc.line, finding: finding})
 		case placed:
 			if rc.ok {
 				for _, u := range rc.undelivered {
