@@ -271,8 +271,12 @@ func (c *checker) list(key string, d *Digest) {
 	}
 }
 
-// linkTo checks that b follows a: contiguous periods, the next seq, and a's key and signed hash.
+// linkTo checks that b follows a: contiguous periods, the next seq, and a's key and signed hash. A b that does
+// not verify claims nothing: its finding covers its link too.
 func (c *checker) linkTo(a, b *link) {
+	if !b.valid {
+		return
+	}
 	switch {
 	case b.d.PeriodStart.After(a.d.PeriodEnd):
 		key := b.d.PrevKey
@@ -285,11 +289,9 @@ func (c *checker) linkTo(a, b *link) {
 		}
 		c.suspect = append(c.suspect, timeRange{from: a.d.ListedBefore, to: b.d.ListedBefore})
 	case b.d.PeriodStart.Before(a.d.PeriodEnd):
-		if !b.reported {
-			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
-				Detail: fmt.Sprintf("its period starts at %s, inside the period of %s: two chains overlap", b.d.PeriodStart.UTC().Format(time.RFC3339), a.key)})
-			b.reported = true
-		}
+		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
+			Detail: fmt.Sprintf("its period starts at %s, inside the period of %s: two chains overlap", b.d.PeriodStart.UTC().Format(time.RFC3339), a.key)})
+		b.reported = true
 	case b.d.PrevKey != a.key || b.d.Prev != hex.EncodeToString(a.hash[:]) || b.d.Seq != a.d.Seq+1:
 		if !a.reported {
 			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: a.key, VersionID: a.versionID,
