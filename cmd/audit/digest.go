@@ -39,10 +39,12 @@ under traces/ and oversize/ that no earlier digest listed, and is chained to the
 ` + "`audit verify`" + ` can name an object removed, changed or injected, and a digest removed or replaced.
 
 For an s3:// root it writes the digest of every period (--period) that has ended and settled since the last
-digest, as the stack's digest Lambda does every period, and starts the chain when there is none; sign with the
-digest writer's KMS key (--kms-key-id, pulumi stack output digestSigningKeyArn) or, for a bucket of your own,
---signing-key. For a local root it closes the period now: one digest covering everything written before the call,
-signed with the local signing key (` + "`audit run`" + ` and ` + "`audit demo`" + ` do this after they finish).
+digest, oldest first, and starts the chain when there is none: the code the stack's digest Lambda runs every
+period. Sign with --kms-key-id (only the digest writer's role may sign with the stack's digest key, so against
+the stack's bucket this runs as that role, to catch up by hand) or, for a bucket of your own, --signing-key.
+
+For a local root it closes the period now: one digest covering everything written to the root before the call,
+signed with the local signing key. ` + "`audit run`" + ` and ` + "`audit demo`" + ` do this after they finish.
 
 It prints the key of each digest written.`,
 		Example: `  audit digest
