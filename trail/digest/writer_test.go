@@ -158,3 +158,24 @@ func TestAWriterContinuesAChainWhoseNewestDigestIsOlderThanTheLookback(t *testin
 		t.Fatalf("after a pause longer than the lookback the chain restarted: %+v", d)
 	}
 }
+
+func TestAForgedDigestCannotHideAnObjectFromTheNextDigest(t *testing.T) {
+	f := newFixture(t, true)
+	first := f.write(t, t0.Add(6*time.Minute))[0]
+	f.write(t, t0.Add(11*time.Minute))
+	hidden := f.object("hidden", t0.Add(12*time.Minute))
+	// Someone with write access to digests/ but not the digest key adds a version claiming the object is listed.
+	_, forger, _ := testKey(t)
+	forged := f.read(t, first)
+	forged.Objects = []Entry{entryOf(hidden)}
+	body, _, err := forged.marshal(context.Background(), forger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store.putAt(first, body, t0.Add(13*time.Minute))
+	f.writer = NewWriter(f.store, f.signer, &f.key.PublicKey, WithLogger(quiet())) // a cold writer reads it
+	d := f.read(t, f.write(t, t0.Add(16*time.Minute))[0])
+	if len(d.Objects) != 1 || d.Objects[0] != entryOf(hidden) {
+		t.Fatalf("the next digest lists %+v, want the object the forged digest claimed", d.Objects)
+	}
+}
