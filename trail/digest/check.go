@@ -174,12 +174,20 @@ func (c *checker) walk(ctx context.Context) error {
 			return err
 		}
 	}
-	if len(c.chain) > 0 {
-		if err := c.head(ctx); err != nil {
-			return err
-		}
-		c.tail()
+	if len(c.chain) == 0 {
+		return nil
 	}
+	if err := c.head(ctx); err != nil {
+		return err
+	}
+	c.tail()
+	c.markSuspects()
+	return nil
+}
+
+// markSuspects records, for each digest already reported, the range of LastModified its list should cover: from
+// the previous digest's cutoff to the next one's.
+func (c *checker) markSuspects() {
 	for i, l := range c.chain {
 		if !l.reported {
 			continue
@@ -193,7 +201,6 @@ func (c *checker) walk(ctx context.Context) error {
 		}
 		c.suspect = append(c.suspect, r)
 	}
-	return nil
 }
 
 // digest checks the versions of one digest key (newest first) and appends the newest readable one to the chain.
