@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
@@ -135,7 +134,7 @@ func writeLocalDigest(ctx context.Context, stderr io.Writer, root, signingKey, k
 }
 
 // digestSigner returns the signer f names and its public key: the KMS key (its public key fetched with
-// kms:GetPublicKey, and its ARN naming it), or the local key file (created when absent, as `audit run` does).
+// kms:GetPublicKey), or the local key file (created when absent, as `audit run` does).
 func digestSigner(ctx context.Context, stderr io.Writer, f digestFlags) (seal.Signer, *ecdsa.PublicKey, error) {
 	if f.kmsKeyID == "" {
 		key, created, err := seal.LoadOrCreateKeyFile(f.signingKey)
@@ -155,16 +154,12 @@ func digestSigner(ctx context.Context, stderr io.Writer, f digestFlags) (seal.Si
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	client := kms.NewFromConfig(cfg)
-	out, err := client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(f.kmsKeyID)})
+	signer := seal.NewKMSSigner(kms.NewFromConfig(cfg), f.kmsKeyID)
+	pub, err := signer.PublicKey(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("digest: kms GetPublicKey %s: %w", f.kmsKeyID, err)
+		return nil, nil, fmt.Errorf("digest: %w", err)
 	}
-	pub, err := seal.ParsePublicKeyDER(out.PublicKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("digest: KMS key %s: %w", f.kmsKeyID, err)
-	}
-	return seal.NewKMSSigner(client, aws.ToString(out.KeyId)), pub, nil
+	return signer, pub, nil
 }
 
 // objectLocation names key in root as a user finds it: a path under a local root, or the s3:// URL.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 )
 
@@ -244,7 +245,7 @@ func (c *checker) digest(ctx context.Context, versions []trail.Object) error {
 	c.chain = append(c.chain, l)
 	if err := l.d.Verify(l.hash, c.keys); err != nil {
 		kind := KindBadSignature
-		if errors.Is(err, ErrUnknownKey) {
+		if errors.Is(err, seal.ErrUnknownKey) {
 			kind = KindUnknownKey
 		}
 		c.add(trail.Finding{Kind: kind, Severity: trail.Problem, Key: key, VersionID: l.versionID,
