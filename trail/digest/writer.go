@@ -64,6 +64,9 @@ type Writer struct {
 	known map[string]knownDigest
 	// selfChecked is set once the writer has verified its own first signature under pub.
 	selfChecked bool
+	// wrote is the last digest this writer wrote: a warm writer chains from it even when the store's newest
+	// digest is older or different, so removing or replacing the newest digest does not go unnoticed.
+	wrote *stored
 }
 
 // knownDigest is what one digest version listed.
@@ -103,7 +106,7 @@ func (w *Writer) Write(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	last, err := w.lastDigest(ctx, now)
+	last, err := w.chainFrom(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +143,7 @@ func (w *Writer) WriteNow(ctx context.Context, now time.Time) (string, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	last, err := w.lastDigest(ctx, now)
+	last, err := w.chainFrom(ctx, now)
 	if err != nil {
 		return "", err
 	}
@@ -232,11 +235,32 @@ func (w *Writer) write(ctx context.Context, last *stored, spans []span, periodSe
 			return written, fmt.Errorf("digest writer: store %s: %w", key, err)
 		}
 		w.known[key] = knownDigest{versionID: obj.VersionID, periodEnd: s.end, listed: ids}
+		w.wrote = &stored{key: key, versionID: obj.VersionID, d: d, hash: hash}
 		w.log.InfoContext(ctx, "digest written", "key", key, "seq", seq, "objects", len(d.Objects))
 		written = append(written, key)
 		seq, prev, prevKey = seq+1, hex.EncodeToString(hash[:]), key
 	}
 	return written, nil
+}
+
+// chainFrom returns the digest the next one chains from: the newest in the store, unless this writer wrote a
+// later one or the store's copy of its last one differs. Then that digest was removed or replaced after it was
+// written; the writer logs it and chains from what it wrote, so the next digest's prev_key and prev name the
+// digest the store no longer has and Check reports it. (A writer that starts cold knows only the store.)
+func (w *Writer) chainFrom(ctx context.Context, now time.Time) (*stored, error) {
+	last, err := w.lastDigest(ctx, now)
+	if err != nil || w.wrote == nil {
+		return last, err
+	}
+	switch {
+	case last == nil || last.key < w.wrote.key:
+		w.log.ErrorContext(ctx, "the newest digest this writer wrote is gone from the store; chaining from it so the gap shows", "key", w.wrote.key)
+		return w.wrote, nil
+	case last.key == w.wrote.key && last.hash != w.wrote.hash:
+		w.log.ErrorContext(ctx, "the newest digest this writer wrote was replaced in the store; chaining from what it wrote", "key", w.wrote.key)
+		return w.wrote, nil
+	}
+	return last, nil
 }
 
 // lastDigest returns the newest readable digest in the store, or nil when there is none. It looks back by the

@@ -179,3 +179,35 @@ func TestAForgedDigestCannotHideAnObjectFromTheNextDigest(t *testing.T) {
 		t.Fatalf("the next digest lists %+v, want the object the forged digest claimed", d.Objects)
 	}
 }
+
+// TestAWarmWriterChainsFromWhatItWroteWhenTheNewestDigestIsRemovedOrReplaced: someone holding the governance
+// bypass removes the newest digest and the object it lists before the next run. A writer that remembers its last
+// digest chains from it, so the removal shows as a missing period instead of being written over.
+func TestAWarmWriterChainsFromWhatItWroteWhenTheNewestDigestIsRemovedOrReplaced(t *testing.T) {
+	f := newFixture(t, true)
+	f.write(t, t0.Add(6*time.Minute))
+	o := f.object("removed", t0.Add(7*time.Minute))
+	newest := f.write(t, t0.Add(11*time.Minute))[0]
+	f.store.remove(t, newest, f.store.latest(t, newest).VersionID)
+	f.store.remove(t, o.Key, o.VersionID)
+	next := f.write(t, t0.Add(16*time.Minute))
+	if d := f.read(t, next[0]); len(next) != 1 || d.PrevKey != newest || d.Seq != 3 {
+		t.Fatalf("wrote %v: %+v; want the digest after %s", next, d, newest)
+	}
+	_, findings := f.check(t, t0.Add(17*time.Minute), CheckOptions{})
+	requireFindings(t, findings, want(KindPeriodMissing, newest))
+
+	// Replaced by a digest that drops an object, re-signed by the key's holder: the next digest links to the
+	// original, and Check names the replacement.
+	p := f.object("dropped", t0.Add(17*time.Minute))
+	newest = f.write(t, t0.Add(21*time.Minute))[0]
+	forged := f.read(t, newest)
+	forged.Objects = nil
+	body, _, _ := forged.marshal(context.Background(), f.signer)
+	f.store.remove(t, newest, f.store.latest(t, newest).VersionID)
+	f.store.putAt(newest, body, t0.Add(21*time.Minute))
+	f.store.remove(t, p.Key, p.VersionID)
+	f.write(t, t0.Add(26*time.Minute))
+	_, findings = f.check(t, t0.Add(27*time.Minute), CheckOptions{})
+	requireFindings(t, findings, want(KindPeriodMissing, KeyFor(t0.Add(10*time.Minute))), want(KindReplaced, newest))
+}
