@@ -34,8 +34,8 @@ const (
 // Option configures a Writer.
 type Option func(*Writer)
 
-// WithPeriod sets the digest period (default DefaultPeriod). Periods end on multiples of it since the zero time,
-// which for a period dividing an hour are wall-clock boundaries in UTC.
+// WithPeriod sets the digest period (default DefaultPeriod), a whole number of seconds. Periods end on multiples
+// of it since the zero time, which for a period dividing an hour are wall-clock boundaries in UTC.
 func WithPeriod(d time.Duration) Option { return func(w *Writer) { w.period = d } }
 
 // WithLookback sets how far back each listing reaches (default DefaultLookback).
@@ -101,8 +101,9 @@ type span struct{ start, end, listedBefore time.Time }
 // the keys written. Safe to call again after a failure: it resumes from the last digest stored. One call writes
 // at most MaxCatchUp digests (the rest are left for the next call, and logged).
 func (w *Writer) Write(ctx context.Context, now time.Time) ([]string, error) {
-	if w.period <= 0 || w.settle < 0 || w.lookback <= 0 {
-		return nil, fmt.Errorf("digest writer: period %s, settle %s, lookback %s: want a positive period and lookback and a settle of 0 or more", w.period, w.settle, w.lookback)
+	if w.period < time.Second || w.period%time.Second != 0 || w.settle < 0 || w.lookback <= w.period {
+		// Digest keys name their period's end to the second.
+		return nil, fmt.Errorf("digest writer: period %s, settle %s, lookback %s: want a period of whole seconds, a longer lookback and a settle of 0 or more", w.period, w.settle, w.lookback)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

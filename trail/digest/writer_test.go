@@ -211,3 +211,13 @@ func TestAWarmWriterChainsFromWhatItWroteWhenTheNewestDigestIsRemovedOrReplaced(
 	_, findings = f.check(t, t0.Add(27*time.Minute), CheckOptions{})
 	requireFindings(t, findings, want(KindPeriodMissing, KeyFor(t0.Add(10*time.Minute))), want(KindReplaced, newest))
 }
+
+func TestWriteRefusesPeriodsItCannotName(t *testing.T) {
+	f := newFixture(t, true)
+	for _, opt := range []Option{WithPeriod(1500 * time.Millisecond), WithPeriod(0), WithSettle(-time.Second), WithLookback(time.Minute)} {
+		w := NewWriter(f.store, f.signer, &f.key.PublicKey, WithLogger(quiet()), WithPeriod(5*time.Minute), opt)
+		if _, err := w.Write(context.Background(), t0.Add(time.Hour)); err == nil || !strings.Contains(err.Error(), "want a period of whole seconds") {
+			t.Errorf("Write: %v", err)
+		}
+	}
+}
