@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 )
 
@@ -174,12 +175,20 @@ func (c *checker) walk(ctx context.Context) error {
 			return err
 		}
 	}
-	if len(c.chain) > 0 {
-		if err := c.head(ctx); err != nil {
-			return err
-		}
-		c.tail()
+	if len(c.chain) == 0 {
+		return nil
 	}
+	if err := c.head(ctx); err != nil {
+		return err
+	}
+	c.tail()
+	c.markSuspects()
+	return nil
+}
+
+// markSuspects records, for each digest already reported, the range of LastModified its list should cover: from
+// the previous digest's cutoff to the next one's.
+func (c *checker) markSuspects() {
 	for i, l := range c.chain {
 		if !l.reported {
 			continue
@@ -193,7 +202,6 @@ func (c *checker) walk(ctx context.Context) error {
 		}
 		c.suspect = append(c.suspect, r)
 	}
-	return nil
 }
 
 // digest checks the versions of one digest key (newest first) and appends the newest readable one to the chain.
@@ -237,7 +245,7 @@ func (c *checker) digest(ctx context.Context, versions []trail.Object) error {
 	c.chain = append(c.chain, l)
 	if err := l.d.Verify(l.hash, c.keys); err != nil {
 		kind := KindBadSignature
-		if errors.Is(err, ErrUnknownKey) {
+		if errors.Is(err, seal.ErrUnknownKey) {
 			kind = KindUnknownKey
 		}
 		c.add(trail.Finding{Kind: kind, Severity: trail.Problem, Key: key, VersionID: l.versionID,
@@ -271,8 +279,12 @@ func (c *checker) list(key string, d *Digest) {
 	}
 }
 
-// linkTo checks that b follows a: contiguous periods, the next seq, and a's key and signed hash.
+// linkTo checks that b follows a: contiguous periods, the next seq, and a's key and signed hash. A b that does
+// not verify claims nothing: its finding covers its link too.
 func (c *checker) linkTo(a, b *link) {
+	if !b.valid {
+		return
+	}
 	switch {
 	case b.d.PeriodStart.After(a.d.PeriodEnd):
 		key := b.d.PrevKey
@@ -285,11 +297,9 @@ func (c *checker) linkTo(a, b *link) {
 		}
 		c.suspect = append(c.suspect, timeRange{from: a.d.ListedBefore, to: b.d.ListedBefore})
 	case b.d.PeriodStart.Before(a.d.PeriodEnd):
-		if !b.reported {
-			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
-				Detail: fmt.Sprintf("its period starts at %s, inside the period of %s: two chains overlap", b.d.PeriodStart.UTC().Format(time.RFC3339), a.key)})
-			b.reported = true
-		}
+		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
+			Detail: fmt.Sprintf("its period starts at %s, inside the period of %s: two chains overlap", b.d.PeriodStart.UTC().Format(time.RFC3339), a.key)})
+		b.reported = true
 	case b.d.PrevKey != a.key || b.d.Prev != hex.EncodeToString(a.hash[:]) || b.d.Seq != a.d.Seq+1:
 		if !a.reported {
 			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: a.key, VersionID: a.versionID,

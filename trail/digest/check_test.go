@@ -227,3 +227,19 @@ func TestDigestsSignedByAKeyNotPassedAreNamedSo(t *testing.T) {
 		}
 	}
 }
+
+func TestTheOldestDigestNotBeingTheChainsFirstIsANotice(t *testing.T) {
+	f := newFixture(t, true)
+	d := f.sixPeriods(t)
+	for _, k := range d[:2] { // expired with the bucket's retention, say, together with their objects' digests
+		f.store.remove(t, k, f.store.latest(t, k).VersionID)
+	}
+	_, findings := f.check(t, end, CheckOptions{})
+	requireFindings(t, findings, want(KindEarlierMissing, d[1]))
+	if findings[0].Severity != trail.Notice {
+		t.Fatalf("severity %s", findings[0].Severity)
+	}
+	// A window that starts after the gap proves itself whole.
+	_, findings = f.check(t, end, CheckOptions{Since: t0.Add(10 * time.Minute)})
+	requireFindings(t, findings)
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 )
 
@@ -19,12 +20,9 @@ var t0 = time.Date(2026, 11, 1, 20, 0, 0, 0, time.UTC)
 type fixture struct {
 	store  *memStore
 	writer *Writer
-	signer interface {
-		Sign(context.Context, []byte) ([]byte, error)
-		KeyID() string
-	}
-	key  *ecdsa.PrivateKey
-	keys map[string]*ecdsa.PublicKey
+	signer seal.Signer
+	key    *ecdsa.PrivateKey
+	keys   map[string]*ecdsa.PublicKey
 }
 
 func newFixture(t *testing.T, versioned bool) *fixture {

@@ -158,3 +158,66 @@ func TestAWriterContinuesAChainWhoseNewestDigestIsOlderThanTheLookback(t *testin
 		t.Fatalf("after a pause longer than the lookback the chain restarted: %+v", d)
 	}
 }
+
+func TestAForgedDigestCannotHideAnObjectFromTheNextDigest(t *testing.T) {
+	f := newFixture(t, true)
+	first := f.write(t, t0.Add(6*time.Minute))[0]
+	f.write(t, t0.Add(11*time.Minute))
+	hidden := f.object("hidden", t0.Add(12*time.Minute))
+	// Someone with write access to digests/ but not the digest key adds a version claiming the object is listed.
+	_, forger, _ := testKey(t)
+	forged := f.read(t, first)
+	forged.Objects = []Entry{entryOf(hidden)}
+	body, _, err := forged.marshal(context.Background(), forger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store.putAt(first, body, t0.Add(13*time.Minute))
+	f.writer = NewWriter(f.store, f.signer, &f.key.PublicKey, WithLogger(quiet())) // a cold writer reads it
+	d := f.read(t, f.write(t, t0.Add(16*time.Minute))[0])
+	if len(d.Objects) != 1 || d.Objects[0] != entryOf(hidden) {
+		t.Fatalf("the next digest lists %+v, want the object the forged digest claimed", d.Objects)
+	}
+}
+
+// TestAWarmWriterChainsFromWhatItWroteWhenTheNewestDigestIsRemovedOrReplaced: someone holding the governance
+// bypass removes the newest digest and the object it lists before the next run. A writer that remembers its last
+// digest chains from it, so the removal shows as a missing period instead of being written over.
+func TestAWarmWriterChainsFromWhatItWroteWhenTheNewestDigestIsRemovedOrReplaced(t *testing.T) {
+	f := newFixture(t, true)
+	f.write(t, t0.Add(6*time.Minute))
+	o := f.object("removed", t0.Add(7*time.Minute))
+	newest := f.write(t, t0.Add(11*time.Minute))[0]
+	f.store.remove(t, newest, f.store.latest(t, newest).VersionID)
+	f.store.remove(t, o.Key, o.VersionID)
+	next := f.write(t, t0.Add(16*time.Minute))
+	if d := f.read(t, next[0]); len(next) != 1 || d.PrevKey != newest || d.Seq != 3 {
+		t.Fatalf("wrote %v: %+v; want the digest after %s", next, d, newest)
+	}
+	_, findings := f.check(t, t0.Add(17*time.Minute), CheckOptions{})
+	requireFindings(t, findings, want(KindPeriodMissing, newest))
+
+	// Replaced by a digest that drops an object, re-signed by the key's holder: the next digest links to the
+	// original, and Check names the replacement.
+	p := f.object("dropped", t0.Add(17*time.Minute))
+	newest = f.write(t, t0.Add(21*time.Minute))[0]
+	forged := f.read(t, newest)
+	forged.Objects = nil
+	body, _, _ := forged.marshal(context.Background(), f.signer)
+	f.store.remove(t, newest, f.store.latest(t, newest).VersionID)
+	f.store.putAt(newest, body, t0.Add(21*time.Minute))
+	f.store.remove(t, p.Key, p.VersionID)
+	f.write(t, t0.Add(26*time.Minute))
+	_, findings = f.check(t, t0.Add(27*time.Minute), CheckOptions{})
+	requireFindings(t, findings, want(KindPeriodMissing, KeyFor(t0.Add(10*time.Minute))), want(KindReplaced, newest))
+}
+
+func TestWriteRefusesPeriodsItCannotName(t *testing.T) {
+	f := newFixture(t, true)
+	for _, opt := range []Option{WithPeriod(1500 * time.Millisecond), WithPeriod(0), WithSettle(-time.Second), WithLookback(time.Minute)} {
+		w := NewWriter(f.store, f.signer, &f.key.PublicKey, WithLogger(quiet()), WithPeriod(5*time.Minute), opt)
+		if _, err := w.Write(context.Background(), t0.Add(time.Hour)); err == nil || !strings.Contains(err.Error(), "want a period of whole seconds") {
+			t.Errorf("Write: %v", err)
+		}
+	}
+}
