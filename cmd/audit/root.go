@@ -17,6 +17,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newVerifyCommand(), newDigestCommand(), newDemoCommand())
 	return root
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -355,7 +356,8 @@ func (c *chain) explain(seq int64, at loc, strays []stray, fs *findings) []stray
 // the end the chain state proves, keys never certified, and a legacy format. It first gives the records that
 // floated the gaps at their claimed seqs, and when the records that still float are exactly as many as the
 // seqs still missing, it reports them as those records with an altered seal instead of as missing too.
-func (c *chain) finish(e *end, fs *findings) {
+func (c *chain) finish(e *end, windowed bool, fs *findings) []reportedGap {
+	var reported []reportedGap
 	if e != nil {
 		for _, u := range e.undelivered {
 			c.declare(u, e.seq)
@@ -372,11 +374,23 @@ func (c *chain) finish(e *end, fs *findings) {
 				Detail: fmt.Sprintf("the chain state says the last record, seq %d, hashes to %s; the one here hashes to %s: it was replaced", top, short(e.prev), short(c.lastHash))})
 		}
 	}
+	// Records that did not verify and arrived before the records around them take their claimed seqs now, if
+	// no record holds them.
+	slices.SortFunc(c.floating, func(a, b float) int { return cmp.Compare(a.seq, b.seq) })
 	var still []float
 	for _, f := range c.floating {
 		if i, ok := c.gapAt(f.seq); ok && c.gaps[i].declaredBy == 0 && !c.gaps[i].beforeWindow {
 			c.fill(i, &rec{seq: f.seq}, loc{}, fs)
 			c.records++
+			continue
+		}
+		if f.seq >= c.next && f.seq < c.next+DefaultRecentSeqs && (e == nil || f.seq <= e.seq) {
+			if f.seq > c.next {
+				c.gaps = append(c.gaps, gap{from: c.next, to: f.seq - 1, prevAt: c.lastAt, beforeWindow: c.records == 0 && windowed})
+			}
+			c.next, c.lastHash = f.seq+1, ""
+			c.records++
+			c.last.Seq = f.seq
 			continue
 		}
 		still = append(still, f)
@@ -398,7 +412,7 @@ func (c *chain) finish(e *end, fs *findings) {
 		case absorb:
 			seqs = append(seqs, span(g.from, g.to))
 		default:
-			c.missing(g, e, fs)
+			reported = append(reported, reportedGap{finding: c.missing(g, e, fs), after: g.prevAt.key, before: g.nextAt.key})
 		}
 	}
 	if absorb {
@@ -423,10 +437,18 @@ func (c *chain) finish(e *end, fs *findings) {
 		fs.add(trail.Finding{Kind: KindLegacySeal, Key: c.legacyFirst.key, VersionID: c.legacyFirst.version, Line: c.legacyFirst.line, Chain: c.id,
 			Detail: fmt.Sprintf("%d records are sealed in format 1: they verify, but their links cover signature bytes, so anyone can make a genuine record look replaced", c.legacy)})
 	}
+	return reported
 }
 
-// missing reports one gap left at the end.
-func (c *chain) missing(g gap, e *end, fs *findings) {
+// reportedGap is a missing-record finding and the objects its gap lies between ("" for none): what the digest
+// walk's removed objects are matched against.
+type reportedGap struct {
+	finding       int
+	after, before string
+}
+
+// missing reports one gap left at the end, and returns its finding's index.
+func (c *chain) missing(g gap, e *end, fs *findings) int {
 	kind, what := KindMissingRecord, "record "+span(g.from, g.to)+" missing"
 	if g.size() > 1 {
 		what = "records " + span(g.from, g.to) + " missing"
@@ -444,7 +466,7 @@ func (c *chain) missing(g gap, e *end, fs *findings) {
 	if at.key == "" {
 		at = g.prevAt
 	}
-	fs.add(trail.Finding{Kind: kind, Key: at.key, VersionID: at.version, Chain: c.id, Seq: g.from, Detail: what})
+	return fs.add(trail.Finding{Kind: kind, Key: at.key, VersionID: at.version, Chain: c.id, Seq: g.from, Detail: what})
 }
 
 // span writes a run of seqs.

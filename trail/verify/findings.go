@@ -53,6 +53,32 @@ func (fs *findings) add(f trail.Finding) int {
 	return len(fs.list) - 1
 }
 
+// drop removes the finding at index i (another finding now stands for its cause).
+func (fs *findings) drop(i int) {
+	f := &fs.list[i]
+	if f.Kind == "" {
+		return
+	}
+	if f.Severity == trail.Problem {
+		fs.problems--
+	} else {
+		fs.notices--
+	}
+	fs.perKind[f.Kind]--
+	f.Kind = ""
+}
+
+// listed returns the findings not dropped.
+func (fs *findings) listed() []trail.Finding {
+	out := make([]trail.Finding, 0, len(fs.list))
+	for _, f := range fs.list {
+		if f.Kind != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // addAll adds findings another check produced (the digest walk), with their own severities.
 func (fs *findings) addAll(list []trail.Finding) {
 	for _, f := range list {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ func Verify(ctx context.Context, store trail.Store, opts Options) (Report, error
 	}
 	r := &run{
 		store: store, opts: opts, verifier: v, fs: newFindings(opts.MaxFindingsPerKind),
-		chains: map[string]*chain{}, unknown: map[string]*unknownKey{}, overwritten: map[string]int{},
+		chains: map[string]*chain{}, unknown: map[string]*unknownKey{}, overwritten: map[string]int{}, recordFindings: map[string]int{},
 		rep: Report{Root: store.Root(), Since: opts.Since, AcceptedKeys: v.Keys()},
 	}
 	listed, err := store.Versions(ctx, RecordPrefix, "")
@@ -66,16 +67,26 @@ func Verify(ctx context.Context, store trail.Store, opts Options) (Report, error
 			return err
 		})
 	}
-	oc := newOversizeChecker(gctx, store, DefaultOversizeWorkers)
-	g.Go(func() error { return r.scan(gctx, jobs, oc) })
-	err = g.Wait()
-	count, oversizeFindings, ocErr := oc.close()
-	if err = errors.Join(err, ocErr); err != nil {
+	var oversizeFindings []trail.Finding
+	g.Go(func() error {
+		oc := newOversizeChecker(gctx, store, DefaultOversizeWorkers)
+		err := r.scan(gctx, jobs, oc)
+		count, found, ocErr := oc.close() // before g.Wait returns, which cancels gctx
+		r.rep.Oversize.Checked += count.Checked
+		r.rep.Oversize.Valid += count.Valid
+		r.rep.Oversize.Invalid += count.Invalid
+		oversizeFindings = found
+		return errors.Join(err, ocErr)
+	})
+	if err := g.Wait(); err != nil {
 		return r.rep, fmt.Errorf("verify %s: %w", store.Root(), err)
 	}
-	r.rep.Oversize = count
 	r.fs.addAll(retained)
-	r.fs.addAll(oversizeFindings)
+	for _, f := range oversizeFindings {
+		if i := r.fs.add(f); i >= 0 {
+			r.recordFindings[f.Key+"\x00"] = i
+		}
+	}
 	r.finishChains(state)
 
 	if opts.Digests != nil {
@@ -101,6 +112,12 @@ type run struct {
 	unknown  map[string]*unknownKey
 	// overwritten maps a key written over to the index of its finding, for its later versions' outcome.
 	overwritten map[string]int
+	// recordFindings maps an object version (key, NUL, version id) to the index of the first finding on one of
+	// its records, or on the oversize object (key, NUL: the current version); gaps are the missing-record
+	// findings. The digest walk's findings on the same objects are
+	// folded into these (one cause, one finding).
+	recordFindings map[string]int
+	gaps           []reportedGap
 	rep         Report
 	// digestsHeld is set by checkDigests when the digest walk found no problem; digestProblems counts them by
 	// kind otherwise.
@@ -300,6 +317,9 @@ func (r *run) merge(ctx context.Context, res objectResult, oc *oversizeChecker) 
 				r.unknownKey(rc, at)
 			default:
 				finding = r.fs.add(trail.Finding{Kind: rc.kind, Key: o.Key, VersionID: o.VersionID, Line: rc.line, Chain: rc.chain, Seq: rc.seq, TraceID: rc.traceID, Detail: rc.detail})
+				if _, seen := r.recordFindings[o.Key+"\x00"+o.VersionID]; !seen && finding >= 0 {
+					r.recordFindings[o.Key+"\x00"+o.VersionID] = finding
+				}
 			}
 		}
 		if !rc.placeable() {
@@ -420,7 +440,7 @@ func (r *run) finishChains(state *seal.ChainState) {
 			e = &end{seq: state.Seq, prev: state.Prev, undelivered: state.Undelivered}
 			c.endProof = fmt.Sprintf("proven: the chain state says it reached %d", state.Seq)
 		}
-		c.finish(e, r.fs)
+		r.gaps = append(r.gaps, c.finish(e, r.windowed(), r.fs)...)
 	}
 	if state != nil && r.chains[state.Chain] == nil && !r.windowed() {
 		r.fs.add(trail.Finding{Kind: KindChainEndMissing, Key: seal.ChainStateFile, Chain: state.Chain, Seq: 1,
@@ -471,8 +491,74 @@ func (r *run) checkDigests(ctx context.Context) error {
 		parts = append(parts, fmt.Sprintf("%d %s", byKind[k], k))
 	}
 	r.digestProblems, r.digestsHeld = strings.Join(parts, ", "), len(parts) == 0
-	r.fs.addAll(found)
+	r.fold(found)
 	return nil
+}
+
+// fold adds the digest walk's findings, except where a finding of the records already stands for the same
+// cause: an object changed after it was listed is the bad record in it; a version unlisted because the object
+// was written over is the overwrite. An object listed but gone is kept, and the missing records it held (the
+// gaps between the objects around it) are folded into it instead.
+func (r *run) fold(found []trail.Finding) {
+	for _, f := range found {
+		switch f.Kind {
+		case digest.KindListedChanged:
+			if i, ok := r.recordFindings[f.Key+"\x00"+f.VersionID]; ok {
+				r.fs.list[i].Detail += "; the digest walk agrees: " + f.Detail
+				continue
+			}
+			if i, ok := r.recordFindings[f.Key+"\x00"]; ok && strings.HasPrefix(f.Key, audit.OversizePrefix) {
+				r.fs.list[i].Detail += "; the digest walk agrees: " + f.Detail
+				continue
+			}
+		case digest.KindUnlisted:
+			if i, ok := r.overwritten[f.Key]; ok {
+				if i >= 0 {
+					r.fs.list[i].Detail += "; version " + f.VersionID + " is listed by no digest"
+				}
+				continue
+			}
+		case digest.KindListedGone:
+			if i, ok := r.recordFindings[f.Key+"\x00"]; ok && strings.HasPrefix(f.Key, audit.OversizePrefix) {
+				r.fs.list[i].Detail += "; the digest walk agrees: " + f.Detail
+				continue
+			}
+			if strings.HasPrefix(f.Key, RecordPrefix) {
+				var held []string
+				for _, g := range r.gaps {
+					if g.finding < 0 || r.fs.list[g.finding].Kind == "" || !between(g.after, f.Key, g.before) {
+						continue
+					}
+					gf := &r.fs.list[g.finding]
+					held = append(held, fmt.Sprintf("chain %s seq %d: %s", gf.Chain, gf.Seq, gf.Detail))
+					r.fs.drop(g.finding)
+				}
+				if len(held) > 0 {
+					f.Detail += "; it held the records the chains lack: " + strings.Join(held, "; ")
+				}
+			}
+		}
+		r.fs.add(f)
+	}
+}
+
+// between reports whether object key may have held records between the objects after and before ("" for no
+// bound): keys in Firehose's layout sort by the second their object was named in, then by a random suffix, so
+// keys of one second are all taken as between.
+func between(after, key, before string) bool {
+	k := namedSecond(key)
+	return (after == "" || namedSecond(after) <= k) && (before == "" || k <= namedSecond(before))
+}
+
+// objectSecond finds the time an object key names, in Firehose's layout (…-2026-11-01-10-00-00-<suffix>).
+var objectSecond = regexp.MustCompile(`-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-`)
+
+// namedSecond cuts a key after the second it names (the whole key when it names none).
+func namedSecond(key string) string {
+	if loc := objectSecond.FindAllStringIndex(key, -1); loc != nil {
+		return key[:loc[len(loc)-1][1]]
+	}
+	return key
 }
 
 // report fills in the chains, the counts and the sorted findings.
@@ -500,10 +586,7 @@ func (r *run) report() {
 	}
 	r.rep.Problems, r.rep.Notices = r.fs.problems, r.fs.notices
 	r.rep.Verified = r.rep.Records.Checked > 0 && r.fs.problems == 0
-	r.rep.Findings = r.fs.list
-	if r.rep.Findings == nil {
-		r.rep.Findings = []trail.Finding{}
-	}
+	r.rep.Findings = r.fs.listed()
 	trail.SortFindings(r.rep.Findings)
 	if len(r.fs.suppressed) > 0 {
 		r.rep.Suppressed = r.fs.suppressed
