@@ -29,7 +29,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func usageError(err error) error      { return &exitError{ExitUsage, err} }
+func usageError(err error) error       { return &exitError{ExitUsage, err} }
 func cannotCheckError(err error) error { return &exitError{ExitCannotCheck, err} }
 func problemsError(err error) error    { return &exitError{ExitProblems, err} }
 

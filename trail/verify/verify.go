@@ -118,7 +118,7 @@ type run struct {
 	// folded into these (one cause, one finding).
 	recordFindings map[string]int
 	gaps           []reportedGap
-	rep         Report
+	rep            Report
 	// digestsHeld is set by checkDigests when the digest walk found no problem; digestProblems counts them by
 	// kind otherwise.
 	digestsHeld    bool
