@@ -334,7 +334,9 @@ func TestTheSealStaysWithinItsOverhead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(out) - len(plain); n > Overhead || n < Overhead/2 {
+		n := len(out) - len(plain)
+		t.Logf("worst-case seal: %d bytes", n)
+		if n > Overhead || n < Overhead/2 {
 			t.Fatalf("the worst-case seal adds %d bytes; Overhead is %d", n, Overhead)
 		}
 		r, err := NewVerifier(&fs.key.PublicKey).Verify(out)
