@@ -33,6 +33,7 @@ type verifyFlags struct {
 	digestPublicKeys []string
 	digestKMSKeyID   string
 	retentionDays    int
+	allSignatures    bool
 	output           string
 }
 
@@ -85,6 +86,7 @@ signingPublicKeyPem) or --kms-key-id, and for its digests --digest-public-key (d
 	fl.StringArrayVar(&f.digestPublicKeys, "digest-public-key", nil, "PEM public key of the digest writer; repeatable (local roots: the local signing key)")
 	fl.StringVar(&f.digestKMSKeyID, "digest-kms-key-id", "", "also accept digests signed by this KMS key (kms:GetPublicKey)")
 	fl.IntVar(&f.retentionDays, "retention-days", DefaultVerifyRetentionDays, "Object Lock horizon each object version must reach, days (s3:// roots)")
+	fl.BoolVar(&f.allSignatures, "all-signatures", false, "check every record's own signature, also where the next record's signed link authenticates it")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
@@ -139,7 +141,7 @@ func verifyOptions(f verifyFlags, now time.Time) (verify.Options, error) {
 	if err != nil {
 		return verify.Options{}, err
 	}
-	return verify.Options{Since: since, Retention: time.Duration(f.retentionDays) * 24 * time.Hour, Now: now}, nil
+	return verify.Options{Since: since, Retention: time.Duration(f.retentionDays) * 24 * time.Hour, AllSignatures: f.allSignatures, Now: now}, nil
 }
 
 // acceptedKeys reads the record and digest keys into opts: the files and KMS keys given, or for a local root

@@ -38,7 +38,7 @@ func printReport(w io.Writer, format string, rep verify.Report) error {
 		fmt.Fprintf(w, "Results found for %s to %s:\n", rep.From.Format(time.RFC3339Nano), rep.Until.Format(time.RFC3339Nano))
 	}
 	fmt.Fprintf(w, "  %d/%d record objects valid\n", rep.Objects.Valid, rep.Objects.Checked)
-	fmt.Fprintf(w, "  %d/%d records valid (%s)\n", rep.Records.Valid, rep.Records.Checked, plural(rep.Duplicates, "duplicate copy", "duplicate copies"))
+	fmt.Fprintf(w, "  %d/%d records valid (%s; %s)\n", rep.Records.Valid, rep.Records.Checked, plural(rep.Duplicates, "duplicate copy", "duplicate copies"), signatures(rep))
 	if d := rep.Digests; d != nil {
 		fmt.Fprintf(w, "  %d/%d digests valid", d.Valid, d.Digests)
 		if d.Digests > 0 {
@@ -132,6 +132,14 @@ func printFindings(w io.Writer, rep verify.Report, sev trail.Severity, title str
 		return
 	}
 	fmt.Fprintf(w, "%s (%d):\n%s\n", title, len(lines), strings.Join(lines, "\n"))
+}
+
+// signatures says how the valid records were authenticated.
+func signatures(rep verify.Report) string {
+	if rep.SignaturesChecked == rep.Records.Valid {
+		return "every one's own signature checked"
+	}
+	return fmt.Sprintf("%s checked, each other one authenticated by the signed link of the next", plural(rep.SignaturesChecked, "signature", "signatures"))
 }
 
 func position(p verify.Position) string {

@@ -40,6 +40,10 @@ type Options struct {
 	// Digests, when set, walks the digest chain (package trail/digest) with these keys; nil leaves digests not
 	// checked, and the report says so.
 	Digests *DigestOptions
+	// AllSignatures checks every record's own signature, even where the next record's link already
+	// authenticates it (see Report.SignaturesChecked); slower, and it also finds a rewritten signature value,
+	// which changes nothing a verifier relies on.
+	AllSignatures bool
 	// Workers is how many objects are checked at once (default runtime.GOMAXPROCS(0)).
 	Workers int
 	// MaxFindingsPerKind bounds the findings listed per kind (default DefaultMaxFindingsPerKind).

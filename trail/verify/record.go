@@ -20,6 +20,12 @@ import (
 type rec struct {
 	line int
 	ok   bool
+	// signed is set when the record's own signature was checked; a record that is ok without it is
+	// authenticated by the next record of its run (see recordReader). readOK and after are the run's
+	// bookkeeping: the record was read, and the index+1 of the record before it in its run (0: none).
+	signed bool
+	readOK bool
+	after  int
 	// kind and detail say why the record did not verify.
 	kind   trail.Kind
 	detail string
@@ -49,9 +55,10 @@ type oversizeRef struct {
 // oversizeMarker is in every line whose spans reference oversize objects; others are not searched for one.
 var oversizeMarker = []byte(`"` + audit.AttrOversizeKey + `"`)
 
-// checkRecord verifies one line with the seal Verifier and reads the oversize references of a verified one.
-func checkRecord(v *seal.Verifier, line []byte, n int) rec {
-	sr, err := v.Verify(line)
+// checkRecord checks one line with check (a seal Verifier's Verify or Read) and reads the oversize references of
+// a record that passes.
+func checkRecord(check func([]byte) (seal.Record, error), line []byte, n int) rec {
+	sr, err := check(line)
 	r := rec{line: n, version: sr.Version, chain: sr.Chain, seq: sr.Seq, traceID: sr.TraceID}
 	if err != nil {
 		r.kind, r.detail = kindOf(err), err.Error()

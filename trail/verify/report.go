@@ -30,6 +30,10 @@ type Report struct {
 	// beyond the first (a retried delivery), counted in Records too.
 	Records    Count `json:"records"`
 	Duplicates int   `json:"duplicates"`
+	// SignaturesChecked counts the valid records whose own signature was checked; each other valid record is
+	// authenticated by the signed link of the record after it in its chain (its Hash is in that one's Prev),
+	// up to one whose signature was checked.
+	SignaturesChecked int `json:"signatures_checked"`
 	// Oversize counts the oversize objects the verified records reference.
 	Oversize Count `json:"oversize_objects"`
 	// Versions is the number of object versions whose Object Lock retention was read.

@@ -36,9 +36,41 @@ type objectResult struct {
 // a line of their own.
 const readBufferBytes = 64 << 10
 
-// scanObject reads one object version, gunzips it as a stream and checks its records one line at a time; only
-// the current line is held. A store error other than "not there" is returned: the root cannot be checked.
-func scanObject(ctx context.Context, store trail.Store, v *seal.Verifier, j job) (objectResult, error) {
+// recordVerifier checks one record completely (seal.Verifier).
+type recordVerifier interface {
+	Verify(line []byte) (seal.Record, error)
+}
+
+// recordReader also reads a record without checking its own signature: everything Verify checks but that one
+// ECDSA verification, with the record's Hash. A Verifier that offers it (the method seal.Verifier is to grow)
+// lets Verify check one signature per run of linked records: a record whose Hash the next record's Prev names
+// is authenticated by that record's signature, the next one's by the one after it, up to the last record of
+// the run, whose own signature is checked.
+type recordReader interface {
+	recordVerifier
+	Read(line []byte) (seal.Record, error)
+}
+
+// scanner checks the records of one object; see scanObject.
+type scanner struct {
+	v recordVerifier
+	// reader is v's Read, when it has one and not every signature is to be checked.
+	reader recordReader
+}
+
+func newScanner(v recordVerifier, allSignatures bool) scanner {
+	s := scanner{v: v}
+	if r, ok := v.(recordReader); ok && !allSignatures {
+		s.reader = r
+	}
+	return s
+}
+
+// scanObject reads one object version, gunzips it as a stream and checks its records one line at a time.
+// With a reader, it checks the signature of the last record of each run of linked records only; if one of
+// those fails, it checks the object again, every record's signature. A store error other than "not there" is
+// returned: the root cannot be checked.
+func (s scanner) scanObject(ctx context.Context, store trail.Store, j job) (objectResult, error) {
 	res := objectResult{job: j}
 	raw, err := store.Get(ctx, j.obj.Key, j.obj.VersionID)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -48,10 +80,41 @@ func scanObject(ctx context.Context, store trail.Store, v *seal.Verifier, j job)
 	if err != nil {
 		return res, fmt.Errorf("read %s: %w", j.obj.Key, err)
 	}
+	if s.reader != nil {
+		runs := &runs{open: map[string]*openRun{}}
+		err := eachLine(ctx, raw, &res, func(line []byte, n int) {
+			res.recs = append(res.recs, s.read(line, n))
+			runs.add(res.recs, line, s.reader)
+		})
+		if err != nil {
+			return res, err
+		}
+		if runs.settle(res.recs, s.reader) {
+			return res, nil
+		}
+		res = objectResult{job: j} // a run's last record failed: check every record on its own
+	}
+	err = eachLine(ctx, raw, &res, func(line []byte, n int) {
+		res.recs = append(res.recs, checkRecord(s.v.Verify, line, n))
+		res.recs[len(res.recs)-1].signed = true
+	})
+	return res, err
+}
+
+// read reads one record with the reader; a record it reads is not ok until its run is settled.
+func (s scanner) read(line []byte, n int) rec {
+	r := checkRecord(s.reader.Read, line, n)
+	r.readOK, r.ok = r.ok, false
+	return r
+}
+
+// eachLine calls f with every line of a GZIP object (all its members) and its 1-based number; a fault in the
+// GZIP stream is recorded in res.unreadable, after the lines before it.
+func eachLine(ctx context.Context, raw []byte, res *objectResult, f func(line []byte, n int)) error {
 	zr, err := gzip.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		res.unreadable = "not GZIP: " + err.Error()
-		return res, nil
+		return nil
 	}
 	br := bufio.NewReaderSize(zr, readBufferBytes)
 	var long []byte
@@ -66,17 +129,69 @@ func scanObject(ctx context.Context, store trail.Store, v *seal.Verifier, j job)
 			line = long
 		}
 		if len(line) > 0 {
-			res.recs = append(res.recs, checkRecord(v, line, n))
+			f(line, n)
 		}
 		switch {
 		case err == io.EOF:
-			return res, nil
+			return nil
 		case err != nil:
 			res.unreadable = fmt.Sprintf("corrupt GZIP after line %d: %v", n, err)
-			return res, nil
+			return nil
 		}
 		if n%256 == 0 && ctx.Err() != nil {
-			return res, ctx.Err()
+			return ctx.Err()
 		}
 	}
+}
+
+// runs are the runs of linked records of one object, per chain: each record read links to the chain's run
+// when its seq follows the run's last and its Prev is that record's Hash.
+type runs struct {
+	open   map[string]*openRun
+	closed []*openRun
+}
+
+// openRun is a run's last record, by index, with a copy of its line for checking its signature.
+type openRun struct {
+	last int
+	line []byte
+}
+
+// add links the record just appended to recs to its chain's run, or starts a run with it.
+func (rs *runs) add(recs []rec, line []byte, v recordReader) {
+	i := len(recs) - 1
+	r := &recs[i]
+	if !r.readOK || !r.placeable() {
+		return
+	}
+	if o := rs.open[r.chain]; o != nil {
+		if last := &recs[o.last]; r.seq == last.seq+1 && r.prev == last.hash {
+			r.after = o.last + 1
+			o.last, o.line = i, append(o.line[:0], line...)
+			return
+		}
+		rs.closed = append(rs.closed, o)
+	}
+	rs.open[r.chain] = &openRun{last: i, line: append([]byte(nil), line...)}
+}
+
+// settle checks the signature of every run's last record and, when it verifies, makes the run's records ok:
+// each one's Hash is signed into the next one's Prev. It reports false when a last record fails.
+func (rs *runs) settle(recs []rec, v recordVerifier) bool {
+	for _, o := range rs.open {
+		rs.closed = append(rs.closed, o)
+	}
+	for _, o := range rs.closed {
+		if _, err := v.Verify(o.line); err != nil {
+			return false
+		}
+		recs[o.last].signed = true
+		for i := o.last; ; i = recs[i].after - 1 {
+			recs[i].ok = true
+			if recs[i].after == 0 {
+				break
+			}
+		}
+	}
+	return true
 }
