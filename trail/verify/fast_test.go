@@ -97,4 +97,3 @@ func TestARewrittenSignatureInsideARunChangesNothingVerifiedUnlessEverySignature
 		t.Fatalf("with every signature checked: %v\n%s", got, dump(rep))
 	}
 }
-

@@ -109,12 +109,12 @@ func verifyWith(ctx context.Context, store trail.Store, opts Options, v recordVe
 
 // run is the state of one Verify.
 type run struct {
-	store    trail.Store
-	opts     Options
-	scanner  scanner
-	fs       *findings
-	chains   map[string]*chain
-	unknown  map[string]*unknownKey
+	store   trail.Store
+	opts    Options
+	scanner scanner
+	fs      *findings
+	chains  map[string]*chain
+	unknown map[string]*unknownKey
 	// overwritten maps a key written over to the index of its finding, for its later versions' outcome.
 	overwritten map[string]int
 	// recordFindings maps an object version (key, NUL, version id) to the index of the first finding on one of
