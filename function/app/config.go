@@ -62,10 +62,12 @@ type Config struct {
 	OversizeBucket string
 	// S3ForcePathStyle addresses the oversize bucket path-style, for S3-compatible endpoints.
 	S3ForcePathStyle bool
-	// SigningKeyID is the KMS key (ARN) that seals every record. At most one of SigningKeyID and
-	// SigningKeyFile is set; with neither, records are not sealed.
+	// SigningKeyID is the KMS key (ARN) that certifies the container's sealing key (see package seal), and so
+	// vouches for every record. At most one of SigningKeyID and SigningKeyFile is set; with neither, records are
+	// not sealed.
 	SigningKeyID string
-	// SigningKeyFile is a PEM ECDSA P-256 private key that seals every record (offline runs); created when absent.
+	// SigningKeyFile is a PEM ECDSA P-256 private key that certifies the sealing key instead (offline runs);
+	// created when absent.
 	SigningKeyFile string
 	// Logfire configures the optional live view; nil leaves it off (no exporter, no calls).
 	Logfire *logfire.Config

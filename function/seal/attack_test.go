@@ -328,8 +328,8 @@ func TestTheSealStaysWithinItsOverhead(t *testing.T) {
 	for i := range int64(MaxUndelivered) {
 		s.pending = append(s.pending, math.MaxInt64-3*MaxUndelivered+i)
 	}
-	plain := testLine(t, testRecord("x"))
 	for range 2 { // uncertified, then certified
+		plain := testLine(t, testRecord("x"))
 		out, _, err := s.Seal(context.Background(), plain)
 		if err != nil {
 			t.Fatal(err)

@@ -199,3 +199,62 @@ func TestAResourceWithoutAttributesIsSealedToo(t *testing.T) {
 		t.Fatalf("not OTLP/JSON: %v\n%s", err, sealed)
 	}
 }
+
+func TestSealBuildsInSpareCapacityOrInAFreshBuffer(t *testing.T) {
+	k := newKey(t)
+	s := newSealer(t, newIssuer(t, k))
+	v := seal.NewVerifier(&k.PublicKey)
+	plain := line(t, record("x"))
+	tight := plain[:len(plain):len(plain)]
+	roomy := append(make([]byte, 0, len(plain)+seal.Overhead), plain...)
+	for name, in := range map[string][]byte{"no spare capacity": tight, "spare capacity": roomy} {
+		t.Run(name, func(t *testing.T) {
+			before := bytes.Clone(in)
+			out, _, err := s.Seal(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(out); err != nil {
+				t.Fatal(err)
+			}
+			if name == "no spare capacity" && !bytes.Equal(in, before) {
+				t.Fatal("the input line was changed")
+			}
+			if got := bytes.Replace(out, out[bytes.Index(out, []byte(`{"key":"agent_audit.seal.v"`)):bytes.Index(out, []byte(`{"key":"service.name"`))], nil, 1); !bytes.Equal(got, before) {
+				t.Fatalf("the sealed line is not the record with the seal inserted:\n%s\n%s", got, before)
+			}
+		})
+	}
+}
+
+func TestInspectChecksAllButTheRecordSignatureAndTheChainVouchesForTheRest(t *testing.T) {
+	k := newKey(t)
+	v := seal.NewVerifier(&k.PublicKey)
+	lines := sealN(t, newSealer(t, newIssuer(t, k)), 2)
+	r1, err := v.Inspect(lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _ := v.Verify(lines[0])
+	if r1.Hash != full.Hash || r1.Seq != 1 || !r1.Certified {
+		t.Fatalf("Inspect %+v differs from Verify %+v", r1, full)
+	}
+	changed := bytes.Replace(lines[0], []byte("prompt 0"), []byte("prompt X"), 1)
+	rc, err := v.Inspect(changed)
+	if err != nil {
+		t.Fatalf("Inspect does not check the record's signature, so it reads a changed record: %v", err)
+	}
+	r2, err := v.Verify(lines[1])
+	if err != nil || r2.Prev == rc.Hash || r2.Prev != r1.Hash {
+		t.Fatalf("the next record's verified link must tell the changed record from the genuine one: %v", err)
+	}
+	if _, err := v.Verify(changed); !errors.Is(err, seal.ErrBadSignature) {
+		t.Fatalf("Verify of the changed record: %v", err)
+	}
+	// The signature's encoding is still checked.
+	s := bytes.Index(lines[0], []byte(`"agent_audit.seal.sig","value":{"stringValue":"`)) + len(`"agent_audit.seal.sig","value":{"stringValue":"`)
+	padded := append(append(bytes.Clone(lines[0][:s]), "AAAA"...), lines[0][s:]...)
+	if _, err := v.Inspect(padded); !errors.Is(err, seal.ErrBadSignature) {
+		t.Fatalf("Inspect of a non-canonical signature: %v", err)
+	}
+}

@@ -140,7 +140,17 @@ func (v *Verifier) Keys() []string {
 //
 // Format 2 costs one SHA-256 over the line and one ECDSA verification: the seal is read from the line's first
 // bytes (see wire.go) without unmarshalling the record, and each certificate is checked once and cached.
-func (v *Verifier) Verify(line []byte) (Record, error) {
+func (v *Verifier) Verify(line []byte) (Record, error) { return v.verify(line, true) }
+
+// Inspect checks everything Verify checks except the ECDSA verification of the record's own signature (its one
+// accepted encoding is still checked), at about a fifth of the cost. It is for a caller that checks chains: a
+// record whose successor's signature verifies and whose Hash that successor's Prev equals is vouched for by that
+// signature, since the signed hash covers every byte of the record but its signature. Such a caller Verifies the
+// last record of each run of linked records and, to name the culprit, both records of a link that does not
+// match. Format-1 records are Verified in full.
+func (v *Verifier) Inspect(line []byte) (Record, error) { return v.verify(line, false) }
+
+func (v *Verifier) verify(line []byte, checkSig bool) (Record, error) {
 	if !hasPrefix(line, v2Prefix) {
 		return v.verifyOther(line)
 	}
@@ -181,7 +191,12 @@ func (v *Verifier) Verify(line []byte) (Record, error) {
 			r.SealTime.Format(time.RFC3339), ErrCertificate, c.cert.NotBefore.Format(time.RFC3339), c.cert.NotAfter.Format(time.RFC3339))
 	}
 	digest := domainHashParts(DomainRecord, line[:s.sigStart], line[s.sigEnd:])
-	if err := VerifyDigest(c.pub, digest, s.sig); err != nil {
+	if checkSig {
+		err = VerifyDigest(c.pub, digest, s.sig)
+	} else {
+		_, err = DecodeSignature(s.sig)
+	}
+	if err != nil {
 		return r, fmt.Errorf("record %d of chain %s, key %s: %w", r.Seq, r.Chain, s.key, err)
 	}
 	r.Hash = hex.EncodeToString(digest[:])
