@@ -52,10 +52,12 @@ type oversizeRef struct {
 	spanID      string
 }
 
-// oversizeMarker is in every line whose spans reference oversize objects; others are not searched for one.
-var oversizeMarker = []byte(`"` + audit.AttrOversizeKey + `"`)
+// oversizeMarker is in every line whose spans reference oversize objects; others are not searched for one. It
+// is the attribute's key without its first letters: a search for text that starts with a rare byte ('_') runs
+// several times faster over JSON than one starting with '"'.
+var oversizeMarker = []byte(audit.AttrOversizeKey[strings.IndexByte(audit.AttrOversizeKey, '_'):] + `"`)
 
-// checkRecord checks one line with check (a seal Verifier's Verify or Read) and reads the oversize references of
+// checkRecord checks one line with check (a seal Verifier's Verify or Inspect) and reads the oversize references of
 // a record that passes.
 func checkRecord(check func([]byte) (seal.Record, error), line []byte, n int) rec {
 	sr, err := check(line)
