@@ -149,12 +149,13 @@ func verifyOptions(f verifyFlags, now time.Time) (verify.Options, error) {
 // `audit demo` write; a root without any is reported as not covered by digests rather than failed).
 func acceptedKeys(ctx context.Context, store trail.Store, f verifyFlags, opts *verify.Options) error {
 	_, local := store.(*trail.Local)
-	files := f.publicKeys
-	if len(files) == 0 && f.kmsKeyID == "" {
-		files = []string{defaultKeyFile()}
-	}
-	keys, err := readPublicKeys(files)
-	if err != nil {
+	var keys []*ecdsa.PublicKey
+	var err error
+	if len(f.publicKeys) == 0 && f.kmsKeyID == "" {
+		if keys, err = readPublicKeys([]string{defaultKeyFile()}); err != nil {
+			return cannotCheckError(fmt.Errorf("%w (the local signing key; pass the key that certified the records with --public-key)", err))
+		}
+	} else if keys, err = readPublicKeys(f.publicKeys); err != nil {
 		return usageError(err)
 	}
 	if f.kmsKeyID != "" {

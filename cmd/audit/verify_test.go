@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/agent-audit/agent-audit/components"
+	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 	"github.com/agent-audit/agent-audit/trail/verify"
@@ -329,6 +330,10 @@ func TestVerifyExitCodes(t *testing.T) {
 	rewrite(t, objectsBySeq(t, root)[1], "391", "392")
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitProblems {
 		t.Errorf("a tampered root: exit %d (%v), want %d", exitCode(err), err, ExitProblems)
+	}
+	t.Setenv(app.EnvSigningKeyFile, filepath.Join(t.TempDir(), "absent.pem"))
+	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitCannotCheck || !strings.Contains(err.Error(), "pass the key that certified the records") {
+		t.Errorf("no local signing key to check against: exit %d (%v), want %d", exitCode(err), err, ExitCannotCheck)
 	}
 	if got, _ := parseSince("2026-11-01", time.Now()); !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("--since 2026-11-01 read as %v", got)
