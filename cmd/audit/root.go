@@ -17,7 +17,8 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newVerifyCommand(), newDemoCommand())
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newVerifyCommand(), newDigestCommand(), newDemoCommand())
 	return root
 }
 

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,202 +14,191 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/seal"
+	"github.com/agent-audit/agent-audit/trail"
+	"github.com/agent-audit/agent-audit/trail/digest"
+	"github.com/agent-audit/agent-audit/trail/verify"
 )
 
 // DefaultVerifyRetentionDays is the Object Lock horizon verify expects by default: the stack's default
 // auditRetentionDays (a test keeps the two equal).
 const DefaultVerifyRetentionDays = 7
 
-// retentionSlack absorbs the clock difference between an object's LastModified and the instant S3 computed its
-// default retention from.
-const retentionSlack = time.Minute
-
 type verifyFlags struct {
-	root          string
-	since         string
-	publicKeys    []string
-	kmsKeyID      string
-	retentionDays int
-	output        string
+	root             string
+	since            string
+	publicKeys       []string
+	kmsKeyID         string
+	digestPublicKeys []string
+	digestKMSKeyID   string
+	retentionDays    int
+	allSignatures    bool
+	output           string
 }
 
 func newVerifyCommand() *cobra.Command {
 	f := verifyFlags{}
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Check every record's signature and chain, oversize content, and (on S3) Object Lock retention",
-		Long: `Verify reads every audit record under the root and checks that:
-  - each record's seal verifies with one of the public keys (no byte changed since it was signed);
-  - every chain is whole: no record missing, each record linked to the one before, no two different records
-    at one position (a retried delivery's byte-identical copy is counted as a duplicate, not a problem);
-  - each oversize object a span references exists and hashes to what the span says;
-  - on s3:// roots, every object version carries Object Lock retention reaching at least --retention-days
-    past its creation, no audit record object was overwritten, and nothing carries a delete marker.
-It prints a summary and exits non-zero on any problem, or when it found no record to check.
+		Short: "Check the trail: record seals, chains, digests, oversize content and (on S3) Object Lock retention",
+		Long: `Verify reads every audit record under the root and reports, as aws cloudtrail validate-logs does, what it
+covered (the root, the records' time range, every chain from its first to its last seq, the keys accepted),
+how many objects, records and digests were valid, each problem found, and which guarantees held:
+  signatures    each record verifies under the key its certificate names, certified by a key you passed;
+  chains        no seq missing between the records present, every record linked to the one before, no fork
+                (a retried delivery's byte-identical copy is a duplicate, a notice);
+  digests       the signed digest chain is whole and lists exactly the object versions that are there;
+  completeness  nothing is missing from the end of a chain and no chain is gone: proven by the digests, or for
+                a local root by its chain state; otherwise it says it is not proven;
+  retention     on s3:// roots, every object version is under Object Lock for --retention-days past its
+                creation, and none was overwritten or deleted.
+Oversize content each record references is checked against the hash the record carries.
+
+Exit status: 0 verified (no problem; the guarantees say what is proven), 1 an integrity problem was found,
+2 a usage error (a bad flag), 3 the trail could not be checked (the root does not exist or cannot be read,
+credentials are missing, the KMS key cannot be reached).
 
 Local roots are checked against the local signing key (` + "`audit run`" + `'s --signing-key) unless --public-key is
-given; for the bucket pass the stack's public key (pulumi stack output signingPublicKeyPem) or --kms-key-id.`,
+given, and so are their digests. For the bucket pass the stack's public key (pulumi stack output
+signingPublicKeyPem) or --kms-key-id, and for its digests --digest-public-key (digestPublicKeyPem).`,
 		Example: `  audit verify
-  audit verify --root ./audit-data --since 24h
+  audit verify --root ./audit-data --since 24h -o json
   pulumi stack output signingPublicKeyPem > audit-signing.pub.pem
-  audit verify --root s3://my-audit-bucket --public-key audit-signing.pub.pem --since 2026-11-01 --retention-days 365`,
-		Args: cobra.NoArgs,
+  pulumi stack output digestPublicKeyPem > audit-digest.pub.pem
+  audit verify --root s3://my-audit-bucket --public-key audit-signing.pub.pem \
+    --digest-public-key audit-digest.pub.pem --since 2026-11-01 --retention-days 365`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return usageError(err)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return verify(cmd.Context(), cmd.OutOrStdout(), f, time.Now())
+			return runVerify(cmd.Context(), cmd.OutOrStdout(), f, time.Now())
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
 	fl.StringVar(&f.since, "since", "", "only records in hour partitions from then on: a duration (24h) or a date or RFC 3339 time (default: everything)")
-	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM public key (or local private key) whose signatures are accepted; repeatable")
-	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "also accept signatures of this KMS key, whose public key is fetched with kms:GetPublicKey")
+	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM public key (or local private key) that certifies the records; repeatable")
+	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "also accept records certified by this KMS key, whose public key is fetched with kms:GetPublicKey")
+	fl.StringArrayVar(&f.digestPublicKeys, "digest-public-key", nil, "PEM public key of the digest writer; repeatable (local roots: the local signing key)")
+	fl.StringVar(&f.digestKMSKeyID, "digest-kms-key-id", "", "also accept digests signed by this KMS key (kms:GetPublicKey)")
 	fl.IntVar(&f.retentionDays, "retention-days", DefaultVerifyRetentionDays, "Object Lock horizon each object version must reach, days (s3:// roots)")
+	fl.BoolVar(&f.allSignatures, "all-signatures", false, "check every record's own signature, also where the next record's signed link authenticates it")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
 
-// verifyReport is what verify found; -o json prints it as is.
-type verifyReport struct {
-	Root            string   `json:"root"`
-	Since           string   `json:"since,omitempty"`
-	Objects         int      `json:"objects"`
-	Records         int      `json:"records"`
-	Chains          int      `json:"chains"`
-	Duplicates      int      `json:"duplicates"`
-	OversizeObjects int      `json:"oversize_objects"`
-	Versions        int      `json:"object_versions_checked"`
-	Problems        []string `json:"problems"`
-}
-
-func verify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Time) error {
+// runVerify checks the root and prints the report; its error carries the exit code.
+func runVerify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Time) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if f.output != "text" && f.output != FormatJSON {
-		return fmt.Errorf("--output %q: want text or json", f.output)
-	}
-	if f.retentionDays < 0 {
-		return fmt.Errorf("--retention-days %d: want 0 or more", f.retentionDays)
-	}
-	since, err := parseSince(f.since, now)
+	opts, err := verifyOptions(f, now)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
-	var store auditStore
-	var bucket *s3Store
-	if b, ok := strings.CutPrefix(f.root, "s3://"); ok {
-		if bucket, err = newS3Store(ctx, strings.TrimSuffix(b, "/")); err != nil {
-			return err
+	s3Root := strings.HasPrefix(f.root, "s3://")
+	if s3Root && len(f.publicKeys) == 0 && f.kmsKeyID == "" {
+		return usageError(errors.New("verify: pass the stack's public key with --public-key (pulumi stack output signingPublicKeyPem) or --kms-key-id"))
+	}
+	if !s3Root {
+		if _, err := os.Stat(f.root); err != nil {
+			return cannotCheckError(fmt.Errorf("verify: the audit root %s does not exist or cannot be read: %w", f.root, err))
 		}
-		store = bucket
-	} else {
-		store = localStore{root: f.root}
 	}
-	keys, err := verifierKeys(ctx, f, bucket != nil)
+	store, err := openStore(ctx, f.root)
 	if err != nil {
+		return cannotCheckError(err)
+	}
+	if err := acceptedKeys(ctx, store, f, &opts); err != nil {
 		return err
 	}
-
-	rep := verifyReport{Root: f.root, Problems: []string{}}
-	if !since.IsZero() {
-		rep.Since = since.Format(time.RFC3339)
-	}
-	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
-	objects, err := store.List(ctx, "traces/")
+	rep, err := verify.Verify(ctx, store, opts)
 	if err != nil {
+		return cannotCheckError(err)
+	}
+	if err := printReport(stdout, f.output, rep); err != nil {
 		return err
 	}
-	v := seal.NewVerifier(keys...)
-	var chains seal.Chains
-	oversize := map[string]oversizeRef{}
-	for _, key := range objects {
-		if !inWindow(key, since) {
-			continue
-		}
-		rep.Objects++
-		data, err := store.Read(ctx, key)
-		if err != nil {
-			problem("%s: %v", key, err)
-			continue
-		}
-		for i, line := range bytes.SplitAfter(data, []byte("\n")) {
-			if len(line) == 0 {
-				continue
-			}
-			where := fmt.Sprintf("%s line %d", key, i+1)
-			r, err := v.Verify(line)
-			if err != nil {
-				problem("%s: %v", where, err)
-				continue
-			}
-			chains.Add(r, where)
-			if bytes.Contains(line, []byte(audit.AttrOversizeKey)) {
-				if err := collectOversize(line, where, oversize); err != nil {
-					problem("%s: %v", where, err)
-				}
-			}
-		}
-	}
-	if bucket == nil {
-		// A local root records how far its chain reached, so records deleted from the end are found too.
-		st, err := seal.ReadChainState(filepath.Join(f.root, seal.ChainStateFile))
-		switch {
-		case err == nil:
-			chains.Expect(st.Chain, st.Seq)
-		case !errors.Is(err, fs.ErrNotExist):
-			problem("%v", err)
-		}
-	}
-	cr := chains.Check(!since.IsZero())
-	rep.Records, rep.Chains, rep.Duplicates = cr.Records+cr.Duplicates, cr.Chains, cr.Duplicates
-	for _, p := range cr.Problems {
-		problem("%s", p)
-	}
-	for key, ref := range oversize {
-		rep.OversizeObjects++
-		if err := checkOversize(ctx, store, key, ref); err != nil {
-			problem("%s (referenced at %s): %v", key, ref.where, err)
-		}
-	}
-	if bucket != nil {
-		n, err := checkRetention(ctx, bucket, since, time.Duration(f.retentionDays)*24*time.Hour, oversize, problem)
-		if err != nil {
-			return err
-		}
-		rep.Versions = n
-	}
-	if rep.Records == 0 && len(rep.Problems) == 0 {
-		msg := "no audit records found under " + strings.TrimSuffix(f.root, "/") + "/traces/"
-		if !since.IsZero() {
-			msg += " since " + rep.Since
-		}
-		problem("%s", msg)
-	}
-	if err := printVerifyReport(stdout, f.output, rep); err != nil {
-		return err
-	}
-	if len(rep.Problems) > 0 {
-		return fmt.Errorf("verify: %s", problems(len(rep.Problems)))
+	if !rep.Verified {
+		return problemsError(fmt.Errorf("verify %s: %s", f.root, count(rep.Problems, "problem")))
 	}
 	return nil
 }
 
-// verifierKeys gathers the accepted public keys: the --public-key files, the --kms-key-id's public key, and for
-// a local root with neither, the local signing key.
-func verifierKeys(ctx context.Context, f verifyFlags, s3Root bool) ([]*ecdsa.PublicKey, error) {
-	files := f.publicKeys
-	if len(files) == 0 && f.kmsKeyID == "" {
-		if s3Root {
-			return nil, errors.New("verify: pass the stack's public key with --public-key (pulumi stack output signingPublicKeyPem) or --kms-key-id")
-		}
-		files = []string{defaultKeyFile()}
+// verifyOptions reads the flags that need no I/O.
+func verifyOptions(f verifyFlags, now time.Time) (verify.Options, error) {
+	if f.output != "text" && f.output != FormatJSON {
+		return verify.Options{}, fmt.Errorf("--output %q: want text or json", f.output)
 	}
+	if f.retentionDays < 0 {
+		return verify.Options{}, fmt.Errorf("--retention-days %d: want 0 or more", f.retentionDays)
+	}
+	since, err := parseSince(f.since, now)
+	if err != nil {
+		return verify.Options{}, err
+	}
+	return verify.Options{Since: since, Retention: time.Duration(f.retentionDays) * 24 * time.Hour, AllSignatures: f.allSignatures, Now: now}, nil
+}
+
+// acceptedKeys reads the record and digest keys into opts: the files and KMS keys given, or for a local root
+// without them, the local signing key (for digests only when the root holds digests, which `audit run` and
+// `audit demo` write; a root without any is reported as not covered by digests rather than failed).
+func acceptedKeys(ctx context.Context, store trail.Store, f verifyFlags, opts *verify.Options) error {
+	_, local := store.(*trail.Local)
 	var keys []*ecdsa.PublicKey
-	for _, path := range files {
+	var err error
+	if len(f.publicKeys) == 0 && f.kmsKeyID == "" {
+		if keys, err = readPublicKeys([]string{defaultKeyFile()}); err != nil {
+			return cannotCheckError(fmt.Errorf("%w (the local signing key; pass the key that certified the records with --public-key)", err))
+		}
+	} else if keys, err = readPublicKeys(f.publicKeys); err != nil {
+		return usageError(err)
+	}
+	if f.kmsKeyID != "" {
+		k, err := kmsPublicKey(ctx, f.kmsKeyID)
+		if err != nil {
+			return cannotCheckError(err)
+		}
+		keys = append(keys, k)
+		opts.LegacyKeyIDs = map[string]*ecdsa.PublicKey{f.kmsKeyID: k} // format-1 records name the key by ARN
+	}
+	opts.Keys = keys
+
+	digestFiles := f.digestPublicKeys
+	if len(digestFiles) == 0 && f.digestKMSKeyID == "" && local {
+		ds, err := store.Versions(ctx, digest.Prefix, "")
+		if err != nil {
+			return cannotCheckError(err)
+		}
+		if len(ds) == 0 {
+			return nil
+		}
+		digestFiles = []string{defaultKeyFile()}
+	}
+	digestKeys, err := readPublicKeys(digestFiles)
+	if err != nil {
+		return usageError(err)
+	}
+	if f.digestKMSKeyID != "" {
+		k, err := kmsPublicKey(ctx, f.digestKMSKeyID)
+		if err != nil {
+			return cannotCheckError(err)
+		}
+		digestKeys = append(digestKeys, k)
+	}
+	if len(digestKeys) > 0 {
+		opts.Digests = &verify.DigestOptions{Keys: digestKeys}
+	}
+	return nil
+}
+
+func readPublicKeys(paths []string) ([]*ecdsa.PublicKey, error) {
+	var keys []*ecdsa.PublicKey
+	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("verify: public key: %w", err)
@@ -228,138 +209,24 @@ func verifierKeys(ctx context.Context, f verifyFlags, s3Root bool) ([]*ecdsa.Pub
 		}
 		keys = append(keys, k)
 	}
-	if f.kmsKeyID != "" {
-		cfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", err)
-		}
-		out, err := kms.NewFromConfig(cfg).GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(f.kmsKeyID)})
-		if err != nil {
-			return nil, fmt.Errorf("verify: kms GetPublicKey %s: %w", f.kmsKeyID, err)
-		}
-		k, err := seal.ParsePublicKeyDER(out.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("verify: KMS key %s: %w", f.kmsKeyID, err)
-		}
-		keys = append(keys, k)
-	}
 	return keys, nil
 }
 
-// oversizeRef is what a span says of its oversize object.
-type oversizeRef struct {
-	sha256 string
-	bytes  int64
-	where  string
-}
-
-// collectOversize records the oversize references of the record's spans.
-func collectOversize(line []byte, where string, refs map[string]oversizeRef) error {
-	var u ptrace.JSONUnmarshaler
-	td, err := u.UnmarshalTraces(line)
+// kmsPublicKey fetches a KMS key's public half.
+func kmsPublicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	var errs []error
-	for _, rs := range td.ResourceSpans().All() {
-		for _, ss := range rs.ScopeSpans().All() {
-			for _, sp := range ss.Spans().All() {
-				key, ok := sp.Attributes().Get(audit.AttrOversizeKey)
-				if !ok {
-					continue
-				}
-				if !strings.HasPrefix(key.Str(), audit.OversizePrefix) || strings.Contains(key.Str(), "..") {
-					errs = append(errs, fmt.Errorf("span %s references %q, outside %s", sp.SpanID(), key.Str(), audit.OversizePrefix))
-					continue
-				}
-				sha, _ := sp.Attributes().Get(audit.AttrOversizeSHA256)
-				size, _ := sp.Attributes().Get(audit.AttrOversizeBytes)
-				refs[key.Str()] = oversizeRef{sha256: sha.Str(), bytes: size.Int(), where: where}
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// checkOversize reads one oversize object and compares it with its reference.
-func checkOversize(ctx context.Context, store auditStore, key string, ref oversizeRef) error {
-	content, err := store.Read(ctx, key)
+	out, err := kms.NewFromConfig(cfg).GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("verify: kms GetPublicKey %s: %w", keyID, err)
 	}
-	sum := sha256.Sum256(content)
-	if got := hex.EncodeToString(sum[:]); got != ref.sha256 {
-		return fmt.Errorf("content hashes to %s, the span says %s", got, ref.sha256)
+	k, err := seal.ParsePublicKeyDER(out.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("verify: KMS key %s: %w", keyID, err)
 	}
-	if int64(len(content)) != ref.bytes {
-		return fmt.Errorf("content is %d bytes, the span says %d", len(content), ref.bytes)
-	}
-	return nil
-}
-
-// checkRetention checks every version under traces/ (in the window) and every referenced oversize object: each
-// must carry Object Lock retention reaching horizon past its creation; record objects are written once, so a
-// second version means an overwrite; a delete marker means someone deleted the current version.
-func checkRetention(ctx context.Context, bucket *s3Store, since time.Time, horizon time.Duration, oversize map[string]oversizeRef, problem func(string, ...any)) (int, error) {
-	checked := 0
-	for _, prefix := range []string{"traces/", audit.OversizePrefix} {
-		versions, err := bucket.versions(ctx, prefix)
-		if err != nil {
-			return checked, err
-		}
-		perKey := map[string]int{}
-		for _, ov := range versions {
-			if prefix == "traces/" && !inWindow(ov.key, since) {
-				continue
-			}
-			if _, referenced := oversize[ov.key]; prefix == audit.OversizePrefix && !referenced {
-				continue
-			}
-			if ov.deleteMarker {
-				problem("%s: delete marker %s at %s: the object was deleted (its locked versions remain)", ov.key, ov.versionID, ov.modified.Format(time.RFC3339))
-				continue
-			}
-			checked++
-			perKey[ov.key]++
-			want := ov.modified.Add(horizon - retentionSlack)
-			switch {
-			case ov.mode == "":
-				problem("%s version %s: no Object Lock retention", ov.key, ov.versionID)
-			case ov.retainUntil.Before(want):
-				problem("%s version %s: %s retention until %s, short of %s (%d days after it was written)", ov.key, ov.versionID,
-					ov.mode, ov.retainUntil.Format(time.RFC3339), ov.modified.Add(horizon).Format(time.RFC3339), int(horizon.Hours()/24))
-			}
-		}
-		if prefix == "traces/" {
-			for key, n := range perKey {
-				if n > 1 {
-					problem("%s: %d versions: an audit object was overwritten", key, n)
-				}
-			}
-		}
-	}
-	return checked, nil
-}
-
-// partitionHour reads the hour partition of a traces/ key.
-var partitionHour = regexp.MustCompile(`year=(\d{4})/month=(\d{2})/day=(\d{2})/hour=(\d{2})/`)
-
-// inWindow reports whether key's hour partition ends after since (every key when since is zero, and keys outside
-// the layout, so they are checked rather than skipped).
-func inWindow(key string, since time.Time) bool {
-	if since.IsZero() {
-		return true
-	}
-	m := partitionHour.FindStringSubmatch(key)
-	if m == nil {
-		return true
-	}
-	n := make([]int, 4)
-	for i := range n {
-		n[i], _ = strconv.Atoi(m[i+1])
-	}
-	hour := time.Date(n[0], time.Month(n[1]), n[2], n[3], 0, 0, 0, time.UTC)
-	return hour.Add(time.Hour).After(since)
+	return k, nil
 }
 
 // parseSince reads --since: empty, a duration before now, a date, or an RFC 3339 time.
@@ -378,36 +245,13 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h, a date such as 2026-11-01, or an RFC 3339 time", s)
 }
 
-func printVerifyReport(w io.Writer, format string, rep verifyReport) error {
-	if format == FormatJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	window := "everything"
-	if rep.Since != "" {
-		window = "since " + rep.Since
-	}
-	fmt.Fprintf(w, "verified %s (%s)\n", rep.Root, window)
-	fmt.Fprintf(w, "  objects          %d\n  records          %d (%d duplicate copies)\n  chains           %d\n  oversize objects %d\n",
-		rep.Objects, rep.Records, rep.Duplicates, rep.Chains, rep.OversizeObjects)
-	if strings.HasPrefix(rep.Root, "s3://") {
-		fmt.Fprintf(w, "  object versions  %d checked for Object Lock retention\n", rep.Versions)
-	}
-	if len(rep.Problems) == 0 {
-		fmt.Fprintln(w, "OK: every record verifies and every chain is whole")
-		return nil
-	}
-	fmt.Fprintf(w, "FAILED: %s\n", problems(len(rep.Problems)))
-	for _, p := range rep.Problems {
-		fmt.Fprintln(w, "  -", p)
-	}
-	return nil
-}
+// count writes n things: "1 problem", "2 problems".
+func count(n int, thing string) string { return plural(n, thing, thing+"s") }
 
-func problems(n int) string {
+// plural writes n things with the singular or plural noun.
+func plural(n int, one, many string) string {
 	if n == 1 {
-		return "1 problem"
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d problems", n)
+	return fmt.Sprintf("%d %s", n, many)
 }
