@@ -212,6 +212,8 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 			{Sid: "ShipAuditRecords", Effect: "Allow", Action: []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, Resource: []string{v[3]}},
 		}
 		st = append(st, cfg.Model.InvokeStatements(v[1], v[2])...)
+		// The function is what calls the model first, so it alone completes the Marketplace subscription.
+		st = append(st, cfg.Model.FirstUseStatements()...)
 		if logfireAt >= 0 {
 			st = append(st, cfg.Logfire.ReadStatements(v[logfireAt], v[logfireAt+1])...)
 		}

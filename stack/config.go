@@ -48,7 +48,6 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		AuditRetentionDays:       components.DefaultRetentionDays,
 		ObjectLockMode:           components.RetentionGovernance,
 		DailyTokenAlarmThreshold: components.DefaultDailyTokenThreshold,
-		SourceInferenceProfileID: components.DefaultSourceProfileID,
 		FoundationModelID:        components.DefaultFoundationModelID,
 		ModelName:                components.DefaultModelName,
 		AgentName:                components.DefaultAgentName,

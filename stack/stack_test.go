@@ -252,9 +252,9 @@ var wildcardExceptions = []struct {
 	resource string
 	reason   string
 }{
-	{"", []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, "*",
-		"Marketplace subscription actions are defined on no resource type: * is the only resource they accept"},
-	{"", []string{"bedrock:Converse", "bedrock:ConverseStream", "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, "arn:aws:bedrock:*::foundation-model/…",
+	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy", []string{"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"}, "*",
+		"Marketplace subscription actions are defined on no resource type: * is the only resource they accept (Subscribe is limited to the model's product by aws-marketplace:ProductId); only the function, which calls the model first, has them"},
+	{"", []string{"bedrock:InvokeModel"}, "arn:aws:bedrock:*::foundation-model/…",
 		"the inference profile routes across regions, so the foundation model's region is a wildcard"},
 	{"aws:kms/key:Key", []string{"kms:*"}, "*",
 		"the key policy delegates to IAM in the account; in a key policy, * means this key"},

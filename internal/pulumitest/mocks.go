@@ -44,6 +44,9 @@ func ComponentURN(token, name string) string {
 
 // Mocks is a pulumi.MockResourceMonitor that records resources. Safe for concurrent use.
 type Mocks struct {
+	// AWSRegion is the region aws:getRegion answers with (default Region). Resource ARNs keep Region.
+	AWSRegion string
+
 	mu        sync.Mutex
 	resources []Resource
 }
@@ -125,7 +128,11 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/test", "userId": "AIDTEST"}), nil
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "region": Region, "id": Region}), nil
+		region := m.AWSRegion
+		if region == "" {
+			region = Region
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "region": region, "id": region}), nil
 	case "aws:kms/getAlias:getAlias":
 		name := args.Args["name"].StringValue()
 		keyARN := fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", Region, Account, strings.ReplaceAll(strings.TrimPrefix(name, "alias/"), "/", "-")+"-managed-key")
