@@ -20,8 +20,20 @@ const (
 const (
 	DefaultRetentionDays         = 7
 	DefaultKeyDeletionWindowDays = 7
-	// GlacierTransitionDays is when current versions move to Glacier Instant Retrieval, for retention beyond it.
+	// GlacierTransitionDays is when current versions of at least GlacierMinObjectBytes move to Glacier Instant
+	// Retrieval, for a retention of at least GlacierMinRetentionDays.
 	GlacierTransitionDays = 90
+	// GlacierMinRetentionDays is the shortest retention with a Glacier transition: Glacier Instant Retrieval bills
+	// at least 90 days of storage, so an object moved at day 90 must stay 90 more days for the move not to add an
+	// early-deletion charge.
+	GlacierMinRetentionDays = GlacierTransitionDays + 90
+	// GlacierMinObjectBytes is the smallest object that moves: Glacier Instant Retrieval bills every object as at
+	// least 128 KB, so a smaller one would cost more there than in S3 Standard. (S3's default minimum for
+	// transitions; stated in the rule so that it holds whatever the bucket's default is.)
+	GlacierMinObjectBytes = 128 * 1024
+	// AbortIncompleteUploadDays is when the lifecycle aborts a multipart upload that never completed (its parts
+	// are billed and invisible to readers).
+	AbortIncompleteUploadDays = 7
 )
 
 // AuditBucketArgs configures an AuditBucket. Plan-time values are plain Go types; zero values select defaults.
@@ -36,7 +48,10 @@ type AuditBucketArgs struct {
 	KeyDeletionWindowDays int
 	// BucketName is the physical bucket name; empty lets Pulumi derive a unique one from the component name.
 	BucketName string
-	// ForceDestroy lets `pulumi destroy` empty the bucket; locked object versions still refuse (default false).
+	// ForceDestroy lets `pulumi destroy` empty the bucket (default false). Only with RetentionCompliance: the
+	// provider empties a bucket with s3:BypassGovernanceRetention, so in GOVERNANCE mode it would erase locked
+	// records, and that combination is refused. In COMPLIANCE mode locked versions refuse deletion until their
+	// retention ends, so destroy fails until then.
 	ForceDestroy bool
 }
 
@@ -77,6 +92,9 @@ func (a *AuditBucketArgs) withDefaults() (AuditBucketArgs, error) {
 	}
 	if out.KeyDeletionWindowDays < 7 || out.KeyDeletionWindowDays > 30 {
 		errs = append(errs, fmt.Errorf("KeyDeletionWindowDays: %d is outside 7..30", out.KeyDeletionWindowDays))
+	}
+	if out.ForceDestroy && out.RetentionMode != RetentionCompliance {
+		errs = append(errs, fmt.Errorf("ForceDestroy: refused with %s retention: `pulumi destroy` would empty the bucket with s3:BypassGovernanceRetention and erase locked records; use %s, or leave ForceDestroy false", out.RetentionMode, RetentionCompliance))
 	}
 	return out, errors.Join(errs...)
 }
@@ -165,22 +183,38 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 }
 
 // lifecycleRules expire current versions at the retention horizon (S3 then keeps them as noncurrent, and the
-// lock still holds them until their own retention ends) and delete noncurrent versions a day later. Only when
-// retention outlasts GlacierTransitionDays does a rule move current versions to Glacier IR: a transition that
-// could never fire is left out. (Noncurrent versions live one day, so they get no transition.)
+// lock still holds them until their own retention ends), delete noncurrent versions a day later, remove the
+// delete markers that expiry leaves once no version is behind them (else every expired record leaves one for
+// good), and abort multipart uploads that never completed. Only when the retention is at least
+// GlacierMinRetentionDays does a rule move current versions of at least GlacierMinObjectBytes to Glacier IR;
+// shorter retentions or smaller objects would pay more there. (Noncurrent versions live one day, so they get no
+// transition.)
 func lifecycleRules(retentionDays int) s3.BucketLifecycleConfigurationV2RuleArray {
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
-		Id:                          pulumi.String("expire-at-retention-horizon"),
-		Status:                      pulumi.String("Enabled"),
-		Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
-		Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(retentionDays)},
-		NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(1)},
-	}}
-	if retentionDays > GlacierTransitionDays {
+	everything := &s3.BucketLifecycleConfigurationV2RuleFilterArgs{}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{
+		&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:                          pulumi.String("expire-at-retention-horizon"),
+			Status:                      pulumi.String("Enabled"),
+			Filter:                      everything,
+			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(retentionDays)},
+			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(1)},
+		},
+		// S3 takes ExpiredObjectDeleteMarker only in a rule whose expiration names no days or date.
+		&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:         pulumi.String("remove-expired-delete-markers"),
+			Status:     pulumi.String("Enabled"),
+			Filter:     everything,
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
+			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+				DaysAfterInitiation: pulumi.Int(AbortIncompleteUploadDays),
+			},
+		},
+	}
+	if retentionDays >= GlacierMinRetentionDays {
 		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:     pulumi.String("glacier-ir-after-90-days"),
 			Status: pulumi.String("Enabled"),
-			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{ObjectSizeGreaterThan: pulumi.Int(GlacierMinObjectBytes - 1)},
 			Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
 				Days: pulumi.Int(GlacierTransitionDays), StorageClass: pulumi.String("GLACIER_IR"),
 			}},

@@ -77,7 +77,7 @@ func TestAuditBucketLifecycleFollowsRetention(t *testing.T) {
 	tests := []struct {
 		days        int
 		wantGlacier bool
-	}{{7, false}, {90, false}, {91, true}, {2555, true}}
+	}{{7, false}, {90, false}, {91, false}, {179, false}, {180, true}, {2555, true}}
 	for _, tt := range tests {
 		m := run(t, func(ctx *pulumi.Context) error {
 			_, err := NewAuditBucket(ctx, "audit", &AuditBucketArgs{RetentionDays: tt.days})
@@ -87,13 +87,36 @@ func TestAuditBucketLifecycleFollowsRetention(t *testing.T) {
 		if num(lc, "rules.0.expiration.days") != float64(tt.days) || num(lc, "rules.0.noncurrentVersionExpiration.noncurrentDays") != 1 {
 			t.Errorf("%d days: expiry rule %v", tt.days, lc)
 		}
+		// Expiry leaves a delete marker per record; once the locked versions behind it are gone it is removed,
+		// and uploads that never completed are aborted.
+		if !pulumitest.Get(lc, "rules.1.expiration.expiredObjectDeleteMarker").BoolValue() || !pulumitest.Get(lc, "rules.1.expiration.days").IsNull() ||
+			num(lc, "rules.1.abortIncompleteMultipartUpload.daysAfterInitiation") != AbortIncompleteUploadDays || str(lc, "rules.1.status") != "Enabled" {
+			t.Errorf("%d days: delete-marker and multipart rule %v", tt.days, pulumitest.Get(lc, "rules.1"))
+		}
 		rules := pulumitest.Get(lc, "rules").ArrayValue()
-		hasGlacier := len(rules) == 2 && str(lc, "rules.1.transitions.0.storageClass") == "GLACIER_IR" && num(lc, "rules.1.transitions.0.days") == 90
-		if hasGlacier != tt.wantGlacier || (len(rules) == 2) != tt.wantGlacier {
+		hasGlacier := len(rules) == 3 && str(lc, "rules.2.transitions.0.storageClass") == "GLACIER_IR" && num(lc, "rules.2.transitions.0.days") == 90 &&
+			num(lc, "rules.2.filter.objectSizeGreaterThan") == 128*1024-1
+		if hasGlacier != tt.wantGlacier || (len(rules) == 3) != tt.wantGlacier {
 			t.Errorf("%d days: %d rules, glacier %v, want glacier %v", tt.days, len(rules), hasGlacier, tt.wantGlacier)
 		}
 		if tt.days == 7 && str(m.One(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "audit-object-lock").Inputs, "rule.defaultRetention.mode") != "GOVERNANCE" {
 			t.Error("default mode is not GOVERNANCE")
+		}
+	}
+}
+
+func TestAuditBucketRefusesForceDestroyUnderGovernance(t *testing.T) {
+	for _, mode := range []string{"", RetentionGovernance} {
+		m := &pulumitest.Mocks{}
+		err := pulumitest.Run(m, func(ctx *pulumi.Context) error {
+			_, err := NewAuditBucket(ctx, "audit", &AuditBucketArgs{RetentionMode: mode, ForceDestroy: true})
+			return err
+		})
+		if err == nil || !strings.Contains(err.Error(), "ForceDestroy") || !strings.Contains(err.Error(), "BypassGovernanceRetention") {
+			t.Errorf("mode %q: ForceDestroy accepted, or the reason not given: %v", mode, err)
+		}
+		if len(m.ByType("aws:s3/bucketV2:BucketV2")) != 0 {
+			t.Errorf("mode %q: a bucket was created anyway", mode)
 		}
 	}
 }
@@ -120,7 +143,7 @@ func TestAuditBucketOptionalArgs(t *testing.T) {
 	}{
 		{"no args let Pulumi name the bucket and refuse to empty it", nil, "", false, 7},
 		{"a bucket name, force destroy and a deletion window are used as given",
-			&AuditBucketArgs{BucketName: "acme-audit-prod", ForceDestroy: true, KeyDeletionWindowDays: 30}, "acme-audit-prod", true, 30},
+			&AuditBucketArgs{BucketName: "acme-audit-prod", ForceDestroy: true, RetentionMode: RetentionCompliance, KeyDeletionWindowDays: 30}, "acme-audit-prod", true, 30},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
