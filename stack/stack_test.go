@@ -329,10 +329,10 @@ func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
 	}
 	sort.Strings(where)
 	// Four trust policies, four role policies (function, Firehose, operator, analyst), four key policies (audit,
-	// query results, and the signing key's creation and attached policies) and two bucket policies (audit and
-	// query results).
-	if len(policies) != 14 {
-		t.Fatalf("found %d policy documents, want 14: %v", len(policies), where)
+	// query results, and the signing key's creation and attached policies), two bucket policies (audit and
+	// query results) and the alarm topic's policy.
+	if len(policies) != 15 {
+		t.Fatalf("found %d policy documents, want 15: %v", len(policies), where)
 	}
 	for _, w := range where {
 		p := pulumitest.ParsePolicy(t, policies[w])
