@@ -28,6 +28,9 @@ type Outputs struct {
 // Program composes the components for one stack. moduleRoot is where the function's Go module lives ("" to
 // find it from the working directory, as `pulumi up` runs in the project directory).
 func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, error) {
+	if err := ValidateStackName(ctx.Stack()); err != nil {
+		return nil, err
+	}
 	prefix := "agent-audit-" + ctx.Stack()
 
 	bucket, err := components.NewAuditBucket(ctx, prefix+"-audit", &components.AuditBucketArgs{

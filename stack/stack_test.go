@@ -38,6 +38,12 @@ type exported struct {
 // namespace) and the given secret keys, and resolves every stack output.
 func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]exported, error) {
 	t.Helper()
+	return deployAs(t, pulumitest.Stack, config, secret...)
+}
+
+// deployAs is deploy for the stack named stack.
+func deployAs(t *testing.T, stack string, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]exported, error) {
+	t.Helper()
 	full := map[string]string{}
 	for k, v := range config {
 		full[Namespace+":"+k] = v
@@ -53,7 +59,7 @@ func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumite
 
 	m := &pulumitest.Mocks{}
 	var out *Outputs
-	err := pulumitest.Run(m, func(ctx *pulumi.Context) error {
+	err := pulumitest.RunStack(m, stack, func(ctx *pulumi.Context) error {
 		var err error
 		out, err = deployStack(ctx, moduleRoot(t))
 		return err

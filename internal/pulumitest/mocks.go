@@ -150,7 +150,12 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 
 // Run runs program on the mock engine and returns its error.
 func Run(m *Mocks, program pulumi.RunFunc) error {
-	return pulumi.RunErr(program, pulumi.WithMocks(Project, Stack, m))
+	return RunStack(m, Stack, program)
+}
+
+// RunStack runs program as Run does, as the stack named stack.
+func RunStack(m *Mocks, stack string, program pulumi.RunFunc) error {
+	return pulumi.RunErr(program, pulumi.WithMocks(Project, stack, m))
 }
 
 // Resources returns every recorded resource in registration order.
