@@ -14,19 +14,19 @@ var nameRules = map[string]struct {
 	max     int
 	pattern *regexp.Regexp
 }{
-	"aws:s3/bucketV2:BucketV2":                                   {63, regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)},
-	"aws:lambda/function:Function":                               {64, regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)},
-	"aws:iam/role:Role":                                          {64, regexp.MustCompile(`^[\w+=,.@-]+$`)},
-	"aws:iam/rolePolicy:RolePolicy":                              {128, regexp.MustCompile(`^[\w+=,.@-]+$`)},
+	"aws:s3/bucketV2:BucketV2":                                  {63, regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)},
+	"aws:lambda/function:Function":                              {64, regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)},
+	"aws:iam/role:Role":                                         {64, regexp.MustCompile(`^[\w+=,.@-]+$`)},
+	"aws:iam/rolePolicy:RolePolicy":                             {128, regexp.MustCompile(`^[\w+=,.@-]+$`)},
 	"aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": {64, regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)},
-	"aws:bedrock/inferenceProfile:InferenceProfile":              {64, regexp.MustCompile(`^([0-9a-zA-Z:.][ _-]?)+$`)},
-	"aws:glue/catalogDatabase:CatalogDatabase":                   {255, regexp.MustCompile(`^[a-z0-9_]+$`)},
-	"aws:athena/workgroup:Workgroup":                             {128, regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)},
-	"aws:sns/topic:Topic":                                        {256, regexp.MustCompile(`^[A-Za-z0-9_-]+$`)},
-	"aws:kms/alias:Alias":                                        {256, regexp.MustCompile(`^alias/[a-zA-Z0-9/_-]+$`)},
-	"aws:cloudwatch/metricAlarm:MetricAlarm":                     {255, regexp.MustCompile(`^[^\x00-\x1f]+$`)},
-	"aws:cloudwatch/eventRule:EventRule":                         {64, regexp.MustCompile(`^[\.\-_A-Za-z0-9]+$`)},
-	"aws:scheduler/schedule:Schedule":                            {64, regexp.MustCompile(`^[0-9a-zA-Z-_.]+$`)},
+	"aws:bedrock/inferenceProfile:InferenceProfile":             {64, regexp.MustCompile(`^([0-9a-zA-Z:.][ _-]?)+$`)},
+	"aws:glue/catalogDatabase:CatalogDatabase":                  {255, regexp.MustCompile(`^[a-z0-9_]+$`)},
+	"aws:athena/workgroup:Workgroup":                            {128, regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)},
+	"aws:sns/topic:Topic":                                       {256, regexp.MustCompile(`^[A-Za-z0-9_-]+$`)},
+	"aws:kms/alias:Alias":                                       {256, regexp.MustCompile(`^alias/[a-zA-Z0-9/_-]+$`)},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    {255, regexp.MustCompile(`^[^\x00-\x1f]+$`)},
+	"aws:cloudwatch/eventRule:EventRule":                        {64, regexp.MustCompile(`^[\.\-_A-Za-z0-9]+$`)},
+	"aws:scheduler/schedule:Schedule":                           {64, regexp.MustCompile(`^[0-9a-zA-Z-_.]+$`)},
 }
 
 // physicalName is the name AWS gets: the explicit one, else Pulumi's auto-name (the logical name, a hyphen and 7
