@@ -226,10 +226,11 @@ func TestABuildFailureNamesThePackageAndTheCompilerOutput(t *testing.T) {
 
 func TestAgentFunctionValidates(t *testing.T) {
 	err := pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
-		_, err := NewAgentFunction(ctx, "agent", &AgentFunctionArgs{TimeoutSeconds: 901, MemoryMB: 64, LogRetentionDays: 4})
+		_, err := NewAgentFunction(ctx, "agent", &AgentFunctionArgs{TimeoutSeconds: 901, MemoryMB: 64, LogRetentionDays: 4,
+			SecretsExtensionLayerARN: "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"})
 		return err
 	})
-	for _, field := range []string{"Model", "Stream", "TimeoutSeconds", "MemoryMB", "LogRetentionDays"} {
+	for _, field := range []string{"Model", "Stream", "TimeoutSeconds", "MemoryMB", "LogRetentionDays", "SecretsExtensionLayerARN: set without Logfire"} {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("error %v does not name %s", err, field)
 		}

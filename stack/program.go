@@ -93,6 +93,14 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		return nil, err
 	}
 	capture, ratio := cfg.CaptureContent, cfg.LogfireSampleRatio
+	// The extension serves only the Logfire token: without one it would cost cold start for nothing.
+	extensionLayer := cfg.SecretsExtensionLayerARN
+	if logfire == nil && extensionLayer != "" {
+		extensionLayer = ""
+		if err := ctx.Log.Warn("secretsExtensionLayerArn is set but logfireToken is not: the extension layer is not attached", nil); err != nil {
+			return nil, err
+		}
+	}
 	fn, err := components.NewAgentFunction(ctx, prefix, &components.AgentFunctionArgs{
 		ModuleRoot:               moduleRoot,
 		Model:                    model,
@@ -107,7 +115,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		Logfire:                  logfire,
 		LogfireSampleRatio:       &ratio,
 		LogfireScrub:             cfg.LogfireScrub,
-		SecretsExtensionLayerARN: cfg.SecretsExtensionLayerARN,
+		SecretsExtensionLayerARN: extensionLayer,
 		SigningKeyARN:            signing.KeyARN,
 		OversizeBucket:           bucket,
 	})

@@ -185,6 +185,33 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	}
 }
 
+func TestTheExtensionLayerIsAttachedOnlyWithALogfireToken(t *testing.T) {
+	const layer = "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+		secret []string
+		want   bool
+	}{
+		{"with a token the layer is attached", map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken, "secretsExtensionLayerArn": layer}, []string{"logfireToken"}, true},
+		{"without a token it is not: it would cost cold start for nothing", map[string]string{"alertEmail": "ops@example.com", "secretsExtensionLayerArn": layer}, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, err := deploy(t, tc.config, tc.secret...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn := m.One(t, "aws:lambda/function:Function", "agent-audit-dev").Inputs
+			layers := pulumitest.Get(fn, "layers")
+			attached := layers.IsArray() && len(layers.ArrayValue()) == 1 && layers.ArrayValue()[0].StringValue() == layer
+			port := pulumitest.Get(fn, "environment.variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+			if attached != tc.want || port.IsString() != tc.want {
+				t.Errorf("layers %v, extension port %v; want attached %v", layers, port, tc.want)
+			}
+		})
+	}
+}
+
 func TestAthenaIsOnByDefaultAndOffByConfig(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -46,6 +46,8 @@ func ComponentURN(token, name string) string {
 type Mocks struct {
 	// AWSRegion is the region aws:getRegion answers with (default Region). Resource ARNs keep Region.
 	AWSRegion string
+	// AWSPartition and DNSSuffix are what aws:getPartition answers with (default Partition and amazonaws.com).
+	AWSPartition, DNSSuffix string
 
 	mu        sync.Mutex
 	resources []Resource
@@ -143,7 +145,11 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:kms/getPublicKey:getPublicKey":
 		return m.getPublicKey(args.Args)
 	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]any{"partition": Partition, "dnsSuffix": "amazonaws.com"}), nil
+		partition, suffix := m.AWSPartition, m.DNSSuffix
+		if partition == "" {
+			partition, suffix = Partition, "amazonaws.com"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": partition, "dnsSuffix": suffix}), nil
 	}
 	return nil, fmt.Errorf("pulumitest: no mock for call %s", args.Token)
 }
