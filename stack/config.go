@@ -16,9 +16,12 @@ const Namespace = "agent-audit"
 // Config is the stack's configuration, read and validated from `pulumi config`. Every key, its default and its
 // meaning is listed in the README and in Pulumi.dev.yaml.
 type Config struct {
-	AuditRetentionDays       int
-	ObjectLockMode           string
-	ForceDestroy             bool
+	AuditRetentionDays int
+	ObjectLockMode     string
+	ForceDestroy       bool
+	// BreakGlassRoleARN is the one role that may bypass governance retention, change the lock, and delete or
+	// disable the audit and signing keys; empty means nobody may.
+	BreakGlassRoleARN        string
 	AlertEmail               string
 	DailyTokenAlarmThreshold int
 	// LogfireToken is the Logfire write token; empty leaves the live view out entirely.
@@ -107,6 +110,10 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		bad("objectLockMode", "%q is not GOVERNANCE or COMPLIANCE", cfg.ObjectLockMode)
 	}
 	boolean("forceDestroy", &cfg.ForceDestroy)
+	str("breakGlassRoleArn", &cfg.BreakGlassRoleARN)
+	if v := cfg.BreakGlassRoleARN; v != "" && !(strings.HasPrefix(v, "arn:") && strings.Contains(v, ":iam::") && strings.Contains(v, ":role/")) {
+		bad("breakGlassRoleArn", "%q is not an IAM role ARN", v)
+	}
 	str("alertEmail", &cfg.AlertEmail)
 	if cfg.AlertEmail == "" {
 		bad("alertEmail", "required: pulumi config set alertEmail you@example.com")

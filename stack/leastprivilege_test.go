@@ -353,7 +353,7 @@ func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
 	bucket, objects := tr.auditBucketARN, tr.auditBucketARN+"/*"
 	operatorPolicy := "aws:iam/rolePolicy:RolePolicy agent-audit-dev-operator-invoke policy"
 	firehosePolicy := "aws:iam/rolePolicy:RolePolicy agent-audit-dev-audit-stream-delivery policy"
-	bucketPolicy := "aws:s3/bucketPolicy:BucketPolicy agent-audit-dev-audit-tls-only policy"
+	bucketPolicy := "aws:s3/bucketPolicy:BucketPolicy agent-audit-dev-audit-policy policy"
 	for _, key := range []string{operatorPolicy, firehosePolicy, bucketPolicy} {
 		if _, ok := docs[key]; !ok {
 			t.Fatalf("no policy document %q to widen", key)

@@ -37,6 +37,8 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		RetentionDays: cfg.AuditRetentionDays,
 		RetentionMode: cfg.ObjectLockMode,
 		ForceDestroy:  cfg.ForceDestroy,
+		// The break-glass role alone may bypass the lock or delete the key; with none, nobody may.
+		BreakGlassRoleARN: cfg.BreakGlassRoleARN,
 	})
 	if err != nil {
 		return nil, err
@@ -88,7 +90,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if query != nil {
 		readers = append(readers, query.AnalystRoleARN)
 	}
-	signing, err := components.NewSigningKey(ctx, prefix+"-signing", &components.SigningKeyArgs{ReaderRoleARNs: readers})
+	signing, err := components.NewSigningKey(ctx, prefix+"-signing", &components.SigningKeyArgs{ReaderRoleARNs: readers, BreakGlassRoleARN: cfg.BreakGlassRoleARN})
 	if err != nil {
 		return nil, err
 	}
@@ -125,12 +127,21 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if _, err := signing.AllowSigners(ctx, []pulumi.StringInput{fn.RoleARN}); err != nil {
 		return nil, err
 	}
+	guardName := prefix + "-guard"
 	alarm, err := components.NewUsageAlarm(ctx, prefix+"-tokens", &components.UsageAlarmArgs{
 		Email:               cfg.AlertEmail,
 		ModelID:             model.ProfileARN,
 		DailyTokenThreshold: cfg.DailyTokenAlarmThreshold,
+		PublishingRuleNames: components.TamperAlarmRuleNames(guardName),
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Replacing the bucket's or a key's policy is the way around their deny statements: it must be seen.
+	if _, err := components.NewTamperAlarms(ctx, guardName, &components.TamperAlarmsArgs{
+		TopicARN: alarm.TopicARN, BucketName: bucket.BucketName,
+		KeyARNs: []pulumi.StringInput{bucket.KeyARN, signing.KeyARN},
+	}); err != nil {
 		return nil, err
 	}
 	out := &Outputs{

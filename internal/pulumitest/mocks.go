@@ -34,7 +34,9 @@ type Resource struct {
 	DependsOn []string
 	// IgnoreChanges lists the inputs the engine leaves alone after creation (pulumi.IgnoreChanges).
 	IgnoreChanges []string
-	Custom        bool
+	// RetainOnDelete is set when the engine keeps the cloud resource on delete (pulumi.RetainOnDelete).
+	RetainOnDelete bool
+	Custom         bool
 }
 
 // ComponentURN is the URN of a top-level component resource, the Parent of its children.
@@ -63,6 +65,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
