@@ -17,24 +17,22 @@ import (
 	"github.com/agent-audit/agent-audit/trail/digest"
 )
 
-// DigestWriter defaults.
+// DigestWriter defaults. The durations are the digest writer's own (package trail/digest).
 const (
 	DefaultDigesterPackage = "./digester"
 	// DefaultDigestPeriod is how often a digest is written, and the length of the period each one covers.
-	DefaultDigestPeriod = 5 * time.Minute
+	DefaultDigestPeriod = digest.DefaultPeriod
 	// DefaultDigestLookback reaches past Firehose's 24 h of S3 retries and one buffer interval of prefix naming:
 	// an object that lands that late is still listed by the next digest.
-	DefaultDigestLookback = 26 * time.Hour
+	DefaultDigestLookback = digest.DefaultLookback
 	// DefaultDigestSettle is how long after a period's end its digest waits for S3 listings to show the period's
 	// objects.
-	DefaultDigestSettle = time.Minute
+	DefaultDigestSettle = digest.DefaultSettle
 	// DefaultDigestMemoryMB buys CPU and network share for the listing; the run itself holds one lookback of
 	// object versions, a few MB.
 	DefaultDigestMemoryMB = 512
 	// maxDigestTimeoutSeconds caps the default timeout (half the period): a run lists and signs in seconds.
 	maxDigestTimeoutSeconds = 120
-	// DigestsPrefix is where the digests live in the audit bucket: the only prefix the digest role may write.
-	DigestsPrefix = "digests/"
 )
 
 // DigestWriterArgs configures a DigestWriter. Give Bucket, or BucketName, BucketARN and KeyARN for a bucket made
@@ -80,8 +78,11 @@ type DigestWriterArgs struct {
 //
 // The schedule is an EventBridge Scheduler schedule with its own role, allowed lambda:InvokeFunction on this
 // function only: the permission lives in an IAM policy (a PolicyDocument the stack's policy tests read), not in
-// a Lambda resource policy. Scheduler invokes asynchronously; the Lambda does not retry a failed run, because
-// the next one writes every period still missing, so two runs never overlap (the timeout is under the period).
+// a Lambda resource policy. Two runs must never write at once (both would write the same period, and the chain
+// would show that digest replaced), so the Lambda has a reserved concurrency of one, its timeout is under the
+// period, and a failed run is not retried: the next one writes every period still missing. Reserving
+// concurrency needs an account whose Lambda concurrency quota leaves 100 unreserved besides it (new accounts
+// may start at 10; raise the quota in Service Quotas), or the deployment fails with Lambda's error saying so.
 type DigestWriter struct {
 	pulumi.ResourceState
 
@@ -236,7 +237,9 @@ func NewDigestWriter(ctx *pulumi.Context, name string, args *DigestWriterArgs, o
 		SourceCodeHash: pulumi.String(bundle.SHA256),
 		Timeout:        pulumi.Int(cfg.TimeoutSeconds),
 		MemorySize:     pulumi.Int(cfg.MemoryMB),
-		LoggingConfig:  &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
+		// One run at a time (see DigestWriter).
+		ReservedConcurrentExecutions: pulumi.Int(1),
+		LoggingConfig:                &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String("JSON"), LogGroup: logGroup.Name},
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
 			digest.EnvBucket:       cfg.BucketName,
 			digest.EnvSigningKeyID: key.KeyARN,
@@ -327,8 +330,8 @@ func RateExpression(period time.Duration) string {
 // It reads no record or oversize object: a digest lists each version's size, ETag and checksum as the listing
 // gives them. Signing needs no statement: the digest key's policy names this role.
 func digestWriterPolicy(env awsEnv, logGroupARN, bucketARN, keyARN string) PolicyDocument {
-	digests := bucketARN + "/" + DigestsPrefix + "*"
-	prefixes := []string{athenasql.TracesPrefix, athenasql.TracesPrefix + "*", OversizePrefix, OversizePrefix + "*", DigestsPrefix, DigestsPrefix + "*"}
+	digests := bucketARN + "/" + digest.Prefix + "*"
+	prefixes := []string{athenasql.TracesPrefix, athenasql.TracesPrefix + "*", OversizePrefix, OversizePrefix + "*", digest.Prefix, digest.Prefix + "*"}
 	return PolicyDocument{Statement: []PolicyStatement{
 		{Sid: "WriteOwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logGroupARN + ":*"}},
 		{Sid: "ListTheTrail", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:ListBucketVersions"}, Resource: []string{bucketARN},

@@ -72,6 +72,10 @@ func TestDigestWriterRunsTheLambdaEveryPeriodWithItsEnvironment(t *testing.T) {
 	if num(fn.Inputs, "timeout") != 120 || num(fn.Inputs, "memorySize") != 512 {
 		t.Errorf("timeout %v memory %v, want 120 s and 512 MB", num(fn.Inputs, "timeout"), num(fn.Inputs, "memorySize"))
 	}
+	// Two runs at once would both write the same period.
+	if got := num(fn.Inputs, "reservedConcurrentExecutions"); got != 1 {
+		t.Errorf("reserved concurrency %v, want 1", got)
+	}
 	pulumitest.AssertLambdaArchive(t, pulumitest.Get(fn.Inputs, "code").ArchiveValue().Path)
 	if deps := strings.Join(fn.DependsOn, " "); !strings.Contains(deps, "::digest-logs") || !strings.Contains(deps, "::digest-permissions") ||
 		!strings.Contains(deps, "::digest-key-policy") {
