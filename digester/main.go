@@ -54,12 +54,12 @@ func newWriter(ctx context.Context, logger *slog.Logger) (*digest.Writer, error)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	keys := kms.NewFromConfig(awsCfg)
-	pub, err := publicKey(ctx, keys, cfg.SigningKeyID)
+	issuer := seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)
+	pub, err := issuer.PublicKey(ctx)
 	if err != nil {
 		return nil, err
 	}
 	store := trail.NewS3(s3.NewFromConfig(awsCfg), cfg.Bucket)
-	return digest.NewWriter(store, seal.NewKMSSigner(keys, cfg.SigningKeyID), pub,
+	return digest.NewWriter(store, issuer, pub,
 		digest.WithPeriod(cfg.Period), digest.WithLookback(cfg.Lookback), digest.WithSettle(cfg.Settle), digest.WithLogger(logger)), nil
 }

@@ -334,8 +334,9 @@ var digestListPrefixes = []string{"traces/", "traces/*", "oversize/", "oversize/
 
 // checkDigestRoleOnlyWritesDigests: the digest role is allowed exactly digestMay (each grant present, so the
 // writer works, and nothing more), listing only under digestListPrefixes and using the bucket's key only
-// through S3, none of functionMayNot; no resource policy but its key's names it; and the schedule's role may
-// invoke the digest Lambda and nothing else.
+// through S3, none of functionMayNot; no resource policy but its key's names it, and that one for kms:Sign and
+// kms:GetPublicKey only (the writer names the key's fingerprint and checks its first signature); and the
+// schedule's role may invoke the digest Lambda and nothing else.
 func checkDigestRoleOnlyWritesDigests(docs map[string]pulumitest.Policy, tr trail) []string {
 	var out []string
 	doc, ok := docs[tr.digestPolicy]
@@ -381,7 +382,7 @@ func checkDigestRoleOnlyWritesDigests(docs map[string]pulumitest.Policy, tr trai
 		}
 	}
 	allows(docs, func(where string, s pulumitest.Statement, a string) {
-		if where != tr.digestPolicy && slices.Contains(s.Principal["AWS"], tr.digestRoleARN) && !(where == tr.digest.attached && a == "kms:Sign") {
+		if where != tr.digestPolicy && slices.Contains(s.Principal["AWS"], tr.digestRoleARN) && !(where == tr.digest.attached && (a == "kms:Sign" || a == "kms:GetPublicKey")) {
 			out = append(out, fmt.Sprintf("digest: %s %s grants the digest role %s", where, s.Sid, a))
 		}
 	})
