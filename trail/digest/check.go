@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 )
 
@@ -66,6 +67,10 @@ type Summary struct {
 	// ObjectsListed is the number of object versions the checked digests list; ObjectsCompared the number of
 	// versions in the store compared with a digest's entry or found in the covered range.
 	ObjectsListed, ObjectsCompared int
+	// Unproven is the number of versions no digest lists that were written in the range of a digest already
+	// reported (missing, replaced, or failing its signature): that finding stands for them, one by one they are
+	// not reported.
+	Unproven int
 	// Keys are the fingerprints of the keys that signed the valid digests, sorted.
 	Keys []string
 }
@@ -84,7 +89,7 @@ const tailPeriods = 2
 // notice, versions newer than the last digest's listing. Each tampering is reported once: a digest already
 // reported is not reported again by the link from the next one.
 func Check(ctx context.Context, store trail.Store, keys map[string]*ecdsa.PublicKey, opts CheckOptions) (Summary, []trail.Finding, error) {
-	c := &checker{store: store, keys: keys, opts: opts, listed: map[objectID]listing{}}
+	c := &checker{store: store, keys: keys, opts: opts, listed: map[objectID]listing{}, reportedKeys: map[string]bool{}}
 	if c.opts.Now.IsZero() {
 		c.opts.Now = time.Now()
 	}
@@ -110,10 +115,18 @@ type checker struct {
 	listed   map[objectID]listing
 	findings []trail.Finding
 	compared int
+	unproven int
+	// reportedKeys are digest keys that hold something other than their digest, already reported.
+	reportedKeys map[string]bool
+	// suspect are the LastModified ranges a reported digest should have listed.
+	suspect []timeRange
 	// low is the LastModified from which the window's digests are the ones that list a version (the zero time
 	// when the window starts at the chain's first digest, which lists every earlier version).
 	low time.Time
 }
+
+// timeRange is [from, to).
+type timeRange struct{ from, to time.Time }
 
 // link is one digest of the walk.
 type link struct {
@@ -162,13 +175,33 @@ func (c *checker) walk(ctx context.Context) error {
 			return err
 		}
 	}
-	if len(c.chain) > 0 {
-		if err := c.head(ctx); err != nil {
-			return err
-		}
-		c.tail()
+	if len(c.chain) == 0 {
+		return nil
 	}
+	if err := c.head(ctx); err != nil {
+		return err
+	}
+	c.tail()
+	c.markSuspects()
 	return nil
+}
+
+// markSuspects records, for each digest already reported, the range of LastModified its list should cover: from
+// the previous digest's cutoff to the next one's.
+func (c *checker) markSuspects() {
+	for i, l := range c.chain {
+		if !l.reported {
+			continue
+		}
+		r := timeRange{from: c.low, to: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if i > 0 {
+			r.from = c.chain[i-1].d.ListedBefore
+		}
+		if i+1 < len(c.chain) {
+			r.to = c.chain[i+1].d.ListedBefore
+		}
+		c.suspect = append(c.suspect, r)
+	}
 }
 
 // digest checks the versions of one digest key (newest first) and appends the newest readable one to the chain.
@@ -191,7 +224,9 @@ func (c *checker) digest(ctx context.Context, versions []trail.Object) error {
 		}
 		if l != nil {
 			others++
-			c.list(key, d) // an overwritten version's list still counts: whatever it listed must still be there
+			if d.Verify(hash, c.keys) == nil {
+				c.list(key, d) // an overwritten version's list still counts: whatever it listed must still be there
+			}
 			continue
 		}
 		l = &link{key: key, versionID: o.VersionID, d: d, hash: hash}
@@ -199,25 +234,28 @@ func (c *checker) digest(ctx context.Context, versions []trail.Object) error {
 	if l == nil {
 		return nil
 	}
+	if KeyFor(l.d.PeriodEnd) != key {
+		// Not this key's digest: no link of the chain, so the period it should cover is missing, which this
+		// finding already says.
+		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: key, VersionID: l.versionID,
+			Detail: fmt.Sprintf("holds the digest of the period ending %s (seq %d): a digest copied from another key", l.d.PeriodEnd.UTC().Format(time.RFC3339), l.d.Seq)})
+		c.reportedKeys[key] = true
+		return nil
+	}
 	c.chain = append(c.chain, l)
 	if err := l.d.Verify(l.hash, c.keys); err != nil {
 		kind := KindBadSignature
-		if errors.Is(err, ErrUnknownKey) {
+		if errors.Is(err, seal.ErrUnknownKey) {
 			kind = KindUnknownKey
 		}
 		c.add(trail.Finding{Kind: kind, Severity: trail.Problem, Key: key, VersionID: l.versionID,
-			Detail: err.Error() + "; the objects of its period are not proven complete"})
+			Detail: err.Error() + "; its list is not trusted, and the objects of its period are not proven complete"})
 		l.reported = true
 	} else {
 		l.valid = true
+		c.list(key, l.d)
 	}
-	c.list(key, l.d)
-	switch {
-	case KeyFor(l.d.PeriodEnd) != key:
-		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: key, VersionID: l.versionID,
-			Detail: fmt.Sprintf("holds the digest of the period ending %s (seq %d): a digest copied from another key", l.d.PeriodEnd.UTC().Format(time.RFC3339), l.d.Seq)})
-		l.reported = true
-	case others > 0 || versions[0].DeleteMarker:
+	if others > 0 || versions[0].DeleteMarker {
 		detail := fmt.Sprintf("%d versions: a digest is written once, and this one was overwritten", others+1)
 		if versions[0].DeleteMarker {
 			detail = "a delete marker hides this digest from plain reads"
@@ -241,22 +279,27 @@ func (c *checker) list(key string, d *Digest) {
 	}
 }
 
-// linkTo checks that b follows a: contiguous periods, the next seq, and a's key and signed hash.
+// linkTo checks that b follows a: contiguous periods, the next seq, and a's key and signed hash. A b that does
+// not verify claims nothing: its finding covers its link too.
 func (c *checker) linkTo(a, b *link) {
+	if !b.valid {
+		return
+	}
 	switch {
 	case b.d.PeriodStart.After(a.d.PeriodEnd):
 		key := b.d.PrevKey
 		if key == "" || key == a.key {
 			key = KeyFor(b.d.PeriodStart)
 		}
-		c.add(trail.Finding{Kind: KindPeriodMissing, Severity: trail.Problem, Key: key,
-			Detail: fmt.Sprintf("no digest for %s (the next digest is %s): removed, or the writer did not run", periods(a.d.PeriodEnd, b.d.PeriodStart, a.d.PeriodSeconds), b.key)})
-	case b.d.PeriodStart.Before(a.d.PeriodEnd):
-		if !b.reported {
-			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
-				Detail: fmt.Sprintf("its period starts at %s, inside the period of %s: two chains overlap", b.d.PeriodStart.UTC().Format(time.RFC3339), a.key)})
-			b.reported = true
+		if !c.reportedKeys[key] {
+			c.add(trail.Finding{Kind: KindPeriodMissing, Severity: trail.Problem, Key: key,
+				Detail: fmt.Sprintf("no digest for %s (the next digest is %s): removed, or the writer did not run; versions written then are not proven complete", periods(a.d.PeriodEnd, b.d.PeriodStart, a.d.PeriodSeconds), b.key)})
 		}
+		c.suspect = append(c.suspect, timeRange{from: a.d.ListedBefore, to: b.d.ListedBefore})
+	case b.d.PeriodStart.Before(a.d.PeriodEnd):
+		c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: b.key, VersionID: b.versionID,
+			Detail: fmt.Sprintf("its period starts at %s, inside the period of %s: two chains overlap", b.d.PeriodStart.UTC().Format(time.RFC3339), a.key)})
+		b.reported = true
 	case b.d.PrevKey != a.key || b.d.Prev != hex.EncodeToString(a.hash[:]) || b.d.Seq != a.d.Seq+1:
 		if !a.reported {
 			c.add(trail.Finding{Kind: KindReplaced, Severity: trail.Problem, Key: a.key, VersionID: a.versionID,
@@ -365,6 +408,9 @@ func (c *checker) compare(ctx context.Context) error {
 				c.add(trail.Finding{Kind: KindNotYetCovered, Severity: trail.Notice, Key: o.Key, VersionID: o.VersionID,
 					Detail: fmt.Sprintf("written %s, after the last digest's listing (%s): the next digest lists it", t.UTC().Format(time.RFC3339), last.ListedBefore.UTC().Format(time.RFC3339))})
 			}
+		case c.inSuspect(t):
+			c.compared++
+			c.unproven++
 		default:
 			c.compared++
 			c.add(trail.Finding{Kind: KindUnlisted, Severity: trail.Problem, Key: o.Key, VersionID: o.VersionID,
@@ -379,6 +425,11 @@ func (c *checker) compare(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// inSuspect reports whether t lies in the range of a digest already reported.
+func (c *checker) inSuspect(t time.Time) bool {
+	return slices.ContainsFunc(c.suspect, func(r timeRange) bool { return !t.Before(r.from) && t.Before(r.to) })
 }
 
 // changed names how o differs from what e lists; "" when it does not. A checksum only one side knows is not
@@ -396,7 +447,7 @@ func changed(e Entry, o trail.Object) string {
 }
 
 func (c *checker) summary() Summary {
-	s := Summary{Digests: len(c.chain), ObjectsListed: len(c.listed), ObjectsCompared: c.compared}
+	s := Summary{Digests: len(c.chain), ObjectsListed: len(c.listed), ObjectsCompared: c.compared, Unproven: c.unproven}
 	for _, l := range c.chain {
 		if l.valid {
 			s.Valid++

@@ -162,12 +162,12 @@ func blank(data []byte) ([]byte, string, error) {
 }
 
 // Verify checks d's signature over hash (as Parse returned it) under the key d names, selected from keys by
-// fingerprint, never by trying every key. It returns nil, an error wrapping ErrUnknownKey when that key is not
-// in keys, or one wrapping seal.ErrBadSignature.
+// fingerprint, never by trying every key. It returns nil, an error wrapping seal.ErrUnknownKey when that key is
+// not in keys, or one wrapping seal.ErrBadSignature.
 func (d *Digest) Verify(hash [32]byte, keys map[string]*ecdsa.PublicKey) error {
 	pub, ok := keys[d.Key]
 	if !ok {
-		return fmt.Errorf("signed by key %s, which was not passed: %w", d.Key, ErrUnknownKey)
+		return fmt.Errorf("signed by key %s, which was not passed: %w", d.Key, seal.ErrUnknownKey)
 	}
 	if d.Alg != Alg {
 		return fmt.Errorf("alg %q, want %s: %w", d.Alg, Alg, seal.ErrBadSignature)
@@ -177,9 +177,6 @@ func (d *Digest) Verify(hash [32]byte, keys map[string]*ecdsa.PublicKey) error {
 	}
 	return nil
 }
-
-// ErrUnknownKey is wrapped by Verify's error when the digest names a key that was not passed.
-var ErrUnknownKey = errors.New("unknown digest key")
 
 // marshal signs d with issuer and returns the file's bytes and signed hash. d.Sig is set.
 func (d *Digest) marshal(ctx context.Context, issuer seal.Signer) ([]byte, [32]byte, error) {

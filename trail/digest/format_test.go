@@ -103,7 +103,7 @@ func TestVerifyRefusesChangedDigestsTwinSignaturesAndOtherKeys(t *testing.T) {
 	}{
 		{"a changed object size", bytes.Replace(body, []byte(`"size":12`), []byte(`"size":13`), 1), map[string]*ecdsa.PublicKey{fp: &k.PublicKey}, seal.ErrBadSignature},
 		{"the high-S twin of its signature", twin, map[string]*ecdsa.PublicKey{fp: &k.PublicKey}, seal.ErrBadSignature},
-		{"a key it does not name, though accepted", body, map[string]*ecdsa.PublicKey{otherFP: &other.PublicKey}, ErrUnknownKey},
+		{"a key it does not name, though accepted", body, map[string]*ecdsa.PublicKey{otherFP: &other.PublicKey}, seal.ErrUnknownKey},
 		{"its fingerprint bound to another key", body, map[string]*ecdsa.PublicKey{fp: &other.PublicKey}, seal.ErrBadSignature},
 	}
 	for _, tt := range tests {

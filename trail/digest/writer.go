@@ -34,8 +34,8 @@ const (
 // Option configures a Writer.
 type Option func(*Writer)
 
-// WithPeriod sets the digest period (default DefaultPeriod). Periods end on multiples of it since the zero time,
-// which for a period dividing an hour are wall-clock boundaries in UTC.
+// WithPeriod sets the digest period (default DefaultPeriod), a whole number of seconds. Periods end on multiples
+// of it since the zero time, which for a period dividing an hour are wall-clock boundaries in UTC.
 func WithPeriod(d time.Duration) Option { return func(w *Writer) { w.period = d } }
 
 // WithLookback sets how far back each listing reaches (default DefaultLookback).
@@ -64,6 +64,9 @@ type Writer struct {
 	known map[string]knownDigest
 	// selfChecked is set once the writer has verified its own first signature under pub.
 	selfChecked bool
+	// wrote is the last digest this writer wrote: a warm writer chains from it even when the store's newest
+	// digest is older or different, so removing or replacing the newest digest does not go unnoticed.
+	wrote *stored
 }
 
 // knownDigest is what one digest version listed.
@@ -98,12 +101,13 @@ type span struct{ start, end, listedBefore time.Time }
 // the keys written. Safe to call again after a failure: it resumes from the last digest stored. One call writes
 // at most MaxCatchUp digests (the rest are left for the next call, and logged).
 func (w *Writer) Write(ctx context.Context, now time.Time) ([]string, error) {
-	if w.period <= 0 || w.settle < 0 || w.lookback <= 0 {
-		return nil, fmt.Errorf("digest writer: period %s, settle %s, lookback %s: want a positive period and lookback and a settle of 0 or more", w.period, w.settle, w.lookback)
+	if w.period < time.Second || w.period%time.Second != 0 || w.settle < 0 || w.lookback <= w.period {
+		// Digest keys name their period's end to the second.
+		return nil, fmt.Errorf("digest writer: period %s, settle %s, lookback %s: want a period of whole seconds, a longer lookback and a settle of 0 or more", w.period, w.settle, w.lookback)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	last, err := w.lastDigest(ctx, now)
+	last, err := w.chainFrom(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +144,7 @@ func (w *Writer) WriteNow(ctx context.Context, now time.Time) (string, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	last, err := w.lastDigest(ctx, now)
+	last, err := w.chainFrom(ctx, now)
 	if err != nil {
 		return "", err
 	}
@@ -232,11 +236,32 @@ func (w *Writer) write(ctx context.Context, last *stored, spans []span, periodSe
 			return written, fmt.Errorf("digest writer: store %s: %w", key, err)
 		}
 		w.known[key] = knownDigest{versionID: obj.VersionID, periodEnd: s.end, listed: ids}
+		w.wrote = &stored{key: key, versionID: obj.VersionID, d: d, hash: hash}
 		w.log.InfoContext(ctx, "digest written", "key", key, "seq", seq, "objects", len(d.Objects))
 		written = append(written, key)
 		seq, prev, prevKey = seq+1, hex.EncodeToString(hash[:]), key
 	}
 	return written, nil
+}
+
+// chainFrom returns the digest the next one chains from: the newest in the store, unless this writer wrote a
+// later one or the store's copy of its last one differs. Then that digest was removed or replaced after it was
+// written; the writer logs it and chains from what it wrote, so the next digest's prev_key and prev name the
+// digest the store no longer has and Check reports it. (A writer that starts cold knows only the store.)
+func (w *Writer) chainFrom(ctx context.Context, now time.Time) (*stored, error) {
+	last, err := w.lastDigest(ctx, now)
+	if err != nil || w.wrote == nil {
+		return last, err
+	}
+	switch {
+	case last == nil || last.key < w.wrote.key:
+		w.log.ErrorContext(ctx, "the newest digest this writer wrote is gone from the store; chaining from it so the gap shows", "key", w.wrote.key)
+		return w.wrote, nil
+	case last.key == w.wrote.key && last.hash != w.wrote.hash:
+		w.log.ErrorContext(ctx, "the newest digest this writer wrote was replaced in the store; chaining from what it wrote", "key", w.wrote.key)
+		return w.wrote, nil
+	}
+	return last, nil
 }
 
 // lastDigest returns the newest readable digest in the store, or nil when there is none. It looks back by the
