@@ -141,7 +141,7 @@ func (v *Verifier) Keys() []string {
 // Format 2 costs one SHA-256 over the line and one ECDSA verification: the seal is read from the line's first
 // bytes (see wire.go) without unmarshalling the record, and each certificate is checked once and cached.
 func (v *Verifier) Verify(line []byte) (Record, error) {
-	if !bytes.HasPrefix(line, []byte(v2Prefix)) {
+	if !hasPrefix(line, v2Prefix) {
 		return v.verifyOther(line)
 	}
 	r := Record{Version: Version, TraceID: firstTraceID(line)}
@@ -164,7 +164,7 @@ func (v *Verifier) Verify(line []byte) (Record, error) {
 	if n := bytes.Count(line, []byte(sealKey)); n != s.attrs {
 		return r, fmt.Errorf("%w: the record holds %d agent_audit.seal.* attributes, its seal %d", ErrMalformed, n, s.attrs)
 	}
-	c := v.checkCert(s.certKey, s.cert, s.certSig)
+	c := v.checkCert(s.certKey, s.certText, s.certSigText)
 	if c.err != nil {
 		return r, fmt.Errorf("record %d of chain %s: %w", r.Seq, r.Chain, c.err)
 	}
@@ -189,14 +189,14 @@ func (v *Verifier) Verify(line []byte) (Record, error) {
 }
 
 // checkCert checks a certificate and its cert_sig, once per distinct pair (key is their text in the line).
-func (v *Verifier) checkCert(key []byte, attr, sig string) *checkedCert {
+func (v *Verifier) checkCert(key, attr, sig []byte) *checkedCert {
 	v.mu.RLock()
 	c, ok := v.certs[string(key)]
 	v.mu.RUnlock()
 	if ok {
 		return c
 	}
-	c = v.checkCertUncached(attr, sig)
+	c = v.checkCertUncached(string(attr), string(sig))
 	v.mu.Lock()
 	if len(v.certs) >= maxCachedCerts {
 		clear(v.certs)

@@ -132,6 +132,9 @@ type readSeal struct {
 	attrs int
 	// sigStart and sigEnd delimit the signature's value in the line.
 	sigStart, sigEnd int
+	// certText and certSigText are the certificate's and its signature's values, read in place: they are the
+	// same in every record of a chain, so Verify copies them only when its cache has not checked them yet.
+	certText, certSigText []byte
 	// certKey is the text from the certificate's value to the end of its signature's value (or of the
 	// certificate, without one): the two together, for the Verifier's cache of checked certificates.
 	certKey []byte
@@ -140,18 +143,34 @@ type readSeal struct {
 // errWire is wrapped by the reader's errors.
 var errWire = errors.New("seal attributes not in the sealed form")
 
+// The reader's literals, as constants so that reading allocates nothing for them.
+const (
+	strOpen         = `","value":{"stringValue":"`
+	intOpen         = `","value":{"intValue":"`
+	chainOpen       = `{"key":"` + AttrChain + strOpen
+	seqOpen         = `{"key":"` + AttrSeq + intOpen
+	prevOpen        = `{"key":"` + AttrPrev + strOpen
+	undeliveredOpen = `{"key":"` + AttrUndelivered + `","value":{"arrayValue":{"values":[`
+	keyOpen         = `{"key":"` + AttrKey + strOpen
+	certOpen        = `{"key":"` + AttrCert + strOpen
+	certSigOpen     = `{"key":"` + AttrCertSig + strOpen
+	timeOpen        = `{"key":"` + AttrTime + intOpen
+	algOpen         = `{"key":"` + AttrAlg + strOpen
+	valueClose      = `"}},`
+)
+
 // parseSeal reads the seal of a line that starts with v2Prefix.
 func parseSeal(line []byte) (readSeal, error) {
 	r := wireReader{b: line, i: len(v2Prefix)}
 	var s readSeal
 	s.attrs = 1
-	s.chain = r.str(AttrChain, isHex)
-	s.seq = r.int(AttrSeq)
-	s.prev = r.str(AttrPrev, isHex)
+	s.chain = r.str(chainOpen, isHex)
+	s.seq = r.int(seqOpen)
+	s.prev = r.str(prevOpen, isHex)
 	s.attrs += 3
-	if r.peekKey(AttrUndelivered) {
+	if r.peek(undeliveredOpen) {
 		s.attrs++
-		r.lit(`{"key":"` + AttrUndelivered + `","value":{"arrayValue":{"values":[`)
+		r.lit(undeliveredOpen)
 		for n := 0; r.err == nil; n++ {
 			if n > 0 && !r.try(",") {
 				break
@@ -162,18 +181,18 @@ func parseSeal(line []byte) (readSeal, error) {
 		}
 		r.lit(`]}}},`)
 	}
-	s.key = r.str(AttrKey, isFingerprintChar)
-	certStart := r.i + len(`{"key":"`+AttrCert+`","value":{"stringValue":"`)
-	s.cert = r.str(AttrCert, isBase64URL)
-	certEnd := r.i - len(`"}},`)
+	s.key = r.str(keyOpen, isFingerprintChar)
+	certStart := r.i + len(certOpen)
+	s.certText = r.strBytes(certOpen, isBase64URL)
+	certEnd := r.i - len(valueClose)
 	s.attrs += 2
-	if r.peekKey(AttrCertSig) {
-		s.certSig = r.str(AttrCertSig, isBase64URL)
-		certEnd = r.i - len(`"}},`)
+	if r.peek(certSigOpen) {
+		s.certSigText = r.strBytes(certSigOpen, isBase64URL)
+		certEnd = r.i - len(valueClose)
 		s.attrs++
 	}
-	s.time = r.int(AttrTime)
-	if alg := r.str(AttrAlg, isAlgChar); r.err == nil && alg != Algorithm {
+	s.time = r.int(timeOpen)
+	if alg := r.strBytes(algOpen, isAlgChar); r.err == nil && string(alg) != Algorithm {
 		return s, fmt.Errorf("seal algorithm %q, want %s: %w", alg, Algorithm, errWire)
 	}
 	r.lit(sigField)
@@ -206,12 +225,17 @@ func (r *wireReader) fail(what string) {
 }
 
 func (r *wireReader) try(s string) bool {
-	if r.err == nil && bytes.HasPrefix(r.b[r.i:], []byte(s)) {
+	if r.peek(s) {
 		r.i += len(s)
 		return true
 	}
 	return false
 }
+
+func (r *wireReader) peek(s string) bool { return r.err == nil && hasPrefix(r.b[r.i:], s) }
+
+// hasPrefix is bytes.HasPrefix for a string prefix, without converting it.
+func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
 
 func (r *wireReader) lit(s string) {
 	if r.err == nil && !r.try(s) {
@@ -219,37 +243,40 @@ func (r *wireReader) lit(s string) {
 	}
 }
 
-func (r *wireReader) peekKey(key string) bool {
-	return r.err == nil && bytes.HasPrefix(r.b[r.i:], []byte(`{"key":"`+key+`","value"`))
-}
-
 // token reads up to the next '"', every byte of it in the alphabet ok.
-func (r *wireReader) token(ok func(byte) bool) string {
+func (r *wireReader) token(ok func(byte) bool) string { return string(r.tokenBytes(ok)) }
+
+// tokenBytes is token without the copy: the value's bytes in the line.
+func (r *wireReader) tokenBytes(ok func(byte) bool) []byte {
 	if r.err != nil {
-		return ""
+		return nil
 	}
 	start := r.i
 	for r.i < len(r.b) && r.b[r.i] != '"' {
 		if !ok(r.b[r.i]) {
 			r.fail("unexpected character in a seal value")
-			return ""
+			return nil
 		}
 		r.i++
 	}
-	return string(r.b[start:r.i])
+	return r.b[start:r.i]
 }
 
-func (r *wireReader) str(key string, ok func(byte) bool) string {
-	r.lit(`{"key":"` + key + `","value":{"stringValue":"`)
-	v := r.token(ok)
-	r.lit(`"}},`)
+// str reads a string attribute whose text up to the value is open.
+func (r *wireReader) str(open string, ok func(byte) bool) string { return string(r.strBytes(open, ok)) }
+
+func (r *wireReader) strBytes(open string, ok func(byte) bool) []byte {
+	r.lit(open)
+	v := r.tokenBytes(ok)
+	r.lit(valueClose)
 	return v
 }
 
-func (r *wireReader) int(key string) int64 {
-	r.lit(`{"key":"` + key + `","value":{"intValue":"`)
+// int reads an int attribute whose text up to the value is open.
+func (r *wireReader) int(open string) int64 {
+	r.lit(open)
 	v := r.digits()
-	r.lit(`"}},`)
+	r.lit(valueClose)
 	return v
 }
 
