@@ -53,7 +53,8 @@ type SigningKeyArgs struct {
 // private half never leaves KMS, an alias alias/<component name>, and the public key as PEM.
 //
 // Who may sign: the roles passed to AllowSigners, and nobody else. The key policy names each signer role's ARN
-// as the principal of its one kms:Sign statement; it delegates nothing about signing to IAM (no account
+// as the principal of its one kms:Sign statement (and of one kms:GetPublicKey statement, so a signer learns the
+// fingerprint it certifies with and checks its first signature); it delegates nothing about signing to IAM (no account
 // principal with kms:Sign, kms:*, kms:CreateGrant or kms:Verify), so no IAM policy, however broad (an
 // administrator's Action "*" on Resource "*"), lets anyone else sign, and no grant can be created to do so. The
 // account's IAM may only look at and administer the key; an administrator who wants to sign must first change
@@ -228,7 +229,8 @@ func isRoleARN(arn string) bool {
 
 // SigningKeyPolicy is the signing key's policy: the account's IAM may administer the key (and neither sign,
 // verify nor create grants), readerRoleARNs may read the public key and verify, and signerRoleARNs, named as
-// the principal of the one kms:Sign statement, may sign. With no signers nobody may sign (the creation policy);
+// the principal of the one kms:Sign statement, may sign, and read the public key (kms:GetPublicKey, a
+// statement of its own). With no signers nobody may sign (the creation policy);
 // with no readers the reader statement is left out. In a key policy, Resource "*" means this key.
 func SigningKeyPolicy(partition, account string, readerRoleARNs, signerRoleARNs []string) PolicyDocument {
 	accountPrincipal := map[string][]string{"AWS": {fmt.Sprintf("arn:%s:iam::%s:root", partition, account)}}
@@ -245,6 +247,14 @@ func SigningKeyPolicy(partition, account string, readerRoleARNs, signerRoleARNs 
 		st = append(st, PolicyStatement{
 			Sid: "ReadPublicKey", Effect: "Allow", Principal: map[string][]string{"AWS": readerRoleARNs},
 			Action: signingKeyReaderActions, Resource: []string{"*"},
+		})
+	}
+	if len(signerRoleARNs) > 0 {
+		// A signer writes the key's fingerprint into what it signs (a seal certificate, a digest) and checks its
+		// first signature against the public key, so a key id naming the wrong key fails at once.
+		st = append(st, PolicyStatement{
+			Sid: "SignersReadPublicKey", Effect: "Allow", Principal: map[string][]string{"AWS": signerRoleARNs},
+			Action: []string{"kms:GetPublicKey"}, Resource: []string{"*"},
 		})
 	}
 	return PolicyDocument{Statement: st}

@@ -140,7 +140,7 @@ func TestSigningKey(t *testing.T) {
 // principal other than the account, the readers and the signers. With no signers, nobody may sign.
 func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers, signers []string) []string {
 	var out []string
-	signs, readersSeen := 0, false
+	signs, publicKeys, readersSeen := 0, 0, false
 	for _, s := range p.Statement {
 		if s.Effect != "Allow" {
 			continue
@@ -167,10 +167,13 @@ func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers
 				}
 			}
 		case len(signers) > 0 && slices.Equal(principals, signers):
-			if slices.Equal(s.Action, []string{"kms:Sign"}) {
+			switch {
+			case slices.Equal(s.Action, []string{"kms:Sign"}):
 				signs++
-			} else {
-				out = append(out, s.Sid+": signers may "+strings.Join(s.Action, ",")+", want kms:Sign only")
+			case slices.Equal(s.Action, []string{"kms:GetPublicKey"}):
+				publicKeys++
+			default:
+				out = append(out, s.Sid+": signers may "+strings.Join(s.Action, ",")+", want kms:Sign alone and kms:GetPublicKey alone")
 			}
 		case len(readers) > 0 && slices.Equal(principals, readers):
 			readersSeen = true
@@ -184,6 +187,9 @@ func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers
 	if len(signers) > 0 && signs != 1 {
 		out = append(out, fmt.Sprintf("kms:Sign is granted to the signers in %d statements, want exactly one", signs))
 	}
+	if len(signers) > 0 && publicKeys != 1 {
+		out = append(out, fmt.Sprintf("kms:GetPublicKey is granted to the signers in %d statements, want exactly one: a signer checks its first signature against the public key", publicKeys))
+	}
 	if len(readers) > 0 && !readersSeen {
 		out = append(out, "the readers are not named")
 	}
@@ -194,7 +200,7 @@ func signingKeyPolicyViolations(p pulumitest.Policy, accountRoot string, readers
 func TestSigningKeyPolicyCheckerCatchesWidenedPolicies(t *testing.T) {
 	readers := []string{"arn:aws:iam::123456789012:role/analyst"}
 	signers := []string{signerRole}
-	const admin, sign, read = 0, 1, 2 // statement indexes of SigningKeyPolicy
+	const admin, sign, read, signersRead = 0, 1, 2, 3 // statement indexes of SigningKeyPolicy
 	tests := []struct {
 		name  string
 		widen func(d *PolicyDocument)
@@ -222,6 +228,13 @@ func TestSigningKeyPolicyCheckerCatchesWidenedPolicies(t *testing.T) {
 		{"the signers get kms:*", func(d *PolicyDocument) { d.Statement[sign].Action = []string{"kms:*"} }},
 		{"no statement lets the signer sign", func(d *PolicyDocument) { d.Statement = slices.Delete(d.Statement, sign, sign+1) }},
 		{"kms:Sign in two statements", func(d *PolicyDocument) { d.Statement = append(d.Statement, d.Statement[sign]) }},
+		{"the signers' public key statement grants more", func(d *PolicyDocument) {
+			d.Statement[signersRead].Action = append(d.Statement[signersRead].Action, "kms:Decrypt")
+		}},
+		{"the signers may sign in their public key statement", func(d *PolicyDocument) {
+			d.Statement[signersRead].Action = append(d.Statement[signersRead].Action, "kms:Sign")
+		}},
+		{"the signers cannot read the public key", func(d *PolicyDocument) { d.Statement = d.Statement[:signersRead] }},
 		{"a wildcard principal", func(d *PolicyDocument) { d.Statement[read].Principal = map[string][]string{"AWS": {"*"}} }},
 		{"a wildcard signer", func(d *PolicyDocument) { d.Statement[sign].Principal = map[string][]string{"AWS": {"*"}} }},
 	}

@@ -28,5 +28,5 @@ func main() {
 		logger.Error("cannot start", "error", err)
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(a.Handler, lambda.WithEnableSIGTERM(a.LastChanceFlush))
+	lambda.StartWithOptions(a, lambda.WithEnableSIGTERM(a.LastChanceFlush))
 }

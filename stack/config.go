@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agent-audit/agent-audit/components"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	LogRetentionDays         int
 	// Athena provisions the Athena query layer (AuditQuery); on by default.
 	Athena bool
+	// DigestPeriodMinutes is how often the DigestWriter writes a signed digest of the audit bucket: whole minutes
+	// dividing an hour (default 5).
+	DigestPeriodMinutes int
 }
 
 // ReadConfig reads the namespaced keys through get (ctx.GetConfig) and tells secrets by isSecret
@@ -62,6 +66,7 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		LambdaMemoryMB:           components.DefaultMemoryMB,
 		LogRetentionDays:         components.DefaultLogRetentionDays,
 		Athena:                   true,
+		DigestPeriodMinutes:      int(components.DefaultDigestPeriod / time.Minute),
 	}
 	var errs []error
 	bad := func(key, format string, a ...any) {
@@ -155,5 +160,9 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 	integer("lambdaMemoryMb", &cfg.LambdaMemoryMB, 128, 10240)
 	integer("logRetentionDays", &cfg.LogRetentionDays, 1, 3653)
 	boolean("athena", &cfg.Athena)
+	integer("digestPeriodMinutes", &cfg.DigestPeriodMinutes, 1, 60)
+	if m := cfg.DigestPeriodMinutes; 60%m != 0 {
+		bad("digestPeriodMinutes", "%d does not divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)", m)
+	}
 	return cfg, errors.Join(errs...)
 }

@@ -49,6 +49,8 @@ func TestTheTrailsProtectionHoldsAgainstAdministrators(t *testing.T) {
 				"aws:kms/key:Key agent-audit-dev-audit-key policy",
 				"aws:kms/key:Key agent-audit-dev-signing policy",
 				"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-policy policy",
+				"aws:kms/key:Key agent-audit-dev-digest-key policy",
+				"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-digest-key-policy policy",
 			}
 			for _, where := range keyPolicies {
 				denies(where, "kms:ScheduleKeyDeletion", "kms:DisableKey")
@@ -93,7 +95,7 @@ func TestTamperAlarmsWatchTheStacksBucketAndKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := pulumitest.Get(m.One(t, "aws:cloudwatch/eventRule:EventRule", "agent-audit-dev-guard-keys").Inputs, "eventPattern").StringValue()
-	for _, want := range []string{"arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-audit-key", "arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-signing"} {
+	for _, want := range []string{"arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-audit-key", "arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-signing", "arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-digest-key"} {
 		if !strings.Contains(keys, want) {
 			t.Errorf("key rule %s does not watch %s", keys, want)
 		}

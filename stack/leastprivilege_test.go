@@ -20,10 +20,15 @@ import (
 //   - the analyst can only read (Get/List/Describe actions, kms:Decrypt and kms:Verify), besides running
 //     Athena queries and writing their results, each pinned to its one resource;
 //   - no policy allows s3:BypassGovernanceRetention, to anyone;
-//   - only the function's role can kms:Sign with the signing key: the key policy attached to it names that role,
-//     alone, as the principal of its one kms:Sign statement, and allows nobody else kms:Sign, kms:CreateGrant
-//     or a wildcard reaching them (the account's IAM included, so an administrator's IAM policy cannot sign);
-//     the key's creation policy lets nobody sign; no identity policy but the function's reaches the key;
+//   - the digest writer's role may list the bucket's traces/, oversize/ and digests/ prefixes and no other, read
+//     and write digests/ only, use the bucket's key through S3 only and write its logs, and nothing else; it is
+//     named in no other resource policy than its key's, and its schedule's role may only invoke it;
+//   - each signing key has exactly one signer: only the function's role can kms:Sign with the signing key, only
+//     the digest role with the digest key. The key policy attached to each names that role, alone, as the
+//     principal of its one kms:Sign statement, and allows nobody else kms:Sign, kms:CreateGrant or a wildcard
+//     reaching them (the account's IAM included, so an administrator's IAM policy cannot sign); each key's
+//     creation policy lets nobody sign; no identity policy but the signer's own reaches its key, so the
+//     function cannot sign digests and the digest role cannot seal records;
 //   - no Allow uses NotAction, NotResource or NotPrincipal, which would allow all that they do not name.
 //
 // Every check runs on the deployed stack and must find nothing, and TestLeastPrivilegeChecksCatchWidenedPolicies
@@ -31,49 +36,84 @@ import (
 
 // trail names the documents and resources the checks reason about, as the stack's mocks name them.
 type trail struct {
-	functionPolicy, analystPolicy string // keys of the policy documents
-	// signingKeyPolicy is the policy attached to the signing key (kms.KeyPolicy), signingKeyCreation the one the
-	// key was created with; otherKeyPolicies are the documents known to govern other keys. A key policy
-	// document in none of these is taken to govern the signing key, so an unknown one is checked, not skipped.
-	signingKeyPolicy, signingKeyCreation          string
-	otherKeyPolicies                              map[string]bool
-	analystRoleARN, functionRoleARN, accountRoot  string
-	auditBucketARN, auditKeyARN, signingKeyARN    string
-	resultsBucketARN, resultsKeyARN, workgroupARN string
+	functionPolicy, analystPolicy, digestPolicy, schedulePolicy string // keys of the policy documents
+	// signing seals the records, digest signs the digests. otherKeyPolicies are the documents known to govern
+	// other keys; a key policy document in none of these is taken to govern a signing key, so an unknown one is
+	// checked, not skipped.
+	signing, digest                                             signingKey
+	otherKeyPolicies                                            map[string]bool
+	analystRoleARN, functionRoleARN, digestRoleARN, accountRoot string
+	auditBucketARN, auditKeyARN                                 string
+	digestFunctionARN, digestLogGroupARN                        string
+	resultsBucketARN, resultsKeyARN, workgroupARN               string
 }
+
+// signingKey is one key whose signatures the trail rests on, and its one signer.
+type signingKey struct {
+	what string
+	arn  string
+	// attached is the policy attached to the key (kms.KeyPolicy), creation the one it was created with.
+	attached, creation string
+	// signer is the one role that may sign; signerPolicy its role policy, which may name kms:Sign on this key
+	// exactly (redundant for a role of the key's account).
+	signer, signerPolicy string
+}
+
+// signingKeys are the trail's signing keys.
+func (tr trail) signingKeys() []signingKey { return []signingKey{tr.signing, tr.digest} }
 
 func stackTrail(t *testing.T, m *pulumitest.Mocks, outs map[string]exported) trail {
 	t.Helper()
 	resultsKey := m.One(t, "aws:kms/key:Key", "agent-audit-dev-query-results-key")
-	signingKey := m.One(t, "aws:kms/key:Key", "agent-audit-dev-signing")
-	signingKeyARN := outs["signingKeyArn"].value
-	signingKeyID := signingKeyARN[strings.LastIndex(signingKeyARN, "/")+1:]
+	role := func(name string) string {
+		return "arn:aws:iam::" + pulumitest.Account + ":role/" + m.One(t, "aws:iam/role:Role", name).Name
+	}
+	functionPolicy := "aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy"
+	digestPolicy := "aws:iam/rolePolicy:RolePolicy agent-audit-dev-digest-permissions policy"
+	key := func(what, name, arn, signer, signerPolicy string) signingKey {
+		m.One(t, "aws:kms/key:Key", name)
+		return signingKey{
+			what: what, arn: arn, signer: signer, signerPolicy: signerPolicy,
+			attached: "aws:kms/keyPolicy:KeyPolicy " + name + "-policy policy", creation: "aws:kms/key:Key " + name + " policy",
+		}
+	}
+	signing := key("the signing key", "agent-audit-dev-signing", outs["signingKeyArn"].value, role("agent-audit-dev-role"), functionPolicy)
+	digest := key("the digest key", "agent-audit-dev-digest-key", outs["digestKeyArn"].value, role("agent-audit-dev-digest-role"), digestPolicy)
 	other := map[string]bool{}
 	for _, k := range m.ByType("aws:kms/key:Key") {
-		if k.Name != signingKey.Name {
+		if "aws:kms/key:Key "+k.Name+" policy" != signing.creation && "aws:kms/key:Key "+k.Name+" policy" != digest.creation {
 			other["aws:kms/key:Key "+k.Name+" policy"] = true
 		}
 	}
 	for _, p := range m.ByType("aws:kms/keyPolicy:KeyPolicy") {
-		if id := pulumitest.Get(p.Inputs, "keyId"); !id.IsString() || (id.StringValue() != signingKeyID && id.StringValue() != signingKeyARN) {
+		id := pulumitest.Get(p.Inputs, "keyId")
+		governsASigningKey := false
+		for _, k := range []signingKey{signing, digest} {
+			governsASigningKey = governsASigningKey || id.IsString() && (id.StringValue() == k.arn[strings.LastIndex(k.arn, "/")+1:] || id.StringValue() == k.arn)
+		}
+		if !governsASigningKey {
 			other["aws:kms/keyPolicy:KeyPolicy "+p.Name+" policy"] = true
 		}
 	}
 	return trail{
-		functionPolicy:     "aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy",
-		analystPolicy:      "aws:iam/rolePolicy:RolePolicy agent-audit-dev-query-analyst-read policy",
-		signingKeyPolicy:   "aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-policy policy",
-		signingKeyCreation: "aws:kms/key:Key agent-audit-dev-signing policy",
-		otherKeyPolicies:   other,
-		analystRoleARN:     outs["analystRoleArn"].value,
-		functionRoleARN:    "arn:aws:iam::" + pulumitest.Account + ":role/" + m.One(t, "aws:iam/role:Role", "agent-audit-dev-role").Name,
-		accountRoot:        "arn:aws:iam::" + pulumitest.Account + ":root",
-		auditBucketARN:     "arn:aws:s3:::" + outs["auditBucket"].value,
-		auditKeyARN:        outs["auditKeyArn"].value,
-		signingKeyARN:      signingKeyARN,
-		resultsBucketARN:   "arn:aws:s3:::agent-audit-dev-query-results",
-		resultsKeyARN:      "arn:aws:kms:" + pulumitest.Region + ":" + pulumitest.Account + ":key/key-" + resultsKey.Name,
-		workgroupARN:       "arn:aws:athena:" + pulumitest.Region + ":" + pulumitest.Account + ":workgroup/" + outs["athenaWorkgroup"].value,
+		functionPolicy:    functionPolicy,
+		analystPolicy:     "aws:iam/rolePolicy:RolePolicy agent-audit-dev-query-analyst-read policy",
+		digestPolicy:      digestPolicy,
+		schedulePolicy:    "aws:iam/rolePolicy:RolePolicy agent-audit-dev-digest-schedule-invoke policy",
+		signing:           signing,
+		digest:            digest,
+		otherKeyPolicies:  other,
+		analystRoleARN:    outs["analystRoleArn"].value,
+		functionRoleARN:   signing.signer,
+		digestRoleARN:     digest.signer,
+		accountRoot:       "arn:aws:iam::" + pulumitest.Account + ":root",
+		auditBucketARN:    "arn:aws:s3:::" + outs["auditBucket"].value,
+		auditKeyARN:       outs["auditKeyArn"].value,
+		digestFunctionARN: "arn:aws:lambda:" + pulumitest.Region + ":" + pulumitest.Account + ":function:agent-audit-dev-digest",
+		digestLogGroupARN: "arn:aws:logs:" + pulumitest.Region + ":" + pulumitest.Account + ":log-group:/aws/lambda/agent-audit-dev-digest",
+		resultsBucketARN:  "arn:aws:s3:::agent-audit-dev-query-results",
+		resultsKeyARN:     "arn:aws:kms:" + pulumitest.Region + ":" + pulumitest.Account + ":key/key-" + resultsKey.Name,
+		workgroupARN:      "arn:aws:athena:" + pulumitest.Region + ":" + pulumitest.Account + ":workgroup/" + outs["athenaWorkgroup"].value,
 	}
 }
 
@@ -224,16 +264,18 @@ func checkNobodyBypassesGovernance(docs map[string]pulumitest.Policy, _ trail) [
 	return out
 }
 
-// checkOnlyTheFunctionSigns: the one statement allowing kms:Sign on the signing key is in the policy attached to
-// it, and names the function's role alone, for kms:Sign alone. No other statement of a document governing the
+// checkEachKeyHasOneSigner: for each signing key, the one statement allowing kms:Sign on it is in the policy
+// attached to it, and names its signer alone, for kms:Sign alone. No other statement of a document governing a
 // signing key reaches kms:Sign or kms:CreateGrant (a grant could confer kms:Sign), whoever its principal: an
 // account-root principal there would let every IAM policy allowing kms:Sign, an administrator's "*" included,
-// sign. The function's role policy may name kms:Sign on the signing key exactly (redundant for a role of the
-// key's account); no other identity or resource policy may reach the signing key with it. Other keys' policies
-// may delegate kms:* to IAM: in a key policy Resource "*" is that key, not the signing key.
-func checkOnlyTheFunctionSigns(docs map[string]pulumitest.Policy, tr trail) []string {
+// sign. A signer's role policy may name kms:Sign on its own key exactly (redundant for a role of the key's
+// account); no other identity or resource policy may reach a signing key with it, so the function cannot sign
+// a digest, nor the digest role a record. Other keys' policies may delegate kms:* to IAM: in a key policy
+// Resource "*" is that key, not a signing key.
+func checkEachKeyHasOneSigner(docs map[string]pulumitest.Policy, tr trail) []string {
 	var out []string
-	functionGrants, keyPolicyGrants := 0, 0
+	keys := tr.signingKeys()
+	inKeyPolicy, inSignerPolicy := map[string]int{}, map[string]int{}
 	allows(docs, func(where string, s pulumitest.Statement, a string) {
 		signs, grants := overlaps(a, "kms:Sign"), overlaps(a, "kms:CreateGrant")
 		if !signs && !grants {
@@ -244,28 +286,126 @@ func checkOnlyTheFunctionSigns(docs map[string]pulumitest.Policy, tr trail) []st
 		case keyPolicy && tr.otherKeyPolicies[where]:
 			// Another key's policy: it governs that key only.
 		case keyPolicy:
-			// The signing key's own policy, or one taken to govern it.
-			onlyTheFunction := len(s.Principal) == 1 && slices.Equal(s.Principal["AWS"], []string{tr.functionRoleARN})
-			if where != tr.signingKeyPolicy || a != "kms:Sign" || len(s.Action) != 1 || !onlyTheFunction {
-				out = append(out, fmt.Sprintf("sign: %s %s allows %s to %v: on the signing key only the function's role may kms:Sign, alone, in the attached key policy", where, s.Sid, a, s.Principal))
+			// A signing key's own policy, or one taken to govern one.
+			i := slices.IndexFunc(keys, func(k signingKey) bool { return k.attached == where })
+			if i < 0 || a != "kms:Sign" || len(s.Action) != 1 || len(s.Principal) != 1 || !slices.Equal(s.Principal["AWS"], []string{keys[i].signer}) {
+				out = append(out, fmt.Sprintf("sign: %s %s allows %s to %v: on a signing key only its one signer may kms:Sign, alone, in the attached key policy", where, s.Sid, a, s.Principal))
 				return
 			}
-			keyPolicyGrants++
-		case where == tr.functionPolicy && signs && !grants:
-			if !slices.Equal(s.Resource, []string{tr.signingKeyARN}) {
-				out = append(out, fmt.Sprintf("sign: the function's %s grants %s on %v, want the signing key only", s.Sid, a, s.Resource))
-			}
-			functionGrants++
+			inKeyPolicy[keys[i].what]++
 		default:
+			for _, k := range keys {
+				if where == k.signerPolicy && signs && !grants && slices.Equal(s.Resource, []string{k.arn}) {
+					inSignerPolicy[k.what]++
+					return
+				}
+			}
 			for _, r := range s.Resource {
-				if overlaps(r, tr.signingKeyARN) {
-					out = append(out, fmt.Sprintf("sign: %s %s grants %s on %s, which reaches the signing key", where, s.Sid, a, r))
+				for _, k := range keys {
+					if overlaps(r, k.arn) {
+						out = append(out, fmt.Sprintf("sign: %s %s grants %s on %s, which reaches %s", where, s.Sid, a, r, k.what))
+					}
 				}
 			}
 		}
 	})
-	if keyPolicyGrants != 1 || functionGrants > 1 {
-		out = append(out, fmt.Sprintf("sign: %d key policy statements and %d function role statements allow kms:Sign, want one and at most one", keyPolicyGrants, functionGrants))
+	for _, k := range keys {
+		if inKeyPolicy[k.what] != 1 || inSignerPolicy[k.what] > 1 {
+			out = append(out, fmt.Sprintf("sign: %d key policy statements and %d signer role statements allow kms:Sign on %s, want one and at most one", inKeyPolicy[k.what], inSignerPolicy[k.what], k.what))
+		}
+	}
+	return out
+}
+
+// digestMay are the digest role's grants, each on exactly its resources: list the bucket (by prefix, see
+// digestListPrefixes), read and write digests/, use the bucket's key through S3, write its own logs.
+func digestMay(tr trail) map[string][]string {
+	digests, logs := []string{tr.auditBucketARN + "/digests/*"}, []string{tr.digestLogGroupARN + ":*"}
+	return map[string][]string{
+		"s3:ListBucket": {tr.auditBucketARN}, "s3:ListBucketVersions": {tr.auditBucketARN},
+		"s3:GetObject": digests, "s3:GetObjectVersion": digests, "s3:PutObject": digests,
+		"kms:Decrypt": {tr.auditKeyARN}, "kms:GenerateDataKey": {tr.auditKeyARN},
+		"logs:CreateLogStream": logs, "logs:PutLogEvents": logs,
+	}
+}
+
+// digestListPrefixes are the s3:prefix values the digest role may list: the trail's three prefixes.
+var digestListPrefixes = []string{"traces/", "traces/*", "oversize/", "oversize/*", "digests/", "digests/*"}
+
+// checkDigestRoleOnlyWritesDigests: the digest role is allowed exactly digestMay (each grant present, so the
+// writer works, and nothing more), listing only under digestListPrefixes and using the bucket's key only
+// through S3, none of functionMayNot; no resource policy but its key's names it, and that one for kms:Sign and
+// kms:GetPublicKey only (the writer names the key's fingerprint and checks its first signature); and the
+// schedule's role may invoke the digest Lambda and nothing else.
+func checkDigestRoleOnlyWritesDigests(docs map[string]pulumitest.Policy, tr trail) []string {
+	var out []string
+	doc, ok := docs[tr.digestPolicy]
+	if !ok {
+		return []string{"digest: no role policy " + tr.digestPolicy}
+	}
+	may, seen := digestMay(tr), map[string]bool{}
+	viaS3 := "s3." + pulumitest.Region + ".amazonaws.com"
+	allows(map[string]pulumitest.Policy{tr.digestPolicy: doc}, func(_ string, s pulumitest.Statement, a string) {
+		for _, bad := range functionMayNot {
+			if overlaps(a, bad) {
+				out = append(out, fmt.Sprintf("digest: %s grants %s (as %s on %v)", s.Sid, bad, a, s.Resource))
+			}
+		}
+		res, ok := may[a]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("digest: %s grants %s on %v, which the writer does not need", s.Sid, a, s.Resource))
+			return
+		case !slices.Equal(s.Resource, res):
+			out = append(out, fmt.Sprintf("digest: %s grants %s on %v, want %v only", s.Sid, a, s.Resource, res))
+		}
+		seen[a] = true
+		switch service, _, _ := strings.Cut(a, ":"); {
+		case strings.HasPrefix(a, "s3:List"):
+			prefixes, _ := s.Condition["StringLike"]["s3:prefix"].([]any)
+			limited := len(s.Condition) == 1 && len(s.Condition["StringLike"]) == 1 && len(prefixes) > 0
+			for _, p := range prefixes {
+				limited = limited && slices.Contains(digestListPrefixes, fmt.Sprint(p))
+			}
+			if !limited {
+				out = append(out, fmt.Sprintf("digest: %s lists beyond %v: %v", s.Sid, digestListPrefixes, s.Condition))
+			}
+		case service == "kms":
+			if len(s.Condition) != 1 || len(s.Condition["StringEquals"]) != 1 || s.Condition["StringEquals"]["kms:ViaService"] != viaS3 {
+				out = append(out, fmt.Sprintf("digest: %s uses the bucket's key other than through S3: %v", s.Sid, s.Condition))
+			}
+		}
+	})
+	for a := range may {
+		if !seen[a] {
+			out = append(out, "digest: the role lacks "+a+", which the writer needs")
+		}
+	}
+	allows(docs, func(where string, s pulumitest.Statement, a string) {
+		if where != tr.digestPolicy && slices.Contains(s.Principal["AWS"], tr.digestRoleARN) && !(where == tr.digest.attached && (a == "kms:Sign" || a == "kms:GetPublicKey")) {
+			out = append(out, fmt.Sprintf("digest: %s %s grants the digest role %s", where, s.Sid, a))
+		}
+	})
+	invoke := statementsByAction(docs[tr.schedulePolicy])
+	if len(invoke) != 1 || invoke["lambda:InvokeFunction"] != tr.digestFunctionARN {
+		out = append(out, fmt.Sprintf("digest: the schedule's role may %v, want lambda:InvokeFunction on %s only", invoke, tr.digestFunctionARN))
+	}
+	return out
+}
+
+// statementsByAction maps each action a document allows to the resources it is granted on, comma-joined.
+func statementsByAction(p pulumitest.Policy) map[string]string {
+	out := map[string]string{}
+	for _, s := range p.Statement {
+		if s.Effect != "Allow" {
+			continue
+		}
+		for _, a := range s.Action {
+			if out[a] != "" {
+				out[a] += ","
+			}
+			out[a] += strings.Join(s.Resource, ",")
+		}
 	}
 	return out
 }
@@ -289,7 +429,8 @@ var leastPrivilegeChecks = map[string]func(map[string]pulumitest.Policy, trail) 
 	"function": checkFunctionCannotAlterTheTrail,
 	"analyst":  checkAnalystOnlyReads,
 	"bypass":   checkNobodyBypassesGovernance,
-	"sign":     checkOnlyTheFunctionSigns,
+	"digest":   checkDigestRoleOnlyWritesDigests,
+	"sign":     checkEachKeyHasOneSigner,
 	"inverted": checkNoInvertedAllows,
 }
 
@@ -310,7 +451,8 @@ func deployedPolicies(t *testing.T) (*pulumitest.Mocks, map[string]pulumitest.Po
 
 func TestTheTrailIsLeastPrivilege(t *testing.T) {
 	m, docs, tr := deployedPolicies(t)
-	for _, key := range []string{tr.functionPolicy, tr.analystPolicy, tr.signingKeyPolicy, tr.signingKeyCreation} {
+	for _, key := range []string{tr.functionPolicy, tr.analystPolicy, tr.digestPolicy, tr.schedulePolicy, tr.signing.attached,
+		tr.signing.creation, tr.digest.attached, tr.digest.creation} {
 		if _, ok := docs[key]; !ok {
 			t.Fatalf("no policy document %q: the checks would prove nothing", key)
 		}
@@ -379,6 +521,27 @@ func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
 		{"the function gets s3:Put* on the bucket", tr.functionPolicy, allow([]string{"s3:Put*"}, bucket), "function"},
 		{"the function reads audit objects", tr.functionPolicy, allow([]string{"s3:GetObject"}, bucket+"/oversize/*"), "function"},
 		{"the function gets everything", tr.functionPolicy, allow([]string{"*"}, "*"), "function"},
+		{"the function writes digests", tr.functionPolicy, allow([]string{"s3:PutObject"}, bucket+"/digests/*"), "function"},
+		{"the function lists the bucket", tr.functionPolicy, allow([]string{"s3:ListBucketVersions"}, bucket), "function"},
+		{"the function reads digests", tr.functionPolicy, allow([]string{"s3:GetObjectVersion"}, bucket+"/digests/*"), "function"},
+
+		{"the digest role writes records", tr.digestPolicy, allow([]string{"s3:PutObject"}, bucket+"/traces/*"), "digest"},
+		{"the digest role writes oversize content", tr.digestPolicy, allow([]string{"s3:PutObject"}, bucket+"/oversize/*"), "digest"},
+		{"the digest role writes anywhere in the bucket", tr.digestPolicy, allow([]string{"s3:PutObject"}, objects), "digest"},
+		{"the digest role reads records", tr.digestPolicy, allow([]string{"s3:GetObject"}, bucket+"/traces/*"), "digest"},
+		{"the digest role deletes digest versions", tr.digestPolicy, allow([]string{"s3:DeleteObjectVersion"}, bucket+"/digests/*"), "digest"},
+		{"the digest role shortens a digest's retention", tr.digestPolicy, allow([]string{"s3:PutObjectRetention"}, bucket+"/digests/*"), "digest"},
+		{"the digest role gets s3:* on digests/", tr.digestPolicy, allow([]string{"s3:*"}, bucket+"/digests/*"), "digest"},
+		{"the digest role lists any prefix", tr.digestPolicy, allow([]string{"s3:ListBucketVersions"}, bucket), "digest"},
+		{"the digest role lists another prefix", tr.digestPolicy, pulumitest.Statement{Sid: "Widened", Effect: "Allow", Action: []string{"s3:ListBucket"},
+			Resource: []string{bucket}, Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []any{"errors/*"}}}}, "digest"},
+		{"the digest role decrypts with the bucket key directly", tr.digestPolicy, allow([]string{"kms:Decrypt"}, tr.auditKeyARN), "digest"},
+		{"the digest role re-encrypts with the bucket key", tr.digestPolicy, allow([]string{"kms:ReEncryptTo"}, tr.auditKeyARN), "digest"},
+		{"the digest role invokes the agent", tr.digestPolicy, allow([]string{"lambda:InvokeFunction"}, "arn:aws:lambda:eu-west-1:123456789012:function:agent-audit-dev"), "digest"},
+		{"the bucket policy lets the digest role delete", bucketPolicy, principal(allow([]string{"s3:DeleteObject"}, objects), tr.digestRoleARN), "digest"},
+		{"the digest key lets its signer disable it", tr.digest.attached, principal(allow([]string{"kms:DisableKey"}, "*"), tr.digestRoleARN), "digest"},
+		{"the schedule's role invokes the agent too", tr.schedulePolicy, allow([]string{"lambda:InvokeFunction"}, "arn:aws:lambda:eu-west-1:123456789012:function:agent-audit-dev"), "digest"},
+		{"the schedule's role invokes any function", tr.schedulePolicy, allow([]string{"lambda:InvokeFunction"}, "*"), "digest"},
 
 		{"the analyst writes audit records", tr.analystPolicy, allow([]string{"s3:PutObject"}, bucket+"/traces/*"), "analyst"},
 		{"the analyst deletes query results", tr.analystPolicy, allow([]string{"s3:DeleteObject"}, tr.resultsBucketARN+"/*"), "analyst"},
@@ -389,29 +552,40 @@ func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
 		{"the analyst reads with a wildcard", tr.analystPolicy, allow([]string{"s3:Get*"}, bucket+"/traces/*"), "analyst"},
 		{"the analyst encrypts with the audit key", tr.analystPolicy, allow([]string{"kms:GenerateDataKey"}, tr.auditKeyARN), "analyst"},
 		{"the analyst runs queries in another workgroup", tr.analystPolicy, allow([]string{"athena:StartQueryExecution"}, "arn:aws:athena:eu-west-1:123456789012:workgroup/primary"), "analyst"},
-		{"a key policy lets the analyst disable the signing key", tr.signingKeyPolicy, principal(allow([]string{"kms:DisableKey"}, "*"), tr.analystRoleARN), "analyst"},
+		{"a key policy lets the analyst disable the signing key", tr.signing.attached, principal(allow([]string{"kms:DisableKey"}, "*"), tr.analystRoleARN), "analyst"},
 
 		{"the audit bucket policy allows the bypass", bucketPolicy, principal(allow([]string{"s3:BypassGovernanceRetention"}, objects), tr.accountRoot), "bypass"},
 		{"the Firehose role may bypass", firehosePolicy, allow([]string{"s3:Bypass*"}, objects), "bypass"},
 		{"the operator gets s3:*", operatorPolicy, allow([]string{"s3:*"}, objects), "bypass"},
 
-		{"the operator signs", operatorPolicy, allow([]string{"kms:Sign"}, tr.signingKeyARN), "sign"},
+		{"the operator signs", operatorPolicy, allow([]string{"kms:Sign"}, tr.signing.arn), "sign"},
 		{"the Firehose role signs with any key", firehosePolicy, allow([]string{"kms:Sign"}, "arn:aws:kms:eu-west-1:123456789012:key/*"), "sign"},
 		{"the analyst gets kms:* on everything", tr.analystPolicy, allow([]string{"kms:*"}, "*"), "sign"},
 		{"the function signs with every key", tr.functionPolicy, allow([]string{"kms:Sign"}, "*"), "sign"},
-		{"the signing key lets the analyst sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.analystRoleARN), "sign"},
-		{"the signing key delegates kms:* to IAM", tr.signingKeyPolicy, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
-		{"the signing key delegates kms:Sign to IAM, so an administrator's IAM policy signs", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
-		{"the signing key lets the account's IAM create grants", tr.signingKeyPolicy, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.accountRoot), "sign"},
-		{"the signing key lets the function create grants", tr.signingKeyPolicy, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.functionRoleARN), "sign"},
-		{"the signing key lets anyone sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), "*"), "sign"},
-		{"the function signs in a statement that also names the operator", tr.signingKeyPolicy,
+		{"the signing key lets the analyst sign", tr.signing.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.analystRoleARN), "sign"},
+		{"the signing key delegates kms:* to IAM", tr.signing.attached, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key delegates kms:Sign to IAM, so an administrator's IAM policy signs", tr.signing.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key lets the account's IAM create grants", tr.signing.attached, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key lets the function create grants", tr.signing.attached, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.functionRoleARN), "sign"},
+		{"the signing key lets anyone sign", tr.signing.attached, principal(allow([]string{"kms:Sign"}, "*"), "*"), "sign"},
+		{"the function signs in a statement that also names the operator", tr.signing.attached,
 			pulumitest.Statement{Sid: "Widened", Effect: "Allow", Principal: map[string][]string{"AWS": {tr.functionRoleARN, "arn:aws:iam::123456789012:role/agent-audit-dev-operator"}}, Action: []string{"kms:Sign"}, Resource: []string{"*"}}, "sign"},
-		{"the function's key policy statement grants more than kms:Sign", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign", "kms:ScheduleKeyDeletion"}, "*"), tr.functionRoleARN), "sign"},
-		{"the function signs in a second key policy statement", tr.signingKeyPolicy, principal(allow([]string{"kms:Sign"}, "*"), tr.functionRoleARN), "sign"},
-		{"the signing key's creation policy delegates kms:Sign to IAM", tr.signingKeyCreation, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
-		{"the signing key's creation policy delegates kms:* to IAM, as KMS's default policy does", tr.signingKeyCreation, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
+		{"the function's key policy statement grants more than kms:Sign", tr.signing.attached, principal(allow([]string{"kms:Sign", "kms:ScheduleKeyDeletion"}, "*"), tr.functionRoleARN), "sign"},
+		{"the function signs in a second key policy statement", tr.signing.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.functionRoleARN), "sign"},
+		{"the signing key's creation policy delegates kms:Sign to IAM", tr.signing.creation, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
+		{"the signing key's creation policy delegates kms:* to IAM, as KMS's default policy does", tr.signing.creation, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
 		{"a second policy attached to the signing key delegates kms:Sign to IAM", "aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-second policy", principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
+
+		{"the function signs with the digest key", tr.functionPolicy, allow([]string{"kms:Sign"}, tr.digest.arn), "sign"},
+		{"the digest key lets the function sign", tr.digest.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.functionRoleARN), "sign"},
+		{"the digest role signs with the signing key", tr.digestPolicy, allow([]string{"kms:Sign"}, tr.signing.arn), "sign"},
+		{"the signing key lets the digest role seal records", tr.signing.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.digestRoleARN), "sign"},
+		{"the digest role signs with any key", tr.digestPolicy, allow([]string{"kms:Sign"}, "arn:aws:kms:eu-west-1:123456789012:key/*"), "sign"},
+		{"the digest key delegates kms:Sign to IAM", tr.digest.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.accountRoot), "sign"},
+		{"the digest key lets the account's IAM create grants", tr.digest.attached, principal(allow([]string{"kms:CreateGrant"}, "*"), tr.accountRoot), "sign"},
+		{"the digest key's creation policy delegates kms:* to IAM", tr.digest.creation, principal(allow([]string{"kms:*"}, "*"), tr.accountRoot), "sign"},
+		{"the digest role signs in a second digest key statement", tr.digest.attached, principal(allow([]string{"kms:Sign"}, "*"), tr.digestRoleARN), "sign"},
+		{"the operator signs digests", operatorPolicy, allow([]string{"kms:Sign"}, tr.digest.arn), "sign"},
 
 		{"the function is allowed all but one action", tr.functionPolicy,
 			pulumitest.Statement{Sid: "Widened", Effect: "Allow", NotAction: []string{"s3:DeleteObject"}, Resource: []string{"*"}}, "inverted"},
@@ -426,14 +600,28 @@ func TestLeastPrivilegeChecksCatchWidenedPolicies(t *testing.T) {
 			}
 		})
 	}
-	// Narrowing the signing key's policy to no kms:Sign at all is refused too: the function could not seal.
-	t.Run("the function's kms:Sign statement is gone from the key policy", func(t *testing.T) {
-		narrowed := widen(docs, tr.signingKeyPolicy, pulumitest.Statement{Sid: "Harmless", Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})
-		d := narrowed[tr.signingKeyPolicy]
-		d.Statement = slices.DeleteFunc(d.Statement, func(s pulumitest.Statement) bool { return slices.Contains(s.Action, "kms:Sign") })
-		narrowed[tr.signingKeyPolicy] = d
-		if v := checkOnlyTheFunctionSigns(narrowed, tr); len(v) == 0 {
-			t.Error("the sign check passes a key policy that lets nobody sign")
+	// Narrowing a key's policy to no kms:Sign at all is refused too: its signer could not sign.
+	for _, k := range tr.signingKeys() {
+		t.Run("the signer's kms:Sign statement is gone from "+k.what+"'s policy", func(t *testing.T) {
+			narrowed := widen(docs, k.attached, pulumitest.Statement{Sid: "Harmless", Effect: "Deny", Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})
+			d := narrowed[k.attached]
+			d.Statement = slices.DeleteFunc(d.Statement, func(s pulumitest.Statement) bool { return slices.Contains(s.Action, "kms:Sign") })
+			narrowed[k.attached] = d
+			if v := checkEachKeyHasOneSigner(narrowed, tr); len(v) == 0 {
+				t.Error("the sign check passes a key policy that lets nobody sign")
+			}
+		})
+	}
+	// Narrowing the digest role below what the writer needs is refused: it could not list versions.
+	t.Run("the digest role cannot list versions", func(t *testing.T) {
+		narrowed := widen(docs, tr.digestPolicy, pulumitest.Statement{Sid: "Harmless", Effect: "Deny", Action: []string{"s3:GetObject"}, Resource: []string{"*"}})
+		d := narrowed[tr.digestPolicy]
+		for i, s := range d.Statement {
+			d.Statement[i].Action = slices.DeleteFunc(slices.Clone(s.Action), func(a string) bool { return a == "s3:ListBucketVersions" })
+		}
+		narrowed[tr.digestPolicy] = d
+		if v := checkDigestRoleOnlyWritesDigests(narrowed, tr); len(v) == 0 {
+			t.Error("the digest check passes a role that cannot list object versions")
 		}
 	})
 	// The originals are untouched by widening, so every case above was refused for its own statement.

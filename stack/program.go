@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -23,6 +24,8 @@ type Outputs struct {
 	AthenaWired                     bool
 	// SigningKeyARN and SigningPublicKeyPEM identify the key that seals every record, and what verifies them.
 	SigningKeyARN, SigningPublicKeyPEM pulumi.StringOutput
+	// DigestKeyARN and DigestPublicKeyPEM identify the key that signs the digests, and what verifies them.
+	DigestKeyARN, DigestPublicKeyPEM pulumi.StringOutput
 }
 
 // Program composes the components for one stack. moduleRoot is where the function's Go module lives ("" to
@@ -94,6 +97,19 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if err != nil {
 		return nil, err
 	}
+	// The digests prove the bucket complete. Their writer has its own role and key: nothing the function's role
+	// may do reaches either.
+	digests, err := components.NewDigestWriter(ctx, prefix+"-digest", &components.DigestWriterArgs{
+		Bucket:            bucket,
+		Period:            time.Duration(cfg.DigestPeriodMinutes) * time.Minute,
+		ReaderRoleARNs:    readers,
+		BreakGlassRoleARN: cfg.BreakGlassRoleARN,
+		ModuleRoot:        moduleRoot,
+		LogRetentionDays:  cfg.LogRetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
 	capture, ratio := cfg.CaptureContent, cfg.LogfireSampleRatio
 	// The extension serves only the Logfire token: without one it would cost cold start for nothing.
 	extensionLayer := cfg.SecretsExtensionLayerARN
@@ -140,7 +156,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	// Replacing the bucket's or a key's policy is the way around their deny statements: it must be seen.
 	if _, err := components.NewTamperAlarms(ctx, guardName, &components.TamperAlarmsArgs{
 		TopicARN: alarm.TopicARN, BucketName: bucket.BucketName,
-		KeyARNs: []pulumi.StringInput{bucket.KeyARN, signing.KeyARN},
+		KeyARNs: []pulumi.StringInput{bucket.KeyARN, signing.KeyARN, digests.DigestKeyARN},
 	}); err != nil {
 		return nil, err
 	}
@@ -149,6 +165,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		FunctionName: fn.FunctionName, FunctionARN: fn.FunctionARN, InferenceProfileARN: model.ProfileARN,
 		AlarmTopicARN: alarm.TopicARN, OperatorRoleARN: operator.RoleARN,
 		SigningKeyARN: signing.KeyARN, SigningPublicKeyPEM: signing.PublicKeyPEM,
+		DigestKeyARN: digests.DigestKeyARN, DigestPublicKeyPEM: digests.DigestPublicKeyPEM,
 	}
 	if logfire != nil {
 		out.LogfireParameter, out.LogfireWired = logfire.ParameterName, true
@@ -173,6 +190,8 @@ func (o *Outputs) Exports() map[string]pulumi.StringOutput {
 		"operatorRoleArn":     o.OperatorRoleARN,
 		"signingKeyArn":       o.SigningKeyARN,
 		"signingPublicKeyPem": o.SigningPublicKeyPEM,
+		"digestKeyArn":        o.DigestKeyARN,
+		"digestPublicKeyPem":  o.DigestPublicKeyPEM,
 	}
 	if o.LogfireWired {
 		exports["logfireParameter"] = o.LogfireParameter

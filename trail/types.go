@@ -20,8 +20,8 @@ type Object struct {
 	Size int64
 	// ETag is S3's entity tag without quotes; "" on a local root.
 	ETag string
-	// SHA256 is the hex SHA-256 of the stored bytes where the store knows it without reading the object (a local
-	// root computes it; S3 gives it when the object was written with that checksum); "" otherwise.
+	// SHA256 is the hex SHA-256 of the stored bytes where the store knows it: a local root computes it when
+	// listing, and Put returns it; S3 lists no checksum values, so it is "" in an S3 listing.
 	SHA256 string
 	// LastModified is when the version was written: S3's LastModified, or the file's modification time.
 	LastModified time.Time
@@ -44,6 +44,21 @@ type Store interface {
 	// Put stores body at key and returns the version written. On S3 the bucket's default encryption and Object
 	// Lock retention apply.
 	Put(ctx context.Context, key string, body []byte) (Object, error)
+}
+
+// Retention is the Object Lock retention of one object version; the zero value is none.
+type Retention struct {
+	// Mode is "COMPLIANCE" or "GOVERNANCE", "" without retention.
+	Mode string
+	// RetainUntil is when the retention ends.
+	RetainUntil time.Time
+}
+
+// RetentionReader is implemented by stores that keep Object Lock retention (S3; a local root has none).
+type RetentionReader interface {
+	// Retention returns the retention of key's version versionID: the zero Retention when the version has
+	// none or the store has no Object Lock, an error when it cannot be read (refused, not found).
+	Retention(ctx context.Context, key, versionID string) (Retention, error)
 }
 
 // Severity says whether a finding fails a check.

@@ -38,8 +38,8 @@ func newDemoCommand() *cobra.Command {
 		Use:   "demo",
 		Short: "Run the offline agent many times into a fresh local root, then list the runs and show one",
 		Long: `Run the offline agent --runs times (tool calls, plain answers, some model failures and a few
-rejected events) through the function's own handler into a fresh local root, then print the runs view and the
-waterfall of one run. Nothing leaves the machine.`,
+rejected events) through the function's own handler into a fresh local root, write the root's signed digest, then
+print the runs view and the waterfall of one run. Nothing leaves the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), root, runs)
@@ -91,6 +91,9 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 		bar(i + 1)
 	}
 	if err := a.Shutdown(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	if err := writeLocalDigest(ctx, stderr, root, cfg.SigningKeyFile, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%d runs into %s: %d ok, %d failed in the model, %d rejected events (all audited)\n\n", runs, root, ok, failed, rejected)

@@ -17,7 +17,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newVerifyCommand(), newDemoCommand())
+	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newVerifyCommand(), newDigestCommand(), newDemoCommand())
 	return root
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,8 +46,9 @@ func newRunCommand() *cobra.Command {
 
 By default the offline model answers (no AWS needed) and the trace is written under --root exactly as
 Firehose would deliver it to S3: GZIP, newline-delimited OTLP/JSON under
-traces/year=YYYY/month=MM/day=DD/hour=HH/. --model bedrock calls Amazon Bedrock with your AWS
-credentials; --firehose NAME ships the record to a real delivery stream instead of the directory.`,
+traces/year=YYYY/month=MM/day=DD/hour=HH/. Then the root's signed digest (see ` + "`audit digest`" + `) is
+written under digests/: it covers every object written before it. --model bedrock calls Amazon Bedrock with
+your AWS credentials; --firehose NAME ships the record to a real delivery stream instead of the directory.`,
 		Example: `  audit run "What is 17 * 23?"
   audit run --no-content "What time is it in Tokyo?"
   audit run --event bad-event.json
@@ -121,6 +123,12 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	}
 	for _, p := range written {
 		fmt.Fprintln(stderr, "audit record written to", p)
+	}
+	if f.firehose == "" {
+		// The run's records are all written: close the root's digest period now, so the digest covers them.
+		if err := writeLocalDigest(ctx, stderr, f.root, f.signingKey, f.kmsKeyID); err != nil {
+			return errors.Join(invokeErr, err)
+		}
 	}
 	if invokeErr != nil {
 		return invokeErr

@@ -26,6 +26,7 @@ import (
 
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/seal"
+	"github.com/agent-audit/agent-audit/trail"
 )
 
 // DefaultVerifyRetentionDays is the Object Lock horizon verify expects by default: the stack's default
@@ -107,16 +108,11 @@ func verify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Time)
 	if err != nil {
 		return err
 	}
-	var store auditStore
-	var bucket *s3Store
-	if b, ok := strings.CutPrefix(f.root, "s3://"); ok {
-		if bucket, err = newS3Store(ctx, strings.TrimSuffix(b, "/")); err != nil {
-			return err
-		}
-		store = bucket
-	} else {
-		store = localStore{root: f.root}
+	store, err := openStore(ctx, f.root)
+	if err != nil {
+		return err
 	}
+	bucket, _ := store.(trail.RetentionReader)
 	keys, err := verifierKeys(ctx, f, bucket != nil)
 	if err != nil {
 		return err
@@ -127,7 +123,7 @@ func verify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Time)
 		rep.Since = since.Format(time.RFC3339)
 	}
 	problem := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
-	objects, err := store.List(ctx, "traces/")
+	objects, err := currentKeys(ctx, store, "traces/")
 	if err != nil {
 		return err
 	}
@@ -139,7 +135,7 @@ func verify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Time)
 			continue
 		}
 		rep.Objects++
-		data, err := store.Read(ctx, key)
+		data, err := read(ctx, store, key)
 		if err != nil {
 			problem("%s: %v", key, err)
 			continue
@@ -184,7 +180,7 @@ func verify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Time)
 		}
 	}
 	if bucket != nil {
-		n, err := checkRetention(ctx, bucket, since, time.Duration(f.retentionDays)*24*time.Hour, oversize, problem)
+		n, err := checkRetention(ctx, store, bucket, since, time.Duration(f.retentionDays)*24*time.Hour, oversize, problem)
 		if err != nil {
 			return err
 		}
@@ -282,8 +278,8 @@ func collectOversize(line []byte, where string, refs map[string]oversizeRef) err
 }
 
 // checkOversize reads one oversize object and compares it with its reference.
-func checkOversize(ctx context.Context, store auditStore, key string, ref oversizeRef) error {
-	content, err := store.Read(ctx, key)
+func checkOversize(ctx context.Context, store trail.Store, key string, ref oversizeRef) error {
+	content, err := read(ctx, store, key)
 	if err != nil {
 		return err
 	}
@@ -300,15 +296,23 @@ func checkOversize(ctx context.Context, store auditStore, key string, ref oversi
 // checkRetention checks every version under traces/ (in the window) and every referenced oversize object: each
 // must carry Object Lock retention reaching horizon past its creation; record objects are written once, so a
 // second version means an overwrite; a delete marker means someone deleted the current version.
-func checkRetention(ctx context.Context, bucket *s3Store, since time.Time, horizon time.Duration, oversize map[string]oversizeRef, problem func(string, ...any)) (int, error) {
+func checkRetention(ctx context.Context, store trail.Store, bucket trail.RetentionReader, since time.Time, horizon time.Duration, oversize map[string]oversizeRef, problem func(string, ...any)) (int, error) {
 	checked := 0
 	for _, prefix := range []string{"traces/", audit.OversizePrefix} {
-		versions, err := bucket.versions(ctx, prefix)
+		versions, err := store.Versions(ctx, prefix, "")
 		if err != nil {
 			return checked, err
 		}
 		perKey := map[string]int{}
-		for _, ov := range versions {
+		for _, o := range versions {
+			ov := objectVersion{key: o.Key, versionID: o.VersionID, modified: o.LastModified, deleteMarker: o.DeleteMarker}
+			if !o.DeleteMarker {
+				r, err := bucket.Retention(ctx, o.Key, o.VersionID)
+				if err != nil {
+					return checked, err
+				}
+				ov.mode, ov.retainUntil = r.Mode, r.RetainUntil
+			}
 			if prefix == "traces/" && !inWindow(ov.key, since) {
 				continue
 			}
@@ -339,6 +343,39 @@ func checkRetention(ctx context.Context, bucket *s3Store, since time.Time, horiz
 		}
 	}
 	return checked, nil
+}
+
+// objectVersion is one version of an object, with its Object Lock retention.
+type objectVersion struct {
+	key, versionID string
+	modified       time.Time
+	deleteMarker   bool
+	mode           string
+	retainUntil    time.Time
+}
+
+// currentKeys lists the keys under prefix that have a current version (not behind a delete marker).
+func currentKeys(ctx context.Context, store trail.Store, prefix string) ([]string, error) {
+	versions, err := store.Versions(ctx, prefix, "")
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, o := range versions {
+		if o.IsLatest && !o.DeleteMarker {
+			keys = append(keys, o.Key)
+		}
+	}
+	return keys, nil
+}
+
+// read gets the current version of key, gunzipped.
+func read(ctx context.Context, store trail.Store, key string) ([]byte, error) {
+	b, err := store.Get(ctx, key, "")
+	if err != nil {
+		return nil, err
+	}
+	return gunzip(b)
 }
 
 // partitionHour reads the hour partition of a traces/ key.

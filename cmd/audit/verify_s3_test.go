@@ -15,6 +15,7 @@ import (
 
 	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/internal/miniotest"
+	"github.com/agent-audit/agent-audit/trail"
 )
 
 // TestVerifyChecksObjectLockOnARealS3 uploads a sealed local root into buckets on MinIO, which applies Object
@@ -37,7 +38,7 @@ func TestVerifyChecksObjectLockOnARealS3(t *testing.T) {
 	ctx := context.Background()
 	upload := func(bucket string) []string {
 		t.Helper()
-		keys, err := localStore{root: root}.List(ctx, "traces/")
+		keys, err := currentKeys(ctx, trail.NewLocal(root), "traces/")
 		if err != nil {
 			t.Fatal(err)
 		}

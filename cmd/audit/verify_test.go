@@ -20,6 +20,7 @@ import (
 
 	"github.com/agent-audit/agent-audit/components"
 	"github.com/agent-audit/agent-audit/function/seal"
+	"github.com/agent-audit/agent-audit/trail"
 )
 
 // sealedRoot runs the agent n times into a fresh root, each run one sealed record of one chain.
@@ -40,13 +41,13 @@ func objectsBySeq(t *testing.T, root string) map[int64]string {
 	t.Helper()
 	v := seal.NewVerifier(publicKey(t, defaultKeyFile()))
 	out := map[int64]string{}
-	store := localStore{root: root}
-	keys, err := store.List(context.Background(), "traces/")
+	store := trail.NewLocal(root)
+	keys, err := currentKeys(context.Background(), store, "traces/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		data, err := store.Read(context.Background(), k)
+		data, err := read(context.Background(), store, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,9 +145,9 @@ func TestVerifyFindsTampering(t *testing.T) {
 			os.WriteFile(bySeq[2], data, 0o644)
 			return nil
 		}, []string{"seq 2: record missing"}},
-		{"records signed by another key are refused", func(t *testing.T, root string, bySeq map[int64]string) []string {
+		{"records vouched for by a key not passed are refused, naming it", func(t *testing.T, root string, bySeq map[int64]string) []string {
 			return []string{"--public-key", otherKey}
-		}, []string{"signature does not verify"}},
+		}, []string{"certificate signed by key sha256:", "which was not passed"}},
 		{"an empty root is a failure, not a pass", func(t *testing.T, root string, bySeq map[int64]string) []string {
 			os.RemoveAll(filepath.Join(root, "traces"))
 			os.Remove(filepath.Join(root, seal.ChainStateFile))
@@ -193,7 +194,7 @@ func TestVerifyChecksOversizeContent(t *testing.T) {
 	if err != nil || !strings.Contains(out, "oversize objects 4") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
-	keys, _ := localStore{root: root}.List(context.Background(), "oversize/")
+	keys, _ := currentKeys(context.Background(), trail.NewLocal(root), "oversize/")
 	if len(keys) != 4 {
 		t.Fatalf("%d oversize objects", len(keys))
 	}

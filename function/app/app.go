@@ -7,14 +7,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
@@ -45,7 +46,11 @@ type App struct {
 
 	logger *slog.Logger
 	sealer *seal.Sealer
+	ident  *lambdaIdentity
+	first  sync.Once
 }
+
+var _ lambda.Handler = (*App)(nil)
 
 // Option overrides a part New would otherwise build from the Config.
 type Option func(*options)
@@ -58,6 +63,7 @@ type options struct {
 	resource *sdkresource.Resource
 	localOpt []audit.LocalOption
 	procOpt  []audit.Option
+	sealOpt  []seal.Option
 }
 
 // WithModel replaces the configured model (tests: a scripted offline model or a Bedrock client on a peer).
@@ -83,6 +89,12 @@ func WithLocalSinkOptions(opts ...audit.LocalOption) Option {
 // WithProcessorOptions passes options to the audit processor.
 func WithProcessorOptions(opts ...audit.Option) Option {
 	return func(o *options) { o.procOpt = append(o.procOpt, opts...) }
+}
+
+// WithSealerOptions passes options to the Sealer (when a signing key is configured): its validity, certify wait
+// and retry backoff.
+func WithSealerOptions(opts ...seal.Option) Option {
+	return func(o *options) { o.sealOpt = append(o.sealOpt, opts...) }
 }
 
 // New validates cfg and assembles the function. AWS configuration is loaded with config.LoadDefaultConfig only
@@ -140,9 +152,17 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		}
 		res = r
 	}
-	encOpts, sealer, err := buildEncoding(ctx, cfg, o, loadAWS)
+	ident := &lambdaIdentity{}
+	sealer, err := buildSealer(ctx, cfg, o, loadAWS, ident)
 	if err != nil {
 		return nil, err
+	}
+	encOpts, err := buildEncoding(cfg, loadAWS)
+	if err != nil {
+		return nil, err
+	}
+	if sealer != nil {
+		encOpts = append(encOpts, audit.WithSealer(sealer))
 	}
 	procOpts := append([]audit.Option{audit.WithLogger(o.logger), audit.WithEncoderOptions(encOpts...)}, o.procOpt...)
 	proc := audit.NewProcessor(sink, procOpts...)
@@ -178,7 +198,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		ShipReserve:    cfg.ShipReserve,
 		Legs:           legs,
 	}, o.logger)
-	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger, sealer: sealer}, nil
+	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger, sealer: sealer, ident: ident}, nil
 }
 
 // validateFor validates cfg, except for the parts an Option replaces.
@@ -220,66 +240,20 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
 }
 
-// buildEncoding chooses where oversize content goes and how records are sealed; the sealer is nil when records
-// are not sealed.
-func buildEncoding(ctx context.Context, cfg Config, o options, loadAWS func() (aws.Config, error)) ([]audit.EncoderOption, *seal.Sealer, error) {
-	var opts []audit.EncoderOption
+// buildEncoding chooses where oversize content goes.
+func buildEncoding(cfg Config, loadAWS func() (aws.Config, error)) ([]audit.EncoderOption, error) {
 	switch {
 	case cfg.LocalRoot != "":
-		opts = append(opts, audit.WithOversizeStore(audit.NewLocalOversizeStore(cfg.LocalRoot)))
+		return []audit.EncoderOption{audit.WithOversizeStore(audit.NewLocalOversizeStore(cfg.LocalRoot))}, nil
 	case cfg.OversizeBucket != "":
 		awsCfg, err := loadAWS()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		client := s3.NewFromConfig(awsCfg, func(so *s3.Options) { so.UsePathStyle = cfg.S3ForcePathStyle })
-		opts = append(opts, audit.WithOversizeStore(audit.NewS3OversizeStore(client, cfg.OversizeBucket)))
+		return []audit.EncoderOption{audit.WithOversizeStore(audit.NewS3OversizeStore(client, cfg.OversizeBucket))}, nil
 	}
-
-	var sealer *seal.Sealer
-	switch {
-	case cfg.SigningKeyID != "":
-		awsCfg, err := loadAWS()
-		if err != nil {
-			return nil, nil, err
-		}
-		// One chain per container: its records are sealed in order, one invocation at a time.
-		if sealer, err = seal.NewSealer(seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)); err != nil {
-			return nil, nil, err
-		}
-		o.logger.InfoContext(ctx, "seal chain starts", "chain", sealer.Chain(), "key", cfg.SigningKeyID)
-	case cfg.SigningKeyFile != "":
-		key, created, err := seal.LoadOrCreateKeyFile(cfg.SigningKeyFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		if created {
-			o.logger.InfoContext(ctx, "created a local signing key", "path", cfg.SigningKeyFile)
-		}
-		signer, err := seal.NewFileSigner(key)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cfg.LocalRoot == "" {
-			if sealer, err = seal.NewSealer(signer); err != nil {
-				return nil, nil, err
-			}
-			break
-		}
-		// Runs into one local root continue one chain, recorded in the root, so a record deleted between
-		// them, or after the last, is detected.
-		var fresh string
-		if sealer, fresh, err = seal.ResumeSealer(signer, filepath.Join(cfg.LocalRoot, seal.ChainStateFile)); err != nil {
-			return nil, nil, err
-		}
-		if fresh != "" {
-			o.logger.InfoContext(ctx, "starting a new seal chain", "chain", sealer.Chain(), "reason", fresh)
-		}
-	default:
-		o.logger.WarnContext(ctx, "audit records are not sealed: no signing key configured", "variables", EnvSigningKeyID+", "+EnvSigningKeyFile)
-		return opts, nil, nil
-	}
-	return append(opts, audit.WithSealer(sealer)), sealer, nil
+	return nil, nil
 }
 
 // buildLogfire builds the live-view leg; the SSM client is only made when the extension does not read the token.
@@ -297,6 +271,22 @@ func buildLogfire(cfg logfire.Config, o options, loadAWS func() (aws.Config, err
 		return nil, fmt.Errorf("build the Logfire leg: %w", err)
 	}
 	return leg, nil
+}
+
+// Invoke implements lambda.Handler (the function's main passes the App to lambda.Start). At the first
+// invocation it gives the seal's certificate the invoked function's ARN, from the invocation's lambdacontext,
+// and starts certifying the container's sealing key in the background, so that the invocation's records find
+// it certified; every invocation is then served by Handler.
+func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	a.first.Do(func() {
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			a.ident.setARN(lc.InvokedFunctionArn)
+		}
+		if a.sealer != nil {
+			a.sealer.Certify()
+		}
+	})
+	return a.Handler.Invoke(ctx, payload)
 }
 
 // LastChanceFlush ships whatever is still buffered. The function registers it with lambda.WithEnableSIGTERM: it

@@ -38,7 +38,7 @@ func newOfflineApp(t *testing.T, mutate func(*Config), opts ...Option) (*App, *a
 
 func invoke(t *testing.T, a *App, payload string) (handler.Response, error) {
 	t.Helper()
-	out, err := a.Handler.Invoke(context.Background(), []byte(payload))
+	out, err := a.Invoke(context.Background(), []byte(payload))
 	if err != nil {
 		return handler.Response{}, err
 	}

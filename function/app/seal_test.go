@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -84,14 +86,17 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 		if err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
-		if r.KeyID != keys.KeyARN {
-			t.Errorf("record %d names key %s, want %s", i, r.KeyID, keys.KeyARN)
+		if r.Issuer != keys.KeyARN || r.IssuerKey != fingerprint(t, keys) || !r.Certified {
+			t.Errorf("record %d is vouched for by %s %s (certified %v), want the KMS key %s", i, r.Issuer, r.IssuerKey, r.Certified, keys.KeyARN)
 		}
 		chains.Add(r, "record")
 	}
 	rep := chains.Check(false)
 	if len(rep.Problems) != 0 || rep.Records != len(records) || rep.Chains != 1 {
 		t.Fatalf("chain: %+v", rep)
+	}
+	if sign, pub := keys.Calls("Sign"), keys.Calls("GetPublicKey"); sign != 1 || pub != 1 {
+		t.Fatalf("%d kms:Sign and %d kms:GetPublicKey calls for %d records, want one of each", sign, pub, len(records))
 	}
 	// The container's logs witness where its chain started and ended, outside the bucket.
 	a.LastChanceFlush()
@@ -144,5 +149,126 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 			obj.ObjectLockRetainUntilDate.Before(time.Now().Add(23*time.Hour)) {
 			t.Errorf("%s: lock %s until %v, want COMPLIANCE for a day", key, obj.ObjectLockMode, obj.ObjectLockRetainUntilDate)
 		}
+	}
+}
+
+func fingerprint(t *testing.T, keys *kmstest.Server) string {
+	t.Helper()
+	fp, err := seal.Fingerprint(keys.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp
+}
+
+// kmsApp is the function with the offline model, Firehose and a KMS signing key, configured through its
+// environment, the AWS clients making one attempt per call (so injected KMS faults are counted exactly).
+func kmsApp(t *testing.T, keys *kmstest.Server, opts ...Option) (*App, *firehosetest.Server, *bytes.Buffer) {
+	t.Helper()
+	fh := firehosetest.New(t, testStream)
+	env := map[string]string{
+		"AWS_ENDPOINT_URL_FIREHOSE":   fh.URL,
+		"AWS_ENDPOINT_URL_KMS":        keys.URL,
+		"AWS_REGION":                  kmstest.Region,
+		"AWS_ACCESS_KEY_ID":           "AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":       "not-a-secret",
+		"AWS_CONFIG_FILE":             "/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+		EnvModel:                      ModelOffline,
+		EnvFirehoseStream:             testStream,
+		EnvSigningKeyID:               keys.KeyARN,
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryMaxAttempts(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	a, err := New(context.Background(), cfg, append([]Option{WithAWSConfig(awsCfg), WithLogger(slog.New(slog.NewTextHandler(logs, nil)))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	return a, fh, logs
+}
+
+// In Lambda the certificate names the function by the ARN the first invocation tells, its version and the
+// container's log stream; every record of the container is vouched for by the one kms:Sign.
+func TestTheCertificateNamesTheInvokedFunctionAndItsContainer(t *testing.T) {
+	keys := kmstest.New(t)
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "agent")
+	t.Setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+	t.Setenv("AWS_LAMBDA_LOG_STREAM_NAME", "2026/06/08/[7]0a1b2c3d4e5f")
+	a, fh, _ := kmsApp(t, keys)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{
+		AwsRequestID: "req-1", InvokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:agent:live",
+	})
+	for range 5 {
+		if _, err := a.Invoke(ctx, []byte(`{"prompt":"What is 2 + 2?"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := seal.NewVerifier(keys.PublicKey())
+	var chains seal.Chains
+	for i, rec := range fh.Records(testStream) {
+		r, err := v.Verify(rec)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if !r.Certified || r.Cert.Function != "arn:aws:lambda:eu-west-1:123456789012:function:agent" || r.Cert.Version != "7" ||
+			r.Cert.LogStream != "2026/06/08/[7]0a1b2c3d4e5f" || r.Cert.Issuer != keys.KeyARN {
+			t.Fatalf("record %d: certified %v, certificate %+v", i, r.Certified, r.Cert)
+		}
+		chains.Add(r, fmt.Sprint("record ", i))
+	}
+	if rep := chains.Check(false); len(rep.Problems) != 0 || rep.Records != 5 {
+		t.Fatalf("chain: %+v", rep)
+	}
+	if n := keys.Calls("Sign"); n != 1 {
+		t.Fatalf("%d kms:Sign calls for 5 invocations", n)
+	}
+}
+
+// KMS failing at the first certification: the records are sealed all the same, by the container's key, and
+// verify as uncertified; the certification is retried in the background, and its success vouches for them.
+func TestKMSFailingAtTheFirstCertificationStillSealsAndALaterSuccessCertifies(t *testing.T) {
+	keys := kmstest.New(t)
+	keys.FailNext("KMSInternalException", "ThrottlingException")
+	a, fh, logs := kmsApp(t, keys, WithSealerOptions(seal.WithRetryBackoff(100*time.Millisecond)))
+	v := seal.NewVerifier(keys.PublicKey())
+	var chains seal.Chains
+	certified := 0
+	for i := 0; certified < 2; i++ {
+		if i > 100 {
+			t.Fatalf("not certified after %d invocations; KMS saw %d GetPublicKey, %d Sign", i, keys.Calls("GetPublicKey"), keys.Calls("Sign"))
+		}
+		if _, err := a.Invoke(context.Background(), []byte(`{"prompt":"What is 2 + 2?"}`)); err != nil {
+			t.Fatalf("invocation %d: %v", i, err)
+		}
+		records := fh.Records(testStream)
+		r, err := v.Verify(records[len(records)-1])
+		if err != nil {
+			t.Fatalf("invocation %d: %v", i, err)
+		}
+		if i == 0 && r.Certified {
+			t.Fatal("the first record is certified although KMS failed")
+		}
+		if r.Certified {
+			certified++
+		}
+		chains.Add(r, fmt.Sprint("invocation ", i))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rep := chains.Check(false); len(rep.Problems) != 0 {
+		t.Fatalf("chain: %v", rep.Problems)
+	}
+	if !strings.Contains(logs.String(), "certification failed") || !strings.Contains(logs.String(), "seal key certified") {
+		t.Fatalf("the failure and the later certification are not logged:\n%s", logs.String())
 	}
 }

@@ -31,7 +31,9 @@
 //	agent_audit.oversize.attributes  string[]  the keys of the attributes moved
 //
 // Without a store such a span fails its shipment with ErrSpanTooLarge. With a seal.Sealer (WithSealer) every
-// record is sealed as the last step of encoding, so the seal covers the references too.
+// record is sealed as the last step of encoding, so the seal covers the references too. A record that cannot be
+// sealed is delivered unsealed, with the reason in agent_audit.seal.unsealed; a sealed record whose shipment
+// fails is declared undelivered to the Sealer, and the chain's next record says so.
 //
 // Delivery is bounded by the deadline the handler put in the local root's context (ContextWithDeliveryDeadline),
 // or by the default ship timeout. A failure is kept for the handler's FlushTrace; a failure nobody can collect

@@ -68,41 +68,64 @@ func NewEncoder(maxRecordBytes int, opts ...EncoderOption) *Encoder {
 	return e
 }
 
+// maxUnsealedReason bounds the reason an unsealed record carries, so it still fits the record limit.
+const maxUnsealedReason = 512
+
 // Encode converts spans (of one trace, or of any number) into records: one when the shipment fits, several
 // otherwise, all with a fresh batch key. followup marks late spans of an already shipped trace. A span that
 // cannot fit a record on its own has its content stored by the OversizeStore first, and without one fails with
 // an error wrapping ErrSpanTooLarge. With a Sealer, the records are sealed in order, as the last step; a record
-// the Sealer fails to sign is kept unsealed, with the reason in seal.AttrUnsealed.
+// the Sealer cannot seal is kept, cleanly unsealed (no seal attribute at all), with the reason in
+// seal.AttrUnsealed, and logged at Error. A caller that then fails to deliver sealed records should declare
+// them (the Processor does, with Sealer.Undelivered).
 func (e *Encoder) Encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, followup bool) ([][]byte, error) {
+	records, _, err := e.encode(ctx, spans, followup)
+	return records, err
+}
+
+// encode is Encode, also returning the chain positions of the records it sealed: on an error too, since a
+// record sealed but not returned is never delivered.
+func (e *Encoder) encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, followup bool) ([][]byte, []int64, error) {
 	td, err := e.toTraces(ctx, spans)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key, err := newBatchKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	parts, records, err := e.split(ctx, td, key, followup)
 	if err != nil || e.sealer == nil {
-		return records, err
+		return records, nil, err
 	}
-	records = make([][]byte, len(parts))
+	var seqs []int64
 	for i, part := range parts {
-		if records[i], err = e.sealer.Seal(ctx, part); err != nil {
-			// Losing the trace because the signing key did not answer would be worse than keeping it unsealed:
-			// the record says why, and verify reports it.
-			part.ResourceSpans().At(0).Resource().Attributes().PutStr(seal.AttrUnsealed, err.Error())
-			e.logger.ErrorContext(ctx, "audit record kept unsealed: the signing key did not sign it", "record", i, "records", len(parts), "error", err)
-			if records[i], err = marshalLine(part); err != nil {
-				return nil, err
-			}
+		// The record is sealed as split rendered it; Seal leaves the line and part as they are when it fails.
+		sealed, seq, err := e.sealer.Seal(ctx, records[i])
+		if err == nil {
+			records[i], seqs = sealed, append(seqs, seq)
+			continue
 		}
-		if len(records[i]) > e.maxBytes {
-			// seal.Overhead bounds the seal; reaching this is a bug, reported rather than shipped over the limit.
-			return nil, fmt.Errorf("sealed record %d of %d is %d bytes, over the %d-byte limit", i, len(parts), len(records[i]), e.maxBytes)
+		// Losing the trace because it could not be sealed would be worse than keeping it unsealed: the record
+		// says why, and verify reports it.
+		reason := err.Error()
+		if len(reason) > maxUnsealedReason {
+			reason = reason[:maxUnsealedReason]
+		}
+		part.ResourceSpans().At(0).Resource().Attributes().PutStr(seal.AttrUnsealed, reason)
+		e.logger.ErrorContext(ctx, "audit record kept unsealed: it could not be sealed", "record", i, "records", len(parts), "error", err)
+		if records[i], err = marshalLine(part); err != nil {
+			return nil, seqs, err
 		}
 	}
-	return records, nil
+	return records, seqs, nil
+}
+
+// undelivered declares the sealed records at seqs undelivered to the Sealer, if there is one.
+func (e *Encoder) undelivered(seqs []int64) {
+	if e.sealer != nil && len(seqs) > 0 {
+		e.sealer.Undelivered(seqs...)
+	}
 }
 
 // limit is the size a record may have before sealing.

@@ -319,13 +319,16 @@ func (p *Processor) Pending() int {
 	return len(p.traces)
 }
 
-// ship encodes and delivers one shipment.
+// ship encodes and delivers one shipment. When it fails, the records it sealed are declared undelivered, so
+// the chain's next record says so (a record that arrives after all, its acknowledgement lost, still verifies).
 func (p *Processor) ship(ctx context.Context, b shipment) error {
-	records, err := p.enc.Encode(ctx, b.spans, b.followup)
+	records, seqs, err := p.enc.encode(ctx, b.spans, b.followup)
 	if err != nil {
+		p.enc.undelivered(seqs)
 		return fmt.Errorf("ship trace %s: encode %d spans: %w", b.id, len(b.spans), err)
 	}
 	if err := p.sink.Deliver(ctx, records); err != nil {
+		p.enc.undelivered(seqs)
 		return fmt.Errorf("ship trace %s: deliver %d spans in %d records: %w", b.id, len(b.spans), len(records), err)
 	}
 	return nil

@@ -16,14 +16,14 @@ import (
 	"path/filepath"
 )
 
-// FileSigner signs with an ECDSA P-256 private key held in a local PEM file: the offline stand-in for KMS,
-// verified exactly like a KMS-signed record.
+// FileSigner signs with an ECDSA P-256 private key held in a local PEM file: the offline stand-in for KMS, as
+// issuer of a local Sealer's certificates, verified exactly like KMS's.
 type FileSigner struct {
 	key   *ecdsa.PrivateKey
 	keyID string
 }
 
-var _ Signer = (*FileSigner)(nil)
+var _ Issuer = (*FileSigner)(nil)
 
 // NewFileSigner returns a signer with key.
 func NewFileSigner(key *ecdsa.PrivateKey) (*FileSigner, error) {
@@ -40,6 +40,11 @@ func (s *FileSigner) KeyID() string { return s.keyID }
 // Sign implements Signer.
 func (s *FileSigner) Sign(_ context.Context, digest []byte) ([]byte, error) {
 	return ecdsa.SignASN1(rand.Reader, s.key, digest)
+}
+
+// PublicKey implements Issuer.
+func (s *FileSigner) PublicKey(context.Context) (*ecdsa.PublicKey, error) {
+	return &s.key.PublicKey, nil
 }
 
 // LocalKeyID names a public key the way FileSigner does.

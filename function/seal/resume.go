@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 )
 
@@ -15,19 +16,26 @@ const ChainStateFile = ".seal-chain.json"
 
 // ChainState is what a resumable Sealer keeps between processes: the position its chain reached.
 type ChainState struct {
+	// V is the seal format of the chain's records; a chain of another format is not continued.
+	V     int    `json:"v"`
 	Chain string `json:"chain"`
 	Seq   int64  `json:"seq"`
-	Prev  string `json:"prev"`
-	Key   string `json:"key"`
+	// Prev is the last record's Hash: its signed hash.
+	Prev string `json:"prev"`
+	// Key is the issuer's key id.
+	Key string `json:"key"`
+	// Undelivered are seqs not yet declared by a record.
+	Undelivered []int64 `json:"undelivered,omitempty"`
 }
 
-// ResumeSealer returns a Sealer that continues the chain recorded in statePath (when it was made with the same
-// key) and records its position there after every record, so that successive local runs form one chain and a
-// record deleted between them is detected like any other gap. It holds an exclusive lock on statePath+".lock"
-// for the rest of the process; when another process holds it, or the state is unreadable, it starts a new chain
-// (a second chain verifies as well as one) and says why in fresh.
-func ResumeSealer(signer Signer, statePath string) (s *Sealer, fresh string, err error) {
-	s, err = NewSealer(signer)
+// ResumeSealer returns a Sealer that continues the chain recorded in statePath (when it was sealed in this
+// format under the same issuer) and records its position there after every record, so that successive local
+// runs form one chain and a record deleted between them is detected like any other gap. Each process seals
+// with a key of its own, certified for the chain by issuer. It holds an exclusive lock on statePath+".lock"
+// for the rest of the process (or until Close); when another process holds it, or the state is unreadable, it
+// starts a new chain (a second chain verifies as well as one) and says why in fresh.
+func ResumeSealer(issuer Issuer, statePath string, opts ...Option) (s *Sealer, fresh string, err error) {
+	s, err = NewSealer(issuer, opts...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -42,10 +50,11 @@ func ResumeSealer(signer Signer, statePath string) (s *Sealer, fresh string, err
 		lock.Close()
 		return s, "another process is sealing with this key", nil
 	}
-	// The lock file stays open, and locked, until the process exits.
+	// The lock file stays open, and locked, until the process exits or Close.
 	s.unlock = func() { lock.Close() }
 	s.save = func() {
-		if err := writeState(statePath, ChainState{s.chain, s.seq, s.prev, signer.KeyID()}); err != nil {
+		st := ChainState{V: Version, Chain: s.chain, Seq: s.seq, Prev: s.prev, Key: issuer.KeyID(), Undelivered: slices.Clone(s.pending)}
+		if err := writeState(statePath, st); err != nil {
 			// The record is sealed and returned; what is lost is only the next process's continuation. A stale
 			// state would make it reuse a position (a fork verify reports), so the state goes, and the next
 			// process starts a new chain.
@@ -58,11 +67,12 @@ func ResumeSealer(signer Signer, statePath string) (s *Sealer, fresh string, err
 		return s, "no chain recorded yet", nil
 	case err != nil:
 		return s, err.Error(), nil
-	}
-	if st.Key != signer.KeyID() {
+	case st.V != Version:
+		return s, fmt.Sprintf("the chain recorded is of seal format %d", max(st.V, 1)), nil
+	case st.Key != issuer.KeyID():
 		return s, "chain state belongs to another key", nil
 	}
-	s.chain, s.seq, s.prev = st.Chain, st.Seq, st.Prev
+	s.chain, s.seq, s.prev, s.pending = st.Chain, st.Seq, st.Prev, st.Undelivered
 	return s, "", nil
 }
 
@@ -73,7 +83,7 @@ func ReadChainState(path string) (ChainState, error) {
 	if err != nil {
 		return st, err
 	}
-	if err := json.Unmarshal(data, &st); err != nil || len(st.Chain) != 32 || st.Seq < 1 {
+	if err := json.Unmarshal(data, &st); err != nil || len(st.Chain) != 32 || st.Seq < 1 || !ascending(st.Undelivered, st.Seq+1) {
 		return st, fmt.Errorf("chain state %s is malformed", path)
 	}
 	return st, nil

@@ -3,55 +3,135 @@ package seal
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"sync"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
+	"time"
 )
 
-// Sealer signs records and chains them. Safe for concurrent use: it holds its lock while signing (for KMS, one
-// network call), so concurrent callers are serialised and the chain stays one sequence. A Lambda container runs
-// one invocation at a time, so the lock costs nothing there.
-type Sealer struct {
-	signer Signer
-	chain  string
+// ErrClosed is returned by Seal after Close.
+var ErrClosed = errors.New("seal: sealer closed")
 
-	mu   sync.Mutex
-	seq  int64
+// maxDeclaredKept bounds how many records' declarations the Sealer remembers, to declare them again should such
+// a record be reported undelivered too.
+const maxDeclaredKept = 1024
+
+// Sealer signs records and chains them, with a key of its own that its Issuer certifies (see the package
+// documentation). Safe for concurrent use: it holds its lock while sealing a record (a local signature, no
+// network), so concurrent callers are serialised and the chain stays one sequence. Certification runs in the
+// background; only the Sealer's first record waits for it, at most the certify wait.
+type Sealer struct {
+	issuer   Issuer
+	chain    string
+	subject  func() Subject
+	validity time.Duration
+	wait     time.Duration
+	backoff  time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+
+	// ctx bounds the background certifications; Close cancels it and waits for them.
+	ctx    context.Context
+	cancel context.CancelFunc
+	work   sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	// issuerKey is the fingerprint of the issuer's public key, once a certification has read it.
+	issuerKey string
+	// cur seals; next is the renewal being certified.
+	cur, next *keyState
+	// waited is set once the first record has waited for its key's certification.
+	waited bool
+	seq    int64
+	// prev is the hex signed hash of the record at seq.
 	prev string
-	// save records the chain position after each record (ResumeSealer); nil for an in-memory chain.
+	// pending are undelivered seqs not yet declared; declared holds what recent records declared.
+	pending  []int64
+	declared map[int64][]int64
+	// save records the chain position after each change (ResumeSealer); nil for an in-memory chain.
 	save func()
 	// unlock releases a resumed chain's lock; the process's end does it otherwise.
 	unlock func()
 }
 
-// NewSealer returns a Sealer starting a new chain, with a random chain id, signed by signer.
-func NewSealer(signer Signer) (*Sealer, error) {
-	if n := len(signer.KeyID()); n == 0 || n > MaxKeyIDBytes {
-		return nil, fmt.Errorf("seal: signing key id of %d bytes; want 1..%d", n, MaxKeyIDBytes)
+// Option configures a Sealer.
+type Option func(*Sealer)
+
+// WithSubject sets what the certificates name (default LocalSubject). f is called whenever a key is
+// certified: at the first record (or Certify) and at each renewal.
+func WithSubject(f func() Subject) Option { return func(s *Sealer) { s.subject = f } }
+
+// WithValidity sets how long a key seals before it is renewed (default DefaultValidity).
+func WithValidity(d time.Duration) Option { return func(s *Sealer) { s.validity = d } }
+
+// WithCertifyWait sets the longest the first record waits for its key's first certification attempt (default
+// DefaultCertifyWait); 0 never waits.
+func WithCertifyWait(d time.Duration) Option { return func(s *Sealer) { s.wait = d } }
+
+// WithRetryBackoff sets the first pause before a failed certification is retried (default
+// DefaultRetryBackoff); it doubles after every failure, up to MaxRetryBackoff.
+func WithRetryBackoff(d time.Duration) Option { return func(s *Sealer) { s.backoff = d } }
+
+// WithLogger sets the logger for certifications and their failures (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Sealer) { s.logger = l } }
+
+// WithClock sets the clock that dates records and certificates (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Sealer) { s.now = now } }
+
+// NewSealer returns a Sealer starting a new chain, with a random chain id, whose keys issuer certifies.
+func NewSealer(issuer Issuer, opts ...Option) (*Sealer, error) {
+	if id := issuer.KeyID(); len(id) == 0 || len(id) > MaxKeyIDBytes || subjectField(id) != id || id == "unknown" {
+		return nil, fmt.Errorf("seal: issuer key id %q: want 1..%d bytes of printable ASCII without quotes, backslashes, <, > or &", id, MaxKeyIDBytes)
 	}
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, fmt.Errorf("seal: chain id: %w", err)
+	chain, err := newChainID()
+	if err != nil {
+		return nil, err
 	}
-	return &Sealer{signer: signer, chain: hex.EncodeToString(b[:])}, nil
+	s := &Sealer{
+		issuer: issuer, chain: chain, subject: LocalSubject, validity: DefaultValidity,
+		wait: DefaultCertifyWait, backoff: DefaultRetryBackoff, now: time.Now, logger: slog.Default(),
+		declared: map[int64][]int64{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.validity < time.Minute {
+		return nil, fmt.Errorf("seal: validity %s: want at least a minute", s.validity)
+	}
+	if s.backoff <= 0 {
+		s.backoff = DefaultRetryBackoff
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
 }
 
-// Close releases what a resumed Sealer holds (ResumeSealer's lock), so another process may continue the chain.
-// The Sealer must not seal afterwards. A Sealer from NewSealer holds nothing.
+func newChainID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("seal: chain id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Close stops the background certifications, waits for them to return, and releases what a resumed Sealer
+// holds (ResumeSealer's lock), so another process may continue the chain. Seal fails with ErrClosed afterwards.
 func (s *Sealer) Close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.closed = true
 	if s.unlock != nil {
 		s.unlock()
 		s.unlock, s.save = nil, nil
 	}
+	s.mu.Unlock()
+	s.cancel()
+	s.work.Wait()
 }
 
 // Chain returns the chain id of the records this Sealer seals.
@@ -64,47 +144,179 @@ func (s *Sealer) Seq() int64 {
 	return s.seq
 }
 
-// Seal sets the seal attributes on td's first resource, marshals td as one '\n'-terminated OTLP/JSON line and
-// signs it. The record takes the next position in the chain; a signing failure takes none, so the chain has no
-// gap for a record that never existed, and leaves td without seal attributes. td is modified.
-func (s *Sealer) Seal(ctx context.Context, td ptrace.Traces) ([]byte, error) {
-	if td.ResourceSpans().Len() == 0 {
-		return nil, errors.New("seal: record has no resource to carry the seal")
-	}
+// Certify starts certifying the Sealer's first key in the background, if that has not started yet, and
+// returns at once. Call it as soon as the certificate's Subject is known (in Lambda: at the first invocation,
+// which tells the function's ARN), so that the first record finds its key certified; Seal starts it otherwise.
+func (s *Sealer) Certify() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	seq := s.seq + 1
-	attrs := td.ResourceSpans().At(0).Resource().Attributes()
-	attrs.PutStr(AttrChain, s.chain)
-	attrs.PutInt(AttrSeq, seq)
-	attrs.PutStr(AttrPrev, s.prev)
-	attrs.PutStr(AttrKey, s.signer.KeyID())
-	attrs.PutStr(AttrAlg, Algorithm)
-	attrs.PutStr(AttrSig, "")
-	var m ptrace.JSONMarshaler
-	b, err := m.MarshalTraces(td)
+	if !s.closed {
+		if _, err := s.keyFor(s.now()); err != nil {
+			s.logger.Error("seal: no key to certify", "chain", s.chain, "error", err)
+		}
+	}
+}
+
+// Seal seals line, one '\n'-terminated OTLP/JSON line as pdata's JSONMarshaler writes it, and returns the
+// sealed line and its position in the chain. The seal's attributes go at the start of the first resource's
+// attributes (at most Overhead bytes); the line is otherwise unchanged. The signature covers the sealed line
+// with the signature value blanked, hashed in DomainRecord, and the next record's prev is that hash.
+//
+// The first call waits for the key's first certification attempt, at most the certify wait (and ctx); no later
+// call waits on the issuer: until certification succeeds, records carry the certificate without AttrCertSig. A failure takes
+// no position (the chain has no gap for a record that never existed) and returns no line: a line that does
+// not start with its first resource, one that already holds an agent_audit.seal.* attribute (the seal's
+// namespace is reserved), or a closed Sealer. line is not modified.
+func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
+	ins, err := findInsertion(line)
 	if err != nil {
-		return nil, fmt.Errorf("seal: marshal OTLP/JSON: %w", err)
+		return nil, 0, fmt.Errorf("seal: %w", err)
 	}
-	line := append(b, '\n')
-	blank := []byte(sigField + `"}}`)
-	if n := bytes.Count(line, []byte(sigField)); n != 1 {
-		return nil, fmt.Errorf("seal: record holds %d signature attributes, want 1", n)
+	if bytes.Contains(line, []byte(sealKey)) {
+		return nil, 0, errors.New("seal: record already holds an agent_audit.seal.* attribute, a name the seal reserves")
 	}
-	digest := sha256.Sum256(line)
-	der, err := s.signer.Sign(ctx, digest[:])
+	s.awaitFirst(ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, 0, ErrClosed
+	}
+	now := s.now()
+	ks, err := s.keyFor(now)
 	if err != nil {
-		attrs.RemoveIf(func(k string, _ pcommon.Value) bool {
-			return k == AttrChain || k == AttrSeq || k == AttrPrev || k == AttrKey || k == AttrAlg || k == AttrSig
-		})
-		return nil, fmt.Errorf("seal: sign record %d of chain %s: %w", seq, s.chain, err)
+		return nil, 0, err
 	}
-	signed := []byte(sigField + base64.RawURLEncoding.EncodeToString(der) + `"}}`)
-	line = bytes.Replace(line, blank, signed, 1)
-	sum := sha256.Sum256(line)
-	s.seq, s.prev = seq, hex.EncodeToString(sum[:])
+	f := sealFields{
+		chain: s.chain, seq: s.seq + 1, prev: s.prev, undelivered: s.pending[:min(len(s.pending), MaxUndelivered)],
+		key: ks.fp, cert: ks.certAttr, certSig: ks.certSig, time: now.UnixNano(),
+	}
+	head := appendSeal(append(make([]byte, 0, Overhead), ins.open...), &f)
+	if n := len(head) + maxSigChars + len(ins.close); n > Overhead {
+		return nil, 0, fmt.Errorf("seal: the seal would take %d bytes, over its bound of %d", n, Overhead)
+	}
+	digest := domainHashParts(DomainRecord, line[:ins.at], head, []byte(ins.close), line[ins.at:])
+	der, err := ecdsa.SignASN1(rand.Reader, ks.priv, digest[:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("seal: sign record %d of chain %s: %w", f.seq, s.chain, err)
+	}
+	sig, err := EncodeSignature(der)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]byte, 0, len(line)+len(head)+len(sig)+len(ins.close))
+	out = append(append(append(append(append(out, line[:ins.at]...), head...), sig...), ins.close...), line[ins.at:]...)
+
+	s.seq, s.prev = f.seq, hex.EncodeToString(digest[:])
+	if n := len(f.undelivered); n > 0 {
+		s.declared[f.seq] = slices.Clone(f.undelivered)
+		s.pending = s.pending[n:]
+		if len(s.declared) > maxDeclaredKept {
+			delete(s.declared, slices.Min(mapKeys(s.declared)))
+		}
+	}
 	if s.save != nil {
 		s.save()
 	}
-	return line, nil
+	return out, f.seq, nil
+}
+
+// Undelivered tells the Sealer that the records at seqs were sealed but will never be delivered (their shipment
+// failed). The chain's next records declare them in AttrUndelivered, MaxUndelivered at a time, so that verify
+// reports a declared gap, not a missing record. The seqs a reported record itself declared are declared again.
+// Seqs the Sealer has not sealed are ignored. Safe for concurrent use; it never blocks on the issuer.
+func (s *Sealer) Undelivered(seqs ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	for _, q := range seqs {
+		if q < 1 || q > s.seq {
+			continue
+		}
+		s.pending = append(s.pending, q)
+		if d, ok := s.declared[q]; ok {
+			s.pending = append(s.pending, d...)
+			delete(s.declared, q)
+		}
+		changed = true
+	}
+	if !changed {
+		return
+	}
+	slices.Sort(s.pending)
+	s.pending = slices.Compact(s.pending)
+	if s.save != nil {
+		s.save()
+	}
+}
+
+// awaitFirst makes the Sealer's first record wait for its key's first certification attempt, within the
+// certify wait since the certification started, and ctx.
+func (s *Sealer) awaitFirst(ctx context.Context) {
+	s.mu.Lock()
+	if s.waited || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.waited = true
+	ks, err := s.keyFor(s.now())
+	s.mu.Unlock()
+	if err != nil {
+		return
+	}
+	remain := s.wait - time.Since(ks.started)
+	if remain <= 0 {
+		return
+	}
+	t := time.NewTimer(remain)
+	defer t.Stop()
+	select {
+	case <-ks.tried:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	select {
+	case <-ks.certified:
+	default:
+		s.logger.WarnContext(ctx, "seal: sealing without a certificate signature; the issuer has not certified the key yet, and certification goes on in the background",
+			"chain", s.chain, "issuer", s.issuer.KeyID(), "waited", time.Since(ks.started).Round(time.Millisecond))
+	}
+}
+
+func mapKeys(m map[int64][]int64) []int64 {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// keyFor returns the key that seals at now, creating the first key, starting a renewal when the current key's
+// window nears its end, and switching to the renewal once it is certified or the current window has ended.
+// Callers hold s.mu.
+func (s *Sealer) keyFor(now time.Time) (*keyState, error) {
+	if s.cur == nil {
+		ks, err := s.newKey(now)
+		if err != nil {
+			return nil, err
+		}
+		s.cur = ks
+	}
+	if s.next == nil && !now.Before(s.cur.renewAt) {
+		ks, err := s.newKey(now)
+		if err != nil {
+			s.logger.Error("seal: cannot renew the sealing key", "chain", s.chain, "error", err)
+		} else {
+			s.next = ks
+		}
+	}
+	if s.next != nil && (s.next.certSig != "" || !now.Before(s.cur.cert.NotAfter)) {
+		s.cur, s.next = s.next, nil
+	}
+	return s.cur, nil
+}
+
+// describe is the certificate's subject for logs.
+func describe(c Certificate) string {
+	return strings.Join([]string{c.Function, c.Version, c.LogStream}, " ")
 }

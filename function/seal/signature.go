@@ -25,11 +25,16 @@ const (
 )
 
 // DomainHash is SHA-256(domain || 0x00 || msg): the 32 bytes a Signer signs (KMS: MessageType DIGEST).
-func DomainHash(domain string, msg []byte) [32]byte {
+func DomainHash(domain string, msg []byte) [32]byte { return domainHashParts(domain, msg) }
+
+// domainHashParts is DomainHash of the concatenation of parts, without copying them into one message.
+func domainHashParts(domain string, parts ...[]byte) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(domain))
 	h.Write([]byte{0})
-	h.Write(msg)
+	for _, p := range parts {
+		h.Write(p)
+	}
 	var sum [32]byte
 	h.Sum(sum[:0])
 	return sum

@@ -2,25 +2,36 @@ package seal
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
-// Signer signs SHA-256 digests with an ECDSA P-256 key and names that key. Implementations are safe for
-// concurrent use.
+// Signer signs 32-byte digests (DomainHash values) with an ECDSA P-256 key and names that key. Implementations
+// are safe for concurrent use.
 type Signer interface {
-	// KeyID names the key in every record it signs.
+	// KeyID names the key: a KMS key ARN, or local:sha256:<hex> for a key file.
 	KeyID() string
 	// Sign returns the ASN.1 DER ECDSA signature of digest.
 	Sign(ctx context.Context, digest []byte) ([]byte, error)
 }
 
+// Issuer is a Signer that also tells its public key: what certifies a Sealer's keys (and signs digests).
+// Implementations are safe for concurrent use.
+type Issuer interface {
+	Signer
+	// PublicKey returns the signing key's public half.
+	PublicKey(ctx context.Context) (*ecdsa.PublicKey, error)
+}
+
 // KMSAPI is the part of the KMS client KMSSigner uses.
 type KMSAPI interface {
 	Sign(ctx context.Context, in *kms.SignInput, opts ...func(*kms.Options)) (*kms.SignOutput, error)
+	GetPublicKey(ctx context.Context, in *kms.GetPublicKeyInput, opts ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
 }
 
 // KMSSigner signs with an asymmetric KMS key (key spec ECC_NIST_P256, usage SIGN_VERIFY). Only the digest
@@ -28,11 +39,14 @@ type KMSAPI interface {
 type KMSSigner struct {
 	client KMSAPI
 	keyID  string
+
+	mu  sync.Mutex
+	pub *ecdsa.PublicKey
 }
 
-var _ Signer = (*KMSSigner)(nil)
+var _ Issuer = (*KMSSigner)(nil)
 
-// NewKMSSigner returns a signer using keyID (preferably the key's ARN: it is what records name).
+// NewKMSSigner returns a signer using keyID (preferably the key's ARN: it is what certificates name).
 func NewKMSSigner(client KMSAPI, keyID string) *KMSSigner {
 	return &KMSSigner{client: client, keyID: keyID}
 }
@@ -55,4 +69,25 @@ func (s *KMSSigner) Sign(ctx context.Context, digest []byte) ([]byte, error) {
 		return nil, fmt.Errorf("kms Sign with %s: empty signature", s.keyID)
 	}
 	return out.Signature, nil
+}
+
+// PublicKey implements Issuer with kms:GetPublicKey, called until it first succeeds; the key is cached for the
+// signer's lifetime (an asymmetric KMS key never changes its key material). It refuses a key that is not
+// ECC_NIST_P256.
+func (s *KMSSigner) PublicKey(ctx context.Context) (*ecdsa.PublicKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pub != nil {
+		return s.pub, nil
+	}
+	out, err := s.client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(s.keyID)})
+	if err != nil {
+		return nil, fmt.Errorf("kms GetPublicKey %s: %w", s.keyID, err)
+	}
+	pub, err := ParsePublicKeyDER(out.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("kms GetPublicKey %s: %w", s.keyID, err)
+	}
+	s.pub = pub
+	return pub, nil
 }
