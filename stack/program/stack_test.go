@@ -1,9 +1,7 @@
-package main
+package program
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/agent-audit/agent-audit/components"
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
 
@@ -18,11 +17,8 @@ const testToken = "pylf_v1_eu_STACKTESTTOKEN0123456789abcdef"
 
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := components.FindModuleRoot(".")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatal(err)
 	}
 	return root
@@ -34,7 +30,7 @@ type exported struct {
 	secret bool
 }
 
-// deploy runs the stack program (deployStack, what main runs) on the mocks with config (keys without the
+// deploy runs the stack program (Deploy, what main runs) on the mocks with config (keys without the
 // namespace) and the given secret keys, and resolves every stack output.
 func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]exported, error) {
 	t.Helper()
@@ -61,7 +57,7 @@ func deployAs(t *testing.T, stack string, config map[string]string, secret ...st
 	var out *Outputs
 	err := pulumitest.RunStack(m, stack, func(ctx *pulumi.Context) error {
 		var err error
-		out, err = deployStack(ctx, moduleRoot(t))
+		out, err = Deploy(ctx, moduleRoot(t))
 		return err
 	})
 	if err != nil {
