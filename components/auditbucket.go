@@ -272,14 +272,23 @@ func GuardPolicy(bucketARN, keyARN, breakGlassRoleARN string) PolicyDocument {
 	}
 	doc := denyInsecureTransport(bucketARN)
 	doc.Statement = append(doc.Statement, guard,
-		// Two statements: the conditions of one statement must all hold, and either wrong header is enough.
+		// Two statements, since either wrong header is enough and a statement's conditions must all hold. Each
+		// denies only a request that carries the header (Null false) with another value: a write that names no
+		// encryption gets the bucket's default. (StringNotEqualsIfExists would deny those too: an absent key
+		// makes an ...IfExists condition true.)
 		PolicyStatement{
 			Sid: "DenyOtherEncryption", Effect: "Deny", Principal: everyone, Action: []string{"s3:PutObject"}, Resource: []string{bucketARN + "/*"},
-			Condition: map[string]map[string]any{"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+			Condition: map[string]map[string]any{
+				"Null":            {"s3:x-amz-server-side-encryption": "false"},
+				"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+			},
 		},
 		PolicyStatement{
 			Sid: "DenyOtherKMSKeys", Effect: "Deny", Principal: everyone, Action: []string{"s3:PutObject"}, Resource: []string{bucketARN + "/*"},
-			Condition: map[string]map[string]any{"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": keyARN}},
+			Condition: map[string]map[string]any{
+				"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+				"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": keyARN},
+			},
 		},
 	)
 	return doc

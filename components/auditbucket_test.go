@@ -209,10 +209,10 @@ func TestGuardPolicyLeavesTheLockToTheBreakGlassRoleOnly(t *testing.T) {
 				strings.Join(guard.Resource, ",") != bucket+","+bucket+"/*" || fmt.Sprint(guard.Condition) != tc.wantCondition {
 				t.Errorf("lock guard %+v", guard)
 			}
-			if c := fmt.Sprint(bySid["DenyOtherKMSKeys"].Condition); c != "map[StringNotEqualsIfExists:map[s3:x-amz-server-side-encryption-aws-kms-key-id:"+key+"]]" {
+			if c := fmt.Sprint(bySid["DenyOtherKMSKeys"].Condition); c != "map[Null:map[s3:x-amz-server-side-encryption-aws-kms-key-id:false] StringNotEquals:map[s3:x-amz-server-side-encryption-aws-kms-key-id:"+key+"]]" {
 				t.Errorf("writes naming another key are not refused: %s", c)
 			}
-			if c := fmt.Sprint(bySid["DenyOtherEncryption"].Condition); c != "map[StringNotEqualsIfExists:map[s3:x-amz-server-side-encryption:aws:kms]]" {
+			if c := fmt.Sprint(bySid["DenyOtherEncryption"].Condition); c != "map[Null:map[s3:x-amz-server-side-encryption:false] StringNotEquals:map[s3:x-amz-server-side-encryption:aws:kms]]" {
 				t.Errorf("writes asking for other encryption are not refused: %s", c)
 			}
 			if _, ok := bySid["DenyInsecureTransport"]; !ok || len(bySid) != 4 {

@@ -36,6 +36,10 @@ type Resource struct {
 	IgnoreChanges []string
 	// RetainOnDelete is set when the engine keeps the cloud resource on delete (pulumi.RetainOnDelete).
 	RetainOnDelete bool
+	// ID and State are what the mocks answered: the resource's id and its outputs (the inputs and computed
+	// properties such as arn).
+	ID    string
+	State resource.PropertyMap
 	Custom         bool
 }
 
@@ -67,10 +71,6 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 	}
-	m.mu.Lock()
-	m.resources = append(m.resources, r)
-	m.mu.Unlock()
-
 	state := args.Inputs.Copy()
 	id := args.Name + "-id"
 	physical := args.Name
@@ -124,6 +124,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	default:
 		set("arn", fmt.Sprintf("arn:aws:mock:%s:%s:%s/%s", Region, Account, args.TypeToken, physical))
 	}
+	r.ID, r.State = id, state
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
 	return id, state, nil
 }
 
