@@ -67,7 +67,8 @@ type AgentFunctionArgs struct {
 	// LogfireScrub redacts GenAI content and secret-looking values in the Logfire copy only.
 	LogfireScrub bool
 	// SecretsExtensionLayerARN attaches the AWS Parameters and Secrets Lambda Extension (its ARN differs by region
-	// and version); the function then reads the token through it.
+	// and version); the function then reads the token through it. Only with Logfire: the extension serves nothing
+	// else, and an extension adds to every cold start, so setting it without Logfire is an error.
 	SecretsExtensionLayerARN string
 	// SigningKeyARN is the asymmetric KMS key that seals every audit record (a SigningKey's KeyARN), named by
 	// AUDIT_SIGNING_KEY_ID. The role's policy allows kms:Sign on that key only; with a SigningKey, what actually
@@ -137,6 +138,9 @@ func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
 	}
 	if !validLogRetention(out.LogRetentionDays) {
 		errs = append(errs, fmt.Errorf("LogRetentionDays: %d is not a CloudWatch Logs retention period", out.LogRetentionDays))
+	}
+	if out.SecretsExtensionLayerARN != "" && out.Logfire == nil {
+		errs = append(errs, errors.New("SecretsExtensionLayerARN: set without Logfire; the extension only serves the Logfire token and would add to every cold start"))
 	}
 	if r := out.LogfireSampleRatio; r != nil && (*r < 0 || *r > 1) {
 		errs = append(errs, fmt.Errorf("LogfireSampleRatio: %v is outside 0..1", *r))
@@ -212,6 +216,8 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 			{Sid: "ShipAuditRecords", Effect: "Allow", Action: []string{"firehose:PutRecord", "firehose:PutRecordBatch"}, Resource: []string{v[3]}},
 		}
 		st = append(st, cfg.Model.InvokeStatements(v[1], v[2])...)
+		// The function is what calls the model first, so it alone completes the Marketplace subscription.
+		st = append(st, cfg.Model.FirstUseStatements()...)
 		if logfireAt >= 0 {
 			st = append(st, cfg.Logfire.ReadStatements(v[logfireAt], v[logfireAt+1])...)
 		}

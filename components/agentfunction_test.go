@@ -3,6 +3,7 @@ package components
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,16 +99,22 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	if grants["logs:PutLogEvents"] != "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/agent:*" {
 		t.Errorf("log grants %q", grants["logs:PutLogEvents"])
 	}
-	if !strings.Contains(grants["bedrock:Converse"], "application-inference-profile/model-id") || grants["aws-marketplace:Subscribe"] != "*" {
+	if !strings.Contains(grants["bedrock:InvokeModel"], "application-inference-profile/model-id") || grants["aws-marketplace:Subscribe"] != "*" ||
+		grants["aws-marketplace:ViewSubscriptions"] != "*" || grants["aws-marketplace:Unsubscribe"] != "" {
 		t.Errorf("bedrock grants %v", grants)
+	}
+	for _, st := range pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "agent-permissions").Inputs, "policy")).Statement {
+		if slices.Contains(st.Action, "aws-marketplace:Subscribe") && fmt.Sprint(st.Condition) != "map[StringEquals:map[aws-marketplace:ProductId:[prod-xdkflymybwmvi]]]" {
+			t.Errorf("Marketplace subscription not limited to the model's product: %v", st.Condition)
+		}
 	}
 	for a := range grants {
 		if strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "kms:") || strings.HasPrefix(a, "s3:") {
 			t.Errorf("%s granted without Logfire, a signing key or an oversize bucket", a)
 		}
 	}
-	if len(grants) != 13 {
-		t.Errorf("%d actions granted, want 13: %v", len(grants), grants)
+	if len(grants) != 9 {
+		t.Errorf("%d actions granted, want 9: %v", len(grants), grants)
 	}
 	zipPath := pulumitest.Get(fn.Inputs, "code").ArchiveValue().Path
 	pulumitest.AssertLambdaArchive(t, zipPath)
@@ -219,10 +226,11 @@ func TestABuildFailureNamesThePackageAndTheCompilerOutput(t *testing.T) {
 
 func TestAgentFunctionValidates(t *testing.T) {
 	err := pulumitest.Run(&pulumitest.Mocks{}, func(ctx *pulumi.Context) error {
-		_, err := NewAgentFunction(ctx, "agent", &AgentFunctionArgs{TimeoutSeconds: 901, MemoryMB: 64, LogRetentionDays: 4})
+		_, err := NewAgentFunction(ctx, "agent", &AgentFunctionArgs{TimeoutSeconds: 901, MemoryMB: 64, LogRetentionDays: 4,
+			SecretsExtensionLayerARN: "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"})
 		return err
 	})
-	for _, field := range []string{"Model", "Stream", "TimeoutSeconds", "MemoryMB", "LogRetentionDays"} {
+	for _, field := range []string{"Model", "Stream", "TimeoutSeconds", "MemoryMB", "LogRetentionDays", "SecretsExtensionLayerARN: set without Logfire"} {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("error %v does not name %s", err, field)
 		}
@@ -325,8 +333,8 @@ func TestSealingAndOversizeWiring(t *testing.T) {
 			t.Errorf("%s granted: the function needs only kms:Sign, s3:PutObject and kms:GenerateDataKey", a)
 		}
 	}
-	if len(grants) != 16 {
-		t.Errorf("%d actions granted, want the 13 of a plain function and 3: %v", len(grants), grants)
+	if len(grants) != 12 {
+		t.Errorf("%d actions granted, want the 9 of a plain function and 3: %v", len(grants), grants)
 	}
 	for _, s := range pol.Statement {
 		switch {

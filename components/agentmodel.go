@@ -2,24 +2,37 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/bedrock"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// AgentModel defaults: Claude Haiku 4.5 through its EU cross-region system inference profile.
+// AgentModel defaults: Claude Haiku 4.5 through the cross-region system inference profile of the stack region's
+// geography (eu., us. or apac.; see ProfileGeography).
 const (
-	DefaultSourceProfileID   = "eu.anthropic.claude-haiku-4-5-20251001-v1:0"
 	DefaultFoundationModelID = "anthropic.claude-haiku-4-5-20251001-v1:0"
+	// DefaultMarketplaceProductID is Claude Haiku 4.5's AWS Marketplace product id, from the Bedrock user guide's
+	// table of product ids ("Use product ID condition keys to control access").
+	DefaultMarketplaceProductID = "prod-xdkflymybwmvi"
 )
 
 // AgentModelArgs configures an AgentModel.
 type AgentModelArgs struct {
-	// SourceProfileID is the system (cross-region) inference profile to copy (default DefaultSourceProfileID).
+	// SourceProfileID is the system (cross-region) inference profile to copy. Default: the foundation model's
+	// profile for the region's geography, "<geo>.<FoundationModelID>" (ProfileGeography). A geographic profile
+	// of another geography is refused, since it does not exist in this region; "global." profiles are accepted
+	// anywhere.
 	SourceProfileID string
 	// FoundationModelID is the model the profile routes to (default DefaultFoundationModelID).
 	FoundationModelID string
+	// MarketplaceProductID is the model's AWS Marketplace product id. Bedrock subscribes the account to a
+	// Marketplace model at its first invocation, with the caller's permissions, so the function that calls it
+	// first may subscribe to this product and no other (FirstUseStatements). It defaults to
+	// DefaultMarketplaceProductID for the default model and to none for any other: set it for a model sold
+	// through AWS Marketplace (Anthropic's, for one; Amazon, Meta, Mistral AI and others have none).
+	MarketplaceProductID string
 }
 
 // AgentModel is the agent's Bedrock model: an application inference profile copied from a system profile, so
@@ -35,6 +48,8 @@ type AgentModel struct {
 	FoundationModelARNPattern string
 	// FoundationModelID is the underlying model.
 	FoundationModelID string
+	// MarketplaceProductID is the model's AWS Marketplace product id, "" for a model not sold there.
+	MarketplaceProductID string
 }
 
 // NewAgentModel creates the application inference profile.
@@ -43,13 +58,13 @@ func NewAgentModel(ctx *pulumi.Context, name string, args *AgentModelArgs, opts 
 	if args != nil {
 		cfg = *args
 	}
-	if cfg.SourceProfileID == "" {
-		cfg.SourceProfileID = DefaultSourceProfileID
-	}
 	if cfg.FoundationModelID == "" {
 		cfg.FoundationModelID = DefaultFoundationModelID
 	}
-	c := &AgentModel{FoundationModelID: cfg.FoundationModelID}
+	if cfg.MarketplaceProductID == "" && cfg.FoundationModelID == DefaultFoundationModelID {
+		cfg.MarketplaceProductID = DefaultMarketplaceProductID
+	}
+	c := &AgentModel{FoundationModelID: cfg.FoundationModelID, MarketplaceProductID: cfg.MarketplaceProductID}
 	if err := ctx.RegisterComponentResource(typeToken("AgentModel"), name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -61,6 +76,9 @@ func NewAgentModel(ctx *pulumi.Context, name string, args *AgentModelArgs, opts 
 	region, err := aws.GetRegion(ctx, nil, parent)
 	if err != nil {
 		return nil, fmt.Errorf("look up the AWS region: %w", err)
+	}
+	if cfg.SourceProfileID, err = sourceProfile(cfg.SourceProfileID, cfg.FoundationModelID, region.Name); err != nil {
+		return nil, fmt.Errorf("agent model %s: %w", name, err)
 	}
 	systemARN := fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/%s", partition, region.Name, account, cfg.SourceProfileID)
 	profile, err := bedrock.NewInferenceProfile(ctx, name, &bedrock.InferenceProfileArgs{
@@ -80,10 +98,11 @@ func NewAgentModel(ctx *pulumi.Context, name string, args *AgentModelArgs, opts 
 	})
 }
 
-// InvokePolicy builds the policy that lets a role call the model: the four invoke actions on the application
-// profile, the system profile and the foundation model in every region (the profile routes across regions, so
-// the region segment is a wildcard), and the three Marketplace subscription actions, which AWS only defines on
-// "*" and which Bedrock needs for a model's first use.
+// InvokePolicy builds the policy that lets a role call the model through Converse: bedrock:InvokeModel (the IAM
+// action that authorises Converse; Converse is not an IAM action) on the application profile, the system profile
+// and the foundation model in every region (the profile routes across regions, so the region segment is a
+// wildcard). It grants no Marketplace action: only the principal that calls the model first needs one
+// (FirstUseStatements).
 func (m *AgentModel) InvokePolicy() pulumi.StringOutput {
 	return PolicyJSON(func(v []string) PolicyDocument {
 		return PolicyDocument{Statement: m.InvokeStatements(v[0], v[1])}
@@ -92,18 +111,71 @@ func (m *AgentModel) InvokePolicy() pulumi.StringOutput {
 
 // InvokeStatements are InvokePolicy's statements for resolved profile ARNs, to combine with other statements.
 func (m *AgentModel) InvokeStatements(profileARN, systemProfileARN string) []PolicyStatement {
+	return []PolicyStatement{{
+		Sid:      "InvokeAgentModel",
+		Effect:   "Allow",
+		Action:   []string{"bedrock:InvokeModel"},
+		Resource: []string{profileARN, systemProfileARN, m.FoundationModelARNPattern},
+	}}
+}
+
+// FirstUseStatements let the principal that invokes a Marketplace model first in the account complete the
+// subscription Bedrock starts then: aws-marketplace:Subscribe to this model's product only (the
+// aws-marketplace:ProductId condition) and aws-marketplace:ViewSubscriptions. Both actions are defined on no
+// resource type, so "*" is their only resource. Unsubscribe is never granted. None for a model without a
+// product id. Once the account is subscribed, invoking needs no Marketplace permission at all.
+func (m *AgentModel) FirstUseStatements() []PolicyStatement {
+	if m.MarketplaceProductID == "" {
+		return nil
+	}
 	return []PolicyStatement{
 		{
-			Sid:      "InvokeAgentModel",
-			Effect:   "Allow",
-			Action:   []string{"bedrock:Converse", "bedrock:ConverseStream", "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
-			Resource: []string{profileARN, systemProfileARN, m.FoundationModelARNPattern},
+			Sid: "SubscribeToAgentModel", Effect: "Allow", Action: []string{"aws-marketplace:Subscribe"}, Resource: []string{"*"},
+			Condition: map[string]map[string]any{"StringEquals": {"aws-marketplace:ProductId": []string{m.MarketplaceProductID}}},
 		},
-		{
-			Sid:      "MarketplaceSubscription",
-			Effect:   "Allow",
-			Action:   []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"},
-			Resource: []string{"*"},
-		},
+		{Sid: "ViewModelSubscriptions", Effect: "Allow", Action: []string{"aws-marketplace:ViewSubscriptions"}, Resource: []string{"*"}},
 	}
+}
+
+// profileGeographies maps a region name's prefix to the prefix of Bedrock's geographic cross-region inference
+// profiles served there (eu.anthropic…, us.anthropic…, apac.anthropic…).
+var profileGeographies = []struct{ regionPrefix, geography string }{
+	{"eu-", "eu"}, {"us-", "us"}, {"ap-", "apac"},
+}
+
+// ProfileGeography returns the geographic inference-profile prefix for region (eu-west-1 → "eu", us-east-1 →
+// "us", ap-northeast-1 → "apac"), or false for a region outside those geographies.
+func ProfileGeography(region string) (string, bool) {
+	for _, g := range profileGeographies {
+		if strings.HasPrefix(region, g.regionPrefix) && !strings.HasPrefix(region, "us-gov-") {
+			return g.geography, true
+		}
+	}
+	return "", false
+}
+
+// sourceProfile resolves the system profile to copy: the given one after checking that its geography is the
+// region's, or the foundation model's profile for the region's geography.
+func sourceProfile(given, model, region string) (string, error) {
+	geo, known := ProfileGeography(region)
+	if given == "" {
+		if !known {
+			return "", fmt.Errorf("SourceProfileID: region %s is in no geography with a cross-region inference profile (eu, us, apac): set the system profile to copy (for example global.%s)", region, model)
+		}
+		return geo + "." + model, nil
+	}
+	prefix, _, _ := strings.Cut(given, ".")
+	if prefix == "global" {
+		return given, nil
+	}
+	for _, g := range profileGeographies {
+		if prefix == g.geography && prefix != geo {
+			want := "a global. profile"
+			if known {
+				want = geo + "." + strings.TrimPrefix(given, prefix+".")
+			}
+			return "", fmt.Errorf("SourceProfileID: %s is a %s. profile, which does not exist in %s; use %s", given, prefix, region, want)
+		}
+	}
+	return given, nil
 }

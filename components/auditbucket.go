@@ -18,10 +18,24 @@ const (
 
 // AuditBucket defaults.
 const (
-	DefaultRetentionDays         = 7
-	DefaultKeyDeletionWindowDays = 7
-	// GlacierTransitionDays is when current versions move to Glacier Instant Retrieval, for retention beyond it.
+	DefaultRetentionDays = 7
+	// DefaultKeyDeletionWindowDays is KMS's longest waiting period: deleting the bucket's key makes every record
+	// unreadable, locked or not, so a scheduled deletion gets the most time to be seen and cancelled.
+	DefaultKeyDeletionWindowDays = 30
+	// GlacierTransitionDays is when current versions of at least GlacierMinObjectBytes move to Glacier Instant
+	// Retrieval, for a retention of at least GlacierMinRetentionDays.
 	GlacierTransitionDays = 90
+	// GlacierMinRetentionDays is the shortest retention with a Glacier transition: Glacier Instant Retrieval bills
+	// at least 90 days of storage, so an object moved at day 90 must stay 90 more days for the move not to add an
+	// early-deletion charge.
+	GlacierMinRetentionDays = GlacierTransitionDays + 90
+	// GlacierMinObjectBytes is the smallest object that moves: Glacier Instant Retrieval bills every object as at
+	// least 128 KB, so a smaller one would cost more there than in S3 Standard. (S3's default minimum for
+	// transitions; stated in the rule so that it holds whatever the bucket's default is.)
+	GlacierMinObjectBytes = 128 * 1024
+	// AbortIncompleteUploadDays is when the lifecycle aborts a multipart upload that never completed (its parts
+	// are billed and invisible to readers).
+	AbortIncompleteUploadDays = 7
 )
 
 // AuditBucketArgs configures an AuditBucket. Plan-time values are plain Go types; zero values select defaults.
@@ -32,16 +46,27 @@ type AuditBucketArgs struct {
 	// RetentionMode is RetentionGovernance (default; deletable with s3:BypassGovernanceRetention) or
 	// RetentionCompliance (nobody, not even the account root, can shorten or remove it).
 	RetentionMode string
-	// KeyDeletionWindowDays is the KMS key's waiting period before deletion, in days (7–30; default 7).
+	// KeyDeletionWindowDays is the KMS key's waiting period before deletion, in days (7–30; default 30).
 	KeyDeletionWindowDays int
+	// BreakGlassRoleARN is the one IAM role that may still bypass governance retention, change the Object Lock
+	// configuration, and schedule the deletion of or disable the bucket's key (optional; with none, nobody may).
+	// The bucket and key policies deny those actions to every other principal, administrators included.
+	BreakGlassRoleARN string
 	// BucketName is the physical bucket name; empty lets Pulumi derive a unique one from the component name.
 	BucketName string
-	// ForceDestroy lets `pulumi destroy` empty the bucket; locked object versions still refuse (default false).
+	// ForceDestroy lets `pulumi destroy` empty the bucket (default false). Only with RetentionCompliance: the
+	// provider empties a bucket with s3:BypassGovernanceRetention, so in GOVERNANCE mode it would erase locked
+	// records, and that combination is refused. In COMPLIANCE mode locked versions refuse deletion until their
+	// retention ends, so destroy fails until then.
 	ForceDestroy bool
 }
 
 // AuditBucket is the audit store: an S3 bucket with Object Lock, versioning, public access blocked, SSE-KMS with
-// its own key and bucket key, default retention, lifecycle by retention and a TLS-only bucket policy.
+// its own key and bucket key, default retention, lifecycle by retention and a bucket policy (GuardPolicy).
+//
+// The key is kept when the stack is destroyed (Pulumi's RetainOnDelete): deleting it would make every locked
+// record unreadable. Its policy denies kms:ScheduleKeyDeletion and kms:DisableKey to everyone but the break-glass
+// role; the account keeps kms:PutKeyPolicy, so KMS's lockout safety check passes and the key stays manageable.
 type AuditBucket struct {
 	pulumi.ResourceState
 
@@ -78,6 +103,12 @@ func (a *AuditBucketArgs) withDefaults() (AuditBucketArgs, error) {
 	if out.KeyDeletionWindowDays < 7 || out.KeyDeletionWindowDays > 30 {
 		errs = append(errs, fmt.Errorf("KeyDeletionWindowDays: %d is outside 7..30", out.KeyDeletionWindowDays))
 	}
+	if out.BreakGlassRoleARN != "" && !isRoleARN(out.BreakGlassRoleARN) {
+		errs = append(errs, fmt.Errorf("BreakGlassRoleARN: %q is not an IAM role ARN", out.BreakGlassRoleARN))
+	}
+	if out.ForceDestroy && out.RetentionMode != RetentionCompliance {
+		errs = append(errs, fmt.Errorf("ForceDestroy: refused with %s retention: `pulumi destroy` would empty the bucket with s3:BypassGovernanceRetention and erase locked records; use %s, or leave ForceDestroy false", out.RetentionMode, RetentionCompliance))
+	}
 	return out, errors.Join(errs...)
 }
 
@@ -102,8 +133,8 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 		Description:          pulumi.Sprintf("Encrypts the %s audit bucket.", name),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(cfg.KeyDeletionWindowDays),
-		Policy:               pulumi.String(mustJSON(AccountKeyPolicy(partition, account))),
-	}, parent)
+		Policy:               pulumi.String(mustJSON(ProtectKey(AccountKeyPolicy(partition, account), cfg.BreakGlassRoleARN))),
+	}, parent, pulumi.RetainOnDelete(true))
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +166,7 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 	}
 	// Object Lock default retention and the lifecycle rules both need versioning in place first.
 	afterVersioning := pulumi.DependsOn([]pulumi.Resource{versioning})
-	if _, err := s3.NewBucketObjectLockConfigurationV2(ctx, name+"-object-lock", &s3.BucketObjectLockConfigurationV2Args{
+	lock, err := s3.NewBucketObjectLockConfigurationV2(ctx, name+"-object-lock", &s3.BucketObjectLockConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{
 			DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
@@ -143,7 +174,8 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 				Days: pulumi.Int(cfg.RetentionDays),
 			},
 		},
-	}, parent, afterVersioning); err != nil {
+	}, parent, afterVersioning)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
@@ -152,8 +184,11 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 	}, parent, afterVersioning); err != nil {
 		return nil, err
 	}
-	policy := PolicyJSON(func(v []string) PolicyDocument { return denyInsecureTransport(v[0]) }, bucket.Arn)
-	if _, err := s3.NewBucketPolicy(ctx, name+"-tls-only", &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy}, parent); err != nil {
+	// The policy denies s3:PutBucketObjectLockConfiguration to the deployer too, so it goes on after the lock
+	// configuration the deployer applies.
+	policy := PolicyJSON(func(v []string) PolicyDocument { return GuardPolicy(v[0], v[1], cfg.BreakGlassRoleARN) }, bucket.Arn, key.Arn)
+	if _, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy},
+		parent, pulumi.DependsOn([]pulumi.Resource{lock}), pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(name + "-tls-only")}})); err != nil {
 		return nil, err
 	}
 
@@ -165,22 +200,38 @@ func NewAuditBucket(ctx *pulumi.Context, name string, args *AuditBucketArgs, opt
 }
 
 // lifecycleRules expire current versions at the retention horizon (S3 then keeps them as noncurrent, and the
-// lock still holds them until their own retention ends) and delete noncurrent versions a day later. Only when
-// retention outlasts GlacierTransitionDays does a rule move current versions to Glacier IR: a transition that
-// could never fire is left out. (Noncurrent versions live one day, so they get no transition.)
+// lock still holds them until their own retention ends), delete noncurrent versions a day later, remove the
+// delete markers that expiry leaves once no version is behind them (else every expired record leaves one for
+// good), and abort multipart uploads that never completed. Only when the retention is at least
+// GlacierMinRetentionDays does a rule move current versions of at least GlacierMinObjectBytes to Glacier IR;
+// shorter retentions or smaller objects would pay more there. (Noncurrent versions live one day, so they get no
+// transition.)
 func lifecycleRules(retentionDays int) s3.BucketLifecycleConfigurationV2RuleArray {
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
-		Id:                          pulumi.String("expire-at-retention-horizon"),
-		Status:                      pulumi.String("Enabled"),
-		Filter:                      &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
-		Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(retentionDays)},
-		NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(1)},
-	}}
-	if retentionDays > GlacierTransitionDays {
+	everything := &s3.BucketLifecycleConfigurationV2RuleFilterArgs{}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{
+		&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:                          pulumi.String("expire-at-retention-horizon"),
+			Status:                      pulumi.String("Enabled"),
+			Filter:                      everything,
+			Expiration:                  &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(retentionDays)},
+			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(1)},
+		},
+		// S3 takes ExpiredObjectDeleteMarker only in a rule whose expiration names no days or date.
+		&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:         pulumi.String("remove-expired-delete-markers"),
+			Status:     pulumi.String("Enabled"),
+			Filter:     everything,
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{ExpiredObjectDeleteMarker: pulumi.Bool(true)},
+			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{
+				DaysAfterInitiation: pulumi.Int(AbortIncompleteUploadDays),
+			},
+		},
+	}
+	if retentionDays >= GlacierMinRetentionDays {
 		rules = append(rules, &s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id:     pulumi.String("glacier-ir-after-90-days"),
 			Status: pulumi.String("Enabled"),
-			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{},
+			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{ObjectSizeGreaterThan: pulumi.Int(GlacierMinObjectBytes - 1)},
 			Transitions: s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
 				Days: pulumi.Int(GlacierTransitionDays), StorageClass: pulumi.String("GLACIER_IR"),
 			}},
@@ -201,6 +252,63 @@ func AccountKeyPolicy(partition, account string) PolicyDocument {
 		Action:    []string{"kms:*"},
 		Resource:  []string{"*"},
 	}}}
+}
+
+// GuardPolicy is the audit bucket's policy. It refuses requests without TLS; it denies s3:BypassGovernanceRetention
+// and s3:PutBucketObjectLockConfiguration to every principal except breakGlassRoleARN (to everyone when it is
+// empty), so not even an administrator with s3:* can delete a governance-locked version or change the lock; and it
+// refuses writes that ask for any encryption but SSE-KMS with keyARN (a write that names none gets the bucket's
+// default, which is keyARN). Replacing this policy is the way around it: the stack's TamperAlarms report every
+// PutBucketPolicy on the bucket.
+func GuardPolicy(bucketARN, keyARN, breakGlassRoleARN string) PolicyDocument {
+	everyone := map[string][]string{"AWS": {"*"}}
+	guard := PolicyStatement{
+		Sid: "OnlyBreakGlassBypassesTheLock", Effect: "Deny", Principal: everyone,
+		Action:   []string{"s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration"},
+		Resource: []string{bucketARN, bucketARN + "/*"},
+	}
+	if breakGlassRoleARN != "" {
+		guard.Condition = map[string]map[string]any{"ArnNotEquals": {"aws:PrincipalArn": breakGlassRoleARN}}
+	}
+	doc := denyInsecureTransport(bucketARN)
+	doc.Statement = append(doc.Statement, guard,
+		// Two statements, since either wrong header is enough and a statement's conditions must all hold. Each
+		// denies only a request that carries the header (Null false) with another value: a write that names no
+		// encryption gets the bucket's default. (StringNotEqualsIfExists would deny those too: an absent key
+		// makes an ...IfExists condition true.)
+		PolicyStatement{
+			Sid: "DenyOtherEncryption", Effect: "Deny", Principal: everyone, Action: []string{"s3:PutObject"}, Resource: []string{bucketARN + "/*"},
+			Condition: map[string]map[string]any{
+				"Null":            {"s3:x-amz-server-side-encryption": "false"},
+				"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+			},
+		},
+		PolicyStatement{
+			Sid: "DenyOtherKMSKeys", Effect: "Deny", Principal: everyone, Action: []string{"s3:PutObject"}, Resource: []string{bucketARN + "/*"},
+			Condition: map[string]map[string]any{
+				"Null":            {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+				"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": keyARN},
+			},
+		},
+	)
+	return doc
+}
+
+// ProtectKey adds to a key policy the statement that denies kms:ScheduleKeyDeletion and kms:DisableKey to every
+// principal except breakGlassRoleARN (to everyone when it is empty). Either call makes every record the key
+// protects unreadable (crypto-shredding), which would defeat Object Lock, even in COMPLIANCE mode. kms:PutKeyPolicy
+// is not denied: KMS's lockout safety check requires that the caller may still change the policy, and a policy
+// change is reported by TamperAlarms, with the 30-day deletion window left to cancel what follows.
+func ProtectKey(doc PolicyDocument, breakGlassRoleARN string) PolicyDocument {
+	deny := PolicyStatement{
+		Sid: "OnlyBreakGlassDeletesOrDisables", Effect: "Deny", Principal: map[string][]string{"AWS": {"*"}},
+		Action: []string{"kms:ScheduleKeyDeletion", "kms:DisableKey"}, Resource: []string{"*"},
+	}
+	if breakGlassRoleARN != "" {
+		deny.Condition = map[string]map[string]any{"ArnNotEquals": {"aws:PrincipalArn": breakGlassRoleARN}}
+	}
+	doc.Statement = append(append([]PolicyStatement(nil), doc.Statement...), deny)
+	return doc
 }
 
 // denyInsecureTransport refuses every request to the bucket that does not use TLS.

@@ -105,7 +105,7 @@ func NewAuditFirehose(ctx *pulumi.Context, name string, args *AuditFirehoseArgs,
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	account, _, err := accountAndPartition(ctx, parent)
+	env, err := lookupAWSEnv(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -130,14 +130,14 @@ func NewAuditFirehose(ctx *pulumi.Context, name string, args *AuditFirehoseArgs,
 	}
 
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(mustJSON(serviceTrust("firehose.amazonaws.com", account))),
+		AssumeRolePolicy: pulumi.String(mustJSON(firehoseTrust(env.account))),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-delivery", &iam.RolePolicyArgs{
 		Role:   role.ID(),
-		Policy: PolicyJSON(func(v []string) PolicyDocument { return firehoseDeliveryPolicy(v[0], v[1], v[2]) }, cfg.BucketARN, cfg.KeyARN, logGroup.Arn),
+		Policy: PolicyJSON(func(v []string) PolicyDocument { return firehoseDeliveryPolicy(env, v[0], v[1], v[2]) }, cfg.BucketARN, cfg.KeyARN, logGroup.Arn),
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -177,20 +177,44 @@ func NewAuditFirehose(ctx *pulumi.Context, name string, args *AuditFirehoseArgs,
 	})
 }
 
-// firehoseDeliveryPolicy allows exactly what Firehose needs to deliver: write objects (with the retention
-// Object Lock applies, which S3 checks on every PutObject), find the bucket, encrypt with the bucket's key and
-// log delivery errors.
-func firehoseDeliveryPolicy(bucketARN, keyARN, logGroupARN string) PolicyDocument {
+// firehoseDeliveryPolicy allows what the Firehose developer guide lists for an S3 destination ("Grant Firehose
+// access to an Amazon S3 destination"), on the two prefixes Firehose writes: objects, multipart uploads (Firehose
+// uses them for large objects, and aborts them on failure), finding the bucket, the bucket's key through S3 only and
+// for this bucket only (with a bucket key, S3's encryption context is the bucket's ARN), and logging delivery
+// errors. No s3:PutObjectRetention: S3 applies the bucket's default retention itself, which needs no permission
+// of the writer.
+func firehoseDeliveryPolicy(env awsEnv, bucketARN, keyARN, logGroupARN string) PolicyDocument {
 	return PolicyDocument{Statement: []PolicyStatement{
 		{
-			Sid:      "WriteAuditObjects",
-			Effect:   "Allow",
-			Action:   []string{"s3:PutObject", "s3:PutObjectRetention", "s3:GetBucketLocation", "s3:ListBucket"},
-			Resource: []string{bucketARN, bucketARN + "/*"},
+			Sid: "FindTheBucket", Effect: "Allow",
+			Action:   []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"},
+			Resource: []string{bucketARN},
 		},
-		{Sid: "EncryptAuditObjects", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{keyARN}},
+		{
+			Sid: "WriteAuditObjects", Effect: "Allow",
+			Action:   []string{"s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"},
+			Resource: []string{bucketARN + "/traces/*", bucketARN + "/errors/*"},
+		},
+		{
+			Sid: "EncryptAuditObjects", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: []string{keyARN},
+			Condition: map[string]map[string]any{"StringEquals": {
+				"kms:ViaService":                   "s3." + env.region + "." + env.dnsSuffix,
+				"kms:EncryptionContext:aws:s3:arn": bucketARN,
+			}},
+		},
 		{Sid: "LogDeliveryErrors", Effect: "Allow", Action: []string{"logs:PutLogEvents"}, Resource: []string{logGroupARN + ":*"}},
 	}}
+}
+
+// firehoseTrust lets Firehose assume the delivery role for this account only, with the condition the Firehose
+// developer guide gives ("Allow Firehose to assume an IAM role"): sts:ExternalId set to the account id.
+func firehoseTrust(account string) PolicyDocument {
+	return PolicyDocument{Statement: []PolicyStatement{{
+		Effect:    "Allow",
+		Principal: map[string][]string{"Service": {"firehose.amazonaws.com"}},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]map[string]any{"StringEquals": {"sts:ExternalId": account}},
+	}}}
 }
 
 // serviceTrust lets an AWS service assume a role on behalf of this account only.

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -55,18 +56,22 @@ func TestAuditFirehoseSettingsAndLeastPrivilege(t *testing.T) {
 	}
 
 	trust := pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/role:Role", "stream-role").Inputs, "assumeRolePolicy"))
-	if trust.Statement[0].Principal["Service"][0] != "firehose.amazonaws.com" || trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"] != "123456789012" {
+	// The Firehose developer guide's trust condition: sts:ExternalId is the account id.
+	if trust.Statement[0].Principal["Service"][0] != "firehose.amazonaws.com" || fmt.Sprint(trust.Statement[0].Condition) != "map[StringEquals:map[sts:ExternalId:123456789012]]" {
 		t.Errorf("trust %+v", trust)
 	}
 	got := statementsByAction(pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "stream-delivery").Inputs, "policy")))
+	objects := "arn:aws:s3:::audit/errors/*,arn:aws:s3:::audit/traces/*"
 	wantGrants := map[string]string{
-		"s3:PutObject":          "arn:aws:s3:::audit,arn:aws:s3:::audit/*",
-		"s3:PutObjectRetention": "arn:aws:s3:::audit,arn:aws:s3:::audit/*",
-		"s3:GetBucketLocation":  "arn:aws:s3:::audit,arn:aws:s3:::audit/*",
-		"s3:ListBucket":         "arn:aws:s3:::audit,arn:aws:s3:::audit/*",
-		"kms:GenerateDataKey":   "arn:aws:kms:eu-west-1:123456789012:key/k1",
-		"kms:Decrypt":           "arn:aws:kms:eu-west-1:123456789012:key/k1",
-		"logs:PutLogEvents":     "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/stream:*",
+		"s3:PutObject":                  objects,
+		"s3:GetObject":                  objects,
+		"s3:AbortMultipartUpload":       objects,
+		"s3:GetBucketLocation":          "arn:aws:s3:::audit",
+		"s3:ListBucket":                 "arn:aws:s3:::audit",
+		"s3:ListBucketMultipartUploads": "arn:aws:s3:::audit",
+		"kms:GenerateDataKey":           "arn:aws:kms:eu-west-1:123456789012:key/k1",
+		"kms:Decrypt":                   "arn:aws:kms:eu-west-1:123456789012:key/k1",
+		"logs:PutLogEvents":             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/kinesisfirehose/stream:*",
 	}
 	if len(got) != len(wantGrants) {
 		t.Errorf("role grants %d actions, want exactly %d: %v", len(got), len(wantGrants), got)
@@ -74,6 +79,11 @@ func TestAuditFirehoseSettingsAndLeastPrivilege(t *testing.T) {
 	for a, r := range wantGrants {
 		if got[a] != r {
 			t.Errorf("%s on %q, want %q", a, got[a], r)
+		}
+	}
+	for _, st := range pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:iam/rolePolicy:RolePolicy", "stream-delivery").Inputs, "policy")).Statement {
+		if st.Sid == "EncryptAuditObjects" && fmt.Sprint(st.Condition) != "map[StringEquals:map[kms:EncryptionContext:aws:s3:arn:arn:aws:s3:::audit kms:ViaService:s3.eu-west-1.amazonaws.com]]" {
+			t.Errorf("the bucket key may be used outside S3 or for another bucket: %v", st.Condition)
 		}
 	}
 }

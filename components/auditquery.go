@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	athenasql "github.com/agent-audit/agent-audit/queries/athena"
+	"github.com/agent-audit/agent-audit/trail/digest"
 )
 
 // AuditQuery defaults.
@@ -364,7 +365,7 @@ type analystScope struct {
 	resultsBucketARN, resultsKeyARN string
 }
 
-// analystPolicy reads the audit trail and nothing else: objects under traces/ and oversize/ of the audit bucket,
+// analystPolicy reads the audit trail and nothing else: objects under traces/, oversize/ and digests/ of the audit bucket,
 // their versions and retention (decrypted through S3 only), the one Glue database, its two tables and views, queries in the one workgroup, and read/write
 // of query results in the results bucket under the results key. Nothing writes, deletes or re-encrypts audit
 // data, and no statement names a resource outside this stack.
@@ -382,11 +383,12 @@ func analystPolicy(s analystScope) PolicyDocument {
 		return fmt.Sprintf("arn:%s:athena:%s:%s:%s", e.partition, e.region, e.account, kind)
 	}
 	viaS3 := map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + e.region + "." + e.dnsSuffix}}
-	auditObjects := []string{s.auditBucketARN + "/" + athenasql.TracesPrefix + "*", s.auditBucketARN + "/" + OversizePrefix + "*"}
-	auditPrefixes := []string{athenasql.TracesPrefix, athenasql.TracesPrefix + "*", OversizePrefix, OversizePrefix + "*"}
+	auditObjects := []string{s.auditBucketARN + "/" + athenasql.TracesPrefix + "*", s.auditBucketARN + "/" + OversizePrefix + "*",
+		s.auditBucketARN + "/" + digest.Prefix + "*"}
+	auditPrefixes := []string{athenasql.TracesPrefix, athenasql.TracesPrefix + "*", OversizePrefix, OversizePrefix + "*", digest.Prefix, digest.Prefix + "*"}
 	return PolicyDocument{Statement: []PolicyStatement{
-		// Records and the oversize content they reference, every version and its Object Lock retention: what
-		// the views read and what `audit verify` checks.
+		// Records, the oversize content they reference and the digests that list them, every version and its
+		// Object Lock retention: what the views read and what `audit verify` checks.
 		{Sid: "ReadAuditRecords", Effect: "Allow", Action: []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"},
 			Resource: auditObjects},
 		{Sid: "ListAuditRecords", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:ListBucketVersions"}, Resource: []string{s.auditBucketARN},

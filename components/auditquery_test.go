@@ -407,8 +407,9 @@ func TestTheAnalystReadsAndNeverWrites(t *testing.T) {
 				dataCat   = "arn:aws:athena:eu-west-1:123456789012:datacatalog/AwsDataCatalog"
 			)
 			want := map[string]string{
-				"s3:GetObject": audit + "/oversize/*," + audit + "/traces/*," + results + "/*", "s3:ListBucket": audit + "," + results,
-				"s3:GetObjectVersion": audit + "/oversize/*," + audit + "/traces/*", "s3:GetObjectRetention": audit + "/oversize/*," + audit + "/traces/*",
+				"s3:GetObject": audit + "/digests/*," + audit + "/oversize/*," + audit + "/traces/*," + results + "/*", "s3:ListBucket": audit + "," + results,
+				"s3:GetObjectVersion":   audit + "/digests/*," + audit + "/oversize/*," + audit + "/traces/*",
+				"s3:GetObjectRetention": audit + "/digests/*," + audit + "/oversize/*," + audit + "/traces/*",
 				"s3:ListBucketVersions": audit,
 				"s3:GetBucketLocation":  audit + "," + results, "kms:Decrypt": auditKey + "," + resKey,
 				"glue:BatchGetPartition": catalog, "glue:GetCatalog": catalog, "glue:GetDatabase": catalog, "glue:GetPartition": catalog,
@@ -460,8 +461,8 @@ func TestTheAnalystReadsAndNeverWrites(t *testing.T) {
 					listing = s.Condition["StringLike"]
 				}
 			}
-			if fmt.Sprint(listing["s3:prefix"]) != "[traces/ traces/* oversize/ oversize/*]" {
-				t.Errorf("the audit bucket is listable beyond traces/ and oversize/: %v", listing)
+			if fmt.Sprint(listing["s3:prefix"]) != "[traces/ traces/* oversize/ oversize/* digests/ digests/*]" {
+				t.Errorf("the audit bucket is listable beyond traces/, oversize/ and digests/: %v", listing)
 			}
 		})
 	}

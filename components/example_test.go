@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -27,6 +28,26 @@ func ExampleNewAuditFirehose() {
 			return err
 		}
 		ctx.Export("firehoseStream", stream.StreamName)
+		return nil
+	})
+}
+
+// Prove an audit bucket complete: a signed digest of its object versions every 15 minutes, written by a Lambda
+// with its own role and key; whoever audits gets the key's public half.
+func ExampleNewDigestWriter() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		bucket, err := components.NewAuditBucket(ctx, "team-audit", nil)
+		if err != nil {
+			return err
+		}
+		digests, err := components.NewDigestWriter(ctx, "team-audit-digest", &components.DigestWriterArgs{
+			Bucket: bucket,
+			Period: 15 * time.Minute,
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("digestPublicKeyPem", digests.DigestPublicKeyPEM)
 		return nil
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -30,7 +29,7 @@ type LogfireSecret struct {
 	// KeyARN is the KMS key that encrypts the parameter (the AWS-managed alias/aws/ssm key).
 	KeyARN pulumi.StringOutput
 
-	region string
+	env awsEnv
 }
 
 // NewLogfireSecret creates the parameter.
@@ -47,9 +46,9 @@ func NewLogfireSecret(ctx *pulumi.Context, name string, args *LogfireSecretArgs,
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	region, err := aws.GetRegion(ctx, nil, parent)
+	env, err := lookupAWSEnv(ctx, parent)
 	if err != nil {
-		return nil, fmt.Errorf("look up the AWS region: %w", err)
+		return nil, err
 	}
 	key, err := kms.LookupAlias(ctx, &kms.LookupAliasArgs{Name: "alias/aws/ssm"}, parent)
 	if err != nil {
@@ -67,18 +66,19 @@ func NewLogfireSecret(ctx *pulumi.Context, name string, args *LogfireSecretArgs,
 	}
 	c.ParameterName, c.ParameterARN = param.Name, param.Arn
 	c.KeyARN = pulumi.String(key.TargetKeyArn).ToStringOutput()
-	c.region = region.Name
+	c.env = env
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"parameterName": c.ParameterName, "parameterArn": c.ParameterARN})
 }
 
 // ReadStatements grant reading the token: GetParameter on the parameter, and Decrypt on the SSM key only when
-// the call comes through SSM.
+// the call comes through SSM (named with the partition's DNS suffix, so the condition holds outside the aws
+// partition too).
 func (s *LogfireSecret) ReadStatements(parameterARN, keyARN string) []PolicyStatement {
 	return []PolicyStatement{
 		{Sid: "ReadLogfireToken", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{parameterARN}},
 		{
 			Sid: "DecryptLogfireToken", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{keyARN},
-			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "ssm." + s.region + ".amazonaws.com"}},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "ssm." + s.env.region + "." + s.env.dnsSuffix}},
 		},
 	}
 }

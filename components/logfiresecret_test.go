@@ -91,6 +91,21 @@ func TestLogfireSecretReadStatementsGrantOnlyReadingThroughSSM(t *testing.T) {
 	}
 }
 
+func TestLogfireSecretViaServiceUsesThePartitionsDNSSuffix(t *testing.T) {
+	var c *LogfireSecret
+	m := &pulumitest.Mocks{AWSRegion: "cn-north-1", AWSPartition: "aws-cn", DNSSuffix: "amazonaws.com.cn"}
+	if err := pulumitest.Run(m, func(ctx *pulumi.Context) (err error) {
+		c, err = NewLogfireSecret(ctx, "logfire", &LogfireSecretArgs{Token: pulumi.String(logfireTestToken)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st := c.ReadStatements("arn:aws-cn:ssm:cn-north-1:123456789012:parameter/p", "arn:aws-cn:kms:cn-north-1:123456789012:key/k")
+	if via := st[1].Condition["StringEquals"]["kms:ViaService"]; via != "ssm.cn-north-1.amazonaws.com.cn" {
+		t.Errorf("kms:ViaService %v in aws-cn, want ssm.cn-north-1.amazonaws.com.cn", via)
+	}
+}
+
 func TestLogfireSecretWithoutATokenIsAnError(t *testing.T) {
 	for name, args := range map[string]*LogfireSecretArgs{"no args": nil, "no token": {ParameterName: "/x"}} {
 		t.Run(name, func(t *testing.T) {

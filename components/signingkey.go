@@ -44,6 +44,9 @@ type SigningKeyArgs struct {
 	ReaderRoleARNs []pulumi.StringInput
 	// DeletionWindowDays is the key's waiting period before deletion, in days (7–30; default 30).
 	DeletionWindowDays int
+	// BreakGlassRoleARN is the one IAM role that may schedule the key's deletion or disable it (optional; with
+	// none, nobody may): ProtectKey's statement is in both of the key's policies.
+	BreakGlassRoleARN string
 }
 
 // SigningKey is the asymmetric KMS key that seals the audit records: an ECC_NIST_P256 SIGN_VERIFY key whose
@@ -64,6 +67,9 @@ type SigningKeyArgs struct {
 // never does) nobody can sign, and readers are named only in the policy it attaches.
 //
 // Automatic rotation does not exist for asymmetric keys: a new key is a new public key for verifiers.
+//
+// The key is kept when the stack is destroyed (RetainOnDelete), and both its policies deny scheduling its
+// deletion or disabling it to everyone but BreakGlassRoleARN (ProtectKey).
 type SigningKey struct {
 	pulumi.ResourceState
 
@@ -77,6 +83,7 @@ type SigningKey struct {
 
 	name               string
 	account, partition string
+	breakGlass         string
 	readers            []pulumi.StringInput
 	mu                 sync.Mutex
 	policyAttached     bool
@@ -98,6 +105,9 @@ func (a *SigningKeyArgs) withDefaults() (SigningKeyArgs, error) {
 		if r == nil {
 			errs = append(errs, fmt.Errorf("ReaderRoleARNs[%d]: nil", i))
 		}
+	}
+	if out.BreakGlassRoleARN != "" && !isRoleARN(out.BreakGlassRoleARN) {
+		errs = append(errs, fmt.Errorf("BreakGlassRoleARN: %q is not an IAM role ARN", out.BreakGlassRoleARN))
 	}
 	return out, errors.Join(errs...)
 }
@@ -130,8 +140,8 @@ func NewSigningKey(ctx *pulumi.Context, name string, args *SigningKeyArgs, opts 
 		CustomerMasterKeySpec: pulumi.String(SigningKeySpec),
 		KeyUsage:              pulumi.String(SigningKeyUsage),
 		DeletionWindowInDays:  pulumi.Int(cfg.DeletionWindowDays),
-		Policy:                pulumi.String(mustJSON(SigningKeyPolicy(partition, account, nil, nil))),
-	}, parent, pulumi.IgnoreChanges([]string{"policy"}))
+		Policy:                pulumi.String(mustJSON(ProtectKey(SigningKeyPolicy(partition, account, nil, nil), cfg.BreakGlassRoleARN))),
+	}, parent, pulumi.IgnoreChanges([]string{"policy"}), pulumi.RetainOnDelete(true))
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +155,7 @@ func NewSigningKey(ctx *pulumi.Context, name string, args *SigningKeyArgs, opts 
 	public := kms.GetPublicKeyOutput(ctx, kms.GetPublicKeyOutputArgs{KeyId: key.Arn}, parent)
 
 	c.KeyARN, c.KeyID, c.AliasName, c.PublicKeyPEM = key.Arn, key.KeyId, alias.Name, public.PublicKeyPem()
-	c.name, c.account, c.partition, c.readers = name, account, partition, cfg.ReaderRoleARNs
+	c.name, c.account, c.partition, c.readers, c.breakGlass = name, account, partition, cfg.ReaderRoleARNs, cfg.BreakGlassRoleARN
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"keyArn": c.KeyARN, "keyId": c.KeyID, "aliasName": c.AliasName, "publicKeyPem": c.PublicKeyPEM,
 	})
@@ -204,7 +214,7 @@ func (c *SigningKey) AllowSigners(ctx *pulumi.Context, roleARNs []pulumi.StringI
 				return "", fmt.Errorf("signing key %s: signer %q is not an IAM role ARN", c.name, s)
 			}
 		}
-		return SigningKeyPolicy(c.partition, c.account, arns[:readers], arns[readers:]).JSON()
+		return ProtectKey(SigningKeyPolicy(c.partition, c.account, arns[:readers], arns[readers:]), c.breakGlass).JSON()
 	}).(pulumi.StringOutput)
 	return kms.NewKeyPolicy(ctx, c.name+"-policy", &kms.KeyPolicyArgs{KeyId: c.KeyID, Policy: policy},
 		append([]pulumi.ResourceOption{pulumi.Parent(c)}, opts...)...)

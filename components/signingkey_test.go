@@ -85,6 +85,9 @@ func TestSigningKey(t *testing.T) {
 			if !slices.Equal(key.IgnoreChanges, []string{"policy"}) {
 				t.Errorf("the key ignores changes to %v, want its policy only (the attached key policy owns it)", key.IgnoreChanges)
 			}
+			if !key.RetainOnDelete {
+				t.Error("the signing key is deleted with the stack: KMS could no longer verify any record")
+			}
 
 			attached := m.One(t, "aws:kms/keyPolicy:KeyPolicy", "signing-policy")
 			if str(attached.Inputs, "keyId") != "key-signing" {
@@ -96,6 +99,12 @@ func TestSigningKey(t *testing.T) {
 			policy := pulumitest.ParsePolicy(t, pulumitest.Get(attached.Inputs, "policy"))
 			if v := signingKeyPolicyViolations(policy, accountRoot, tt.wantReaders, []string{signerRole}); len(v) != 0 {
 				t.Errorf("key policy:\n%s", strings.Join(v, "\n"))
+			}
+			for name, p := range map[string]pulumitest.Policy{"creation": creation, "attached": policy} {
+				last := p.Statement[len(p.Statement)-1]
+				if last.Effect != "Deny" || strings.Join(last.Action, ",") != "kms:ScheduleKeyDeletion,kms:DisableKey" || strings.Join(last.Principal["AWS"], ",") != "*" {
+					t.Errorf("%s policy does not deny deleting or disabling the key to everyone: %+v", name, last)
+				}
 			}
 
 			arn := pulumitest.AwaitString(t, c.KeyARN)

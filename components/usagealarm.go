@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -22,10 +23,20 @@ type UsageAlarmArgs struct {
 	ModelID pulumi.StringInput
 	// DailyTokenThreshold is the combined input + output tokens per day that raise the alarm (default 1,000,000).
 	DailyTokenThreshold int
+	// PublishingRuleNames are EventBridge rules of this account and region that may also publish to the topic
+	// (TamperAlarmRuleNames). Optional.
+	PublishingRuleNames []string
 }
 
-// UsageAlarm emails when the model's daily token use crosses a threshold: an encrypted SNS topic, the email
-// subscription, and a CloudWatch alarm on InputTokenCount + OutputTokenCount summed over a day.
+// UsageAlarm emails when the model's daily token use crosses a threshold: an SNS topic, the email subscription,
+// and a CloudWatch alarm on InputTokenCount + OutputTokenCount summed over a day.
+//
+// The topic is not encrypted at rest. CloudWatch must use a topic's key to publish to it, and the AWS managed
+// key alias/aws/sns cannot grant it that (its policy is AWS's), so such an alarm never emails. A customer managed
+// key would work for CloudWatch, but the notifications hold only alarm states (a metric name, a threshold, a
+// count) and CloudTrail records of policy and key changes, nothing of the audit trail's content; a key would cost a
+// monthly fee and one more policy to keep right, and KMS cannot limit EventBridge's use of it by source. The topic
+// policy lets only this alarm and the PublishingRuleNames rules, in this account, publish.
 type UsageAlarm struct {
 	pulumi.ResourceState
 
@@ -60,8 +71,50 @@ func NewUsageAlarm(ctx *pulumi.Context, name string, args *UsageAlarmArgs, opts 
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	topic, err := sns.NewTopic(ctx, name+"-topic", &sns.TopicArgs{KmsMasterKeyId: pulumi.String("alias/aws/sns")}, parent)
+	account, partition, err := accountAndPartition(ctx, parent)
 	if err != nil {
+		return nil, err
+	}
+	region, err := aws.GetRegion(ctx, nil, parent)
+	if err != nil {
+		return nil, fmt.Errorf("look up the AWS region: %w", err)
+	}
+	// The alarm's name is fixed here, so the topic policy can name its ARN before the alarm exists.
+	alarmARN := fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", partition, region.Name, account, name)
+	var ruleARNs []string
+	for _, r := range cfg.PublishingRuleNames {
+		ruleARNs = append(ruleARNs, fmt.Sprintf("arn:%s:events:%s:%s:rule/%s", partition, region.Name, account, r))
+	}
+	topic, err := sns.NewTopic(ctx, name+"-topic", &sns.TopicArgs{}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sns.NewTopicPolicy(ctx, name+"-topic-policy", &sns.TopicPolicyArgs{
+		Arn: topic.Arn,
+		Policy: PolicyJSON(func(v []string) PolicyDocument {
+			st := []PolicyStatement{{
+				Sid: "AlarmPublishes", Effect: "Allow",
+				Principal: map[string][]string{"Service": {"cloudwatch.amazonaws.com"}},
+				Action:    []string{"sns:Publish"}, Resource: []string{v[0]},
+				Condition: map[string]map[string]any{
+					"StringEquals": {"aws:SourceAccount": account},
+					"ArnEquals":    {"aws:SourceArn": alarmARN},
+				},
+			}}
+			if len(ruleARNs) > 0 {
+				st = append(st, PolicyStatement{
+					Sid: "RulesPublish", Effect: "Allow",
+					Principal: map[string][]string{"Service": {"events.amazonaws.com"}},
+					Action:    []string{"sns:Publish"}, Resource: []string{v[0]},
+					Condition: map[string]map[string]any{
+						"StringEquals": {"aws:SourceAccount": account},
+						"ArnEquals":    {"aws:SourceArn": ruleARNs},
+					},
+				})
+			}
+			return PolicyDocument{Statement: st}
+		}, topic.Arn),
+	}, parent); err != nil {
 		return nil, err
 	}
 	if _, err := sns.NewTopicSubscription(ctx, name+"-email", &sns.TopicSubscriptionArgs{
@@ -83,6 +136,7 @@ func NewUsageAlarm(ctx *pulumi.Context, name string, args *UsageAlarmArgs, opts 
 		}
 	}
 	alarm, err := cloudwatch.NewMetricAlarm(ctx, name, &cloudwatch.MetricAlarmArgs{
+		Name:               pulumi.String(name),
 		AlarmDescription:   pulumi.Sprintf("Daily input + output tokens of %s crossed %d.", name, cfg.DailyTokenThreshold),
 		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
 		EvaluationPeriods:  pulumi.Int(1),

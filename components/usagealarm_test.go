@@ -1,6 +1,7 @@
 package components
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -52,8 +53,22 @@ func TestUsageAlarmAlertsOnDailyTokens(t *testing.T) {
 			if str(sub, "protocol") != "email" || str(sub, "endpoint") != "ops@example.com" || str(sub, "topic") != topicARN {
 				t.Errorf("subscription %v", sub)
 			}
-			if got := str(m.One(t, "aws:sns/topic:Topic", "tokens-topic").Inputs, "kmsMasterKeyId"); got != "alias/aws/sns" {
-				t.Errorf("topic key %q, want the AWS-managed SNS key", got)
+			// alias/aws/sns would silently stop every email: CloudWatch cannot use an AWS managed key.
+			if got := pulumitest.Get(m.One(t, "aws:sns/topic:Topic", "tokens-topic").Inputs, "kmsMasterKeyId"); !got.IsNull() {
+				t.Errorf("topic encrypted with %v, which CloudWatch cannot publish through", got)
+			}
+			if str(alarm, "name") != "tokens" {
+				t.Errorf("alarm name %q: the topic policy names the alarm by it", str(alarm, "name"))
+			}
+			tp := m.One(t, "aws:sns/topicPolicy:TopicPolicy", "tokens-topic-policy").Inputs
+			pol := pulumitest.ParsePolicy(t, pulumitest.Get(tp, "policy"))
+			if str(tp, "arn") != topicARN || len(pol.Statement) != 1 {
+				t.Fatalf("topic policy %v", tp)
+			}
+			st := pol.Statement[0]
+			if st.Effect != "Allow" || strings.Join(st.Principal["Service"], ",") != "cloudwatch.amazonaws.com" || strings.Join(st.Action, ",") != "sns:Publish" ||
+				strings.Join(st.Resource, ",") != topicARN || fmt.Sprint(st.Condition) != "map[ArnEquals:map[aws:SourceArn:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:tokens] StringEquals:map[aws:SourceAccount:123456789012]]" {
+				t.Errorf("topic policy statement %+v: only this alarm in this account may publish", st)
 			}
 			if got := pulumitest.AwaitString(t, ua.TopicARN); got != topicARN {
 				t.Errorf("TopicARN %q", got)

@@ -14,13 +14,19 @@ import (
 // temporary directory, and returns its path. The Go build cache makes repeated builds a link step.
 func Build(t testing.TB) string {
 	t.Helper()
+	return BuildPackage(t, "./function")
+}
+
+// BuildPackage is Build for another main package of this module (such as "./digester"), relative to its root.
+func BuildPackage(t testing.TB, pkg string) string {
+	t.Helper()
 	root := moduleRoot(t)
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, "./function")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the function: %v\n%s", err, b)
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
 	return out
 }

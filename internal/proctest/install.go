@@ -28,7 +28,7 @@ func GoTool(t testing.TB, name, module string) string {
 	if isExecutable(target) {
 		return target
 	}
-	unlock := lockFile(t, filepath.Join(os.TempDir(), "agent-audit-go-install-"+name+".lock"))
+	unlock := LockFile(t, filepath.Join(os.TempDir(), "agent-audit-go-install-"+name+".lock"))
 	defer unlock()
 	if isExecutable(target) { // another process installed it while we waited
 		return target
@@ -81,8 +81,10 @@ func isExecutable(path string) bool {
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
-// lockFile takes an exclusive flock on path, blocking until it is free.
-func lockFile(t testing.TB, path string) (unlock func()) {
+// LockFile takes an exclusive flock on path (created if missing), blocking until it is free, and returns the
+// function that releases it. It excludes other processes and other callers in this process alike (each call
+// opens its own file description), which is what an install into a shared directory needs.
+func LockFile(t testing.TB, path string) (unlock func()) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {

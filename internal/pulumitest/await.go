@@ -45,3 +45,14 @@ func await(t testing.TB, o pulumi.Output) (any, bool) {
 	}
 	return r.Value, r.Secret
 }
+
+// AwaitStrings is AwaitString for a string array output.
+func AwaitStrings(t testing.TB, o pulumi.StringArrayOutput) []string {
+	t.Helper()
+	v, _ := await(t, o)
+	s, ok := v.([]string)
+	if !ok {
+		t.Fatalf("output resolved to %T, want []string", v)
+	}
+	return s
+}

@@ -34,7 +34,13 @@ type Resource struct {
 	DependsOn []string
 	// IgnoreChanges lists the inputs the engine leaves alone after creation (pulumi.IgnoreChanges).
 	IgnoreChanges []string
-	Custom        bool
+	// RetainOnDelete is set when the engine keeps the cloud resource on delete (pulumi.RetainOnDelete).
+	RetainOnDelete bool
+	// ID and State are what the mocks answered: the resource's id and its outputs (the inputs and computed
+	// properties such as arn).
+	ID    string
+	State resource.PropertyMap
+	Custom         bool
 }
 
 // ComponentURN is the URN of a top-level component resource, the Parent of its children.
@@ -44,6 +50,11 @@ func ComponentURN(token, name string) string {
 
 // Mocks is a pulumi.MockResourceMonitor that records resources. Safe for concurrent use.
 type Mocks struct {
+	// AWSRegion is the region aws:getRegion answers with (default Region). Resource ARNs keep Region.
+	AWSRegion string
+	// AWSPartition and DNSSuffix are what aws:getPartition answers with (default Partition and amazonaws.com).
+	AWSPartition, DNSSuffix string
+
 	mu        sync.Mutex
 	resources []Resource
 }
@@ -58,11 +69,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 	}
-	m.mu.Lock()
-	m.resources = append(m.resources, r)
-	m.mu.Unlock()
-
 	state := args.Inputs.Copy()
 	id := args.Name + "-id"
 	physical := args.Name
@@ -116,6 +124,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	default:
 		set("arn", fmt.Sprintf("arn:aws:mock:%s:%s:%s/%s", Region, Account, args.TypeToken, physical))
 	}
+	r.ID, r.State = id, state
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
 	return id, state, nil
 }
 
@@ -125,7 +137,11 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/test", "userId": "AIDTEST"}), nil
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "region": Region, "id": Region}), nil
+		region := m.AWSRegion
+		if region == "" {
+			region = Region
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "region": region, "id": region}), nil
 	case "aws:kms/getAlias:getAlias":
 		name := args.Args["name"].StringValue()
 		keyARN := fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", Region, Account, strings.ReplaceAll(strings.TrimPrefix(name, "alias/"), "/", "-")+"-managed-key")
@@ -136,14 +152,23 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:kms/getPublicKey:getPublicKey":
 		return m.getPublicKey(args.Args)
 	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]any{"partition": Partition, "dnsSuffix": "amazonaws.com"}), nil
+		partition, suffix := m.AWSPartition, m.DNSSuffix
+		if partition == "" {
+			partition, suffix = Partition, "amazonaws.com"
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": partition, "dnsSuffix": suffix}), nil
 	}
 	return nil, fmt.Errorf("pulumitest: no mock for call %s", args.Token)
 }
 
 // Run runs program on the mock engine and returns its error.
 func Run(m *Mocks, program pulumi.RunFunc) error {
-	return pulumi.RunErr(program, pulumi.WithMocks(Project, Stack, m))
+	return RunStack(m, Stack, program)
+}
+
+// RunStack runs program as Run does, as the stack named stack.
+func RunStack(m *Mocks, stack string, program pulumi.RunFunc) error {
+	return pulumi.RunErr(program, pulumi.WithMocks(Project, stack, m))
 }
 
 // Resources returns every recorded resource in registration order.

@@ -1,9 +1,7 @@
-package main
+package program
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/agent-audit/agent-audit/components"
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
 
@@ -18,11 +17,8 @@ const testToken = "pylf_v1_eu_STACKTESTTOKEN0123456789abcdef"
 
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := components.FindModuleRoot(".")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatal(err)
 	}
 	return root
@@ -34,9 +30,15 @@ type exported struct {
 	secret bool
 }
 
-// deploy runs the stack program (deployStack, what main runs) on the mocks with config (keys without the
+// deploy runs the stack program (Deploy, what main runs) on the mocks with config (keys without the
 // namespace) and the given secret keys, and resolves every stack output.
 func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]exported, error) {
+	t.Helper()
+	return deployAs(t, pulumitest.Stack, config, secret...)
+}
+
+// deployAs is deploy for the stack named stack.
+func deployAs(t *testing.T, stack string, config map[string]string, secret ...string) (*pulumitest.Mocks, map[string]exported, error) {
 	t.Helper()
 	full := map[string]string{}
 	for k, v := range config {
@@ -53,9 +55,9 @@ func deploy(t *testing.T, config map[string]string, secret ...string) (*pulumite
 
 	m := &pulumitest.Mocks{}
 	var out *Outputs
-	err := pulumitest.Run(m, func(ctx *pulumi.Context) error {
+	err := pulumitest.RunStack(m, stack, func(ctx *pulumi.Context) error {
 		var err error
-		out, err = deployStack(ctx, moduleRoot(t))
+		out, err = Deploy(ctx, moduleRoot(t))
 		return err
 	})
 	if err != nil {
@@ -81,8 +83,9 @@ func TestTheStackComposesEverything(t *testing.T) {
 	for token, n := range map[string]int{
 		"agent-audit:index:AuditBucket": 1, "agent-audit:index:AuditFirehose": 1, "agent-audit:index:AgentModel": 1,
 		"agent-audit:index:AgentFunction": 1, "agent-audit:index:UsageAlarm": 1, "agent-audit:index:OperatorRole": 1,
-		"agent-audit:index:LogfireSecret": 0, "aws:ssm/parameter:Parameter": 0, "aws:lambda/function:Function": 1,
-		"agent-audit:index:AuditQuery": 1, "agent-audit:index:SigningKey": 1,
+		"agent-audit:index:LogfireSecret": 0, "aws:ssm/parameter:Parameter": 0, "aws:lambda/function:Function": 2,
+		"agent-audit:index:AuditQuery": 1, "agent-audit:index:SigningKey": 2, "agent-audit:index:DigestWriter": 1,
+		"aws:scheduler/schedule:Schedule": 1,
 	} {
 		if count[token] != n {
 			t.Errorf("%d %s, want %d", count[token], token, n)
@@ -118,6 +121,29 @@ func TestTheStackComposesEverything(t *testing.T) {
 	if p := pulumitest.Get(attached, "policy").StringValue(); !strings.Contains(p, `"arn:aws:iam::123456789012:role/agent-audit-dev-role"`) {
 		t.Errorf("the signing key policy does not name the function's role: %s", p)
 	}
+	// The digest Lambda, the real one built for arm64, digests the stack's audit bucket with its own key every
+	// 5 minutes; the people who read the trail may read that key's public half.
+	digester := m.One(t, "aws:lambda/function:Function", "agent-audit-dev-digest").Inputs
+	pulumitest.AssertLambdaArchive(t, pulumitest.Get(digester, "code").ArchiveValue().Path)
+	digestKeyARN := "arn:aws:kms:eu-west-1:123456789012:key/key-agent-audit-dev-digest-key"
+	for name, want := range map[string]string{
+		"AUDIT_DIGEST_BUCKET": "agent-audit-dev-audit", "AUDIT_DIGEST_SIGNING_KEY_ID": digestKeyARN, "AUDIT_DIGEST_PERIOD": "5m0s",
+	} {
+		if got := pulumitest.Get(digester, "environment.variables."+name).StringValue(); got != want {
+			t.Errorf("digest Lambda %s = %q, want %q", name, got, want)
+		}
+	}
+	if got := pulumitest.Get(m.One(t, "aws:scheduler/schedule:Schedule", "agent-audit-dev-digest-schedule").Inputs, "scheduleExpression").StringValue(); got != "rate(5 minutes)" {
+		t.Errorf("the digest schedule is %q, want rate(5 minutes)", got)
+	}
+	digestPolicy := pulumitest.ParsePolicy(t, pulumitest.Get(m.One(t, "aws:kms/keyPolicy:KeyPolicy", "agent-audit-dev-digest-key-policy").Inputs, "policy"))
+	readers := map[string][]string{}
+	for _, st := range digestPolicy.Statement {
+		readers[st.Sid] = st.Principal["AWS"]
+	}
+	if want := []string{"arn:aws:iam::123456789012:role/agent-audit-dev-operator", "arn:aws:iam::123456789012:role/agent-audit-dev-query-analyst"}; !slices.Equal(readers["ReadPublicKey"], want) {
+		t.Errorf("the digest key's public key is readable by %v, want the operator and the analyst", readers["ReadPublicKey"])
+	}
 	// Every export, and each is the attribute of the resource the README's commands expect.
 	want := map[string]string{
 		"auditBucket":         "agent-audit-dev-audit",
@@ -134,6 +160,8 @@ func TestTheStackComposesEverything(t *testing.T) {
 		"signingKeyArn":       signingKeyARN,
 		// What the mock's GetPublicKey answers for that key: a real P-256 public key in PEM.
 		"signingPublicKeyPem": pulumitest.MockPublicKeyPEM(signingKeyARN),
+		"digestKeyArn":        digestKeyARN,
+		"digestPublicKeyPem":  pulumitest.MockPublicKeyPEM(digestKeyARN),
 	}
 	if len(outs) != len(want) {
 		t.Errorf("%d outputs, want %d (no logfireParameter without a token): %v", len(outs), len(want), outs)
@@ -165,8 +193,8 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO").StringValue() != "0.01" {
 		t.Errorf("sample ratio %v", pulumitest.Get(fn, "environment.variables.LOGFIRE_SAMPLE_RATIO"))
 	}
-	if len(outs) != 14 {
-		t.Errorf("%d outputs with a token, want the thirteen plus logfireParameter: %v", len(outs), outs)
+	if len(outs) != 16 {
+		t.Errorf("%d outputs with a token, want the fifteen plus logfireParameter: %v", len(outs), outs)
 	}
 	param := outs["logfireParameter"]
 	if pulumitest.Get(fn, "environment.variables.LOGFIRE_TOKEN_PARAMETER").StringValue() != param.value || param.value == "" {
@@ -176,6 +204,33 @@ func TestLogfireExistsExactlyWhenATokenIsSetAndNeverInClear(t *testing.T) {
 	_, _, err = deploy(t, map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken})
 	if err == nil || !strings.Contains(err.Error(), "pulumi config set --secret logfireToken") || strings.Contains(err.Error(), testToken) {
 		t.Fatalf("a token stored in clear: error %v", err)
+	}
+}
+
+func TestTheExtensionLayerIsAttachedOnlyWithALogfireToken(t *testing.T) {
+	const layer = "arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:17"
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+		secret []string
+		want   bool
+	}{
+		{"with a token the layer is attached", map[string]string{"alertEmail": "ops@example.com", "logfireToken": testToken, "secretsExtensionLayerArn": layer}, []string{"logfireToken"}, true},
+		{"without a token it is not: it would cost cold start for nothing", map[string]string{"alertEmail": "ops@example.com", "secretsExtensionLayerArn": layer}, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, err := deploy(t, tc.config, tc.secret...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn := m.One(t, "aws:lambda/function:Function", "agent-audit-dev").Inputs
+			layers := pulumitest.Get(fn, "layers")
+			attached := layers.IsArray() && len(layers.ArrayValue()) == 1 && layers.ArrayValue()[0].StringValue() == layer
+			port := pulumitest.Get(fn, "environment.variables.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+			if attached != tc.want || port.IsString() != tc.want {
+				t.Errorf("layers %v, extension port %v; want attached %v", layers, port, tc.want)
+			}
+		})
 	}
 }
 
@@ -232,11 +287,12 @@ func TestConfigErrorsNameEveryBadKey(t *testing.T) {
 	_, _, err := deploy(t, map[string]string{
 		"auditRetentionDays": "seven", "objectLockMode": "STRICT", "dailyTokenAlarmThreshold": "0",
 		"firehoseBufferMb": "500", "captureContent": "maybe", "lambdaMemoryMb": "64", "logfireSampleRatio": "1.5",
+		"digestPeriodMinutes": "7",
 	})
 	if err == nil {
 		t.Fatal("accepted a broken configuration")
 	}
-	for _, key := range []string{"alertEmail", "auditRetentionDays", "objectLockMode", "dailyTokenAlarmThreshold", "firehoseBufferMb", "captureContent", "lambdaMemoryMb", "logfireSampleRatio"} {
+	for _, key := range []string{"alertEmail", "auditRetentionDays", "objectLockMode", "dailyTokenAlarmThreshold", "firehoseBufferMb", "captureContent", "lambdaMemoryMb", "logfireSampleRatio", "digestPeriodMinutes"} {
 		if !strings.Contains(err.Error(), "agent-audit:"+key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}
@@ -252,9 +308,9 @@ var wildcardExceptions = []struct {
 	resource string
 	reason   string
 }{
-	{"", []string{"aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions"}, "*",
-		"Marketplace subscription actions are defined on no resource type: * is the only resource they accept"},
-	{"", []string{"bedrock:Converse", "bedrock:ConverseStream", "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}, "arn:aws:bedrock:*::foundation-model/…",
+	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy", []string{"aws-marketplace:Subscribe", "aws-marketplace:ViewSubscriptions"}, "*",
+		"Marketplace subscription actions are defined on no resource type: * is the only resource they accept (Subscribe is limited to the model's product by aws-marketplace:ProductId); only the function, which calls the model first, has them"},
+	{"", []string{"bedrock:InvokeModel"}, "arn:aws:bedrock:*::foundation-model/…",
 		"the inference profile routes across regions, so the foundation model's region is a wildcard"},
 	{"aws:kms/key:Key", []string{"kms:*"}, "*",
 		"the key policy delegates to IAM in the account; in a key policy, * means this key"},
@@ -270,18 +326,37 @@ var wildcardExceptions = []struct {
 		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
 		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:Sign", "kms:Verify",
 	}, "*", "the signing key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
+	{"aws:kms/key:Key agent-audit-dev-digest-key policy", []string{
+		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
+		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
+		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+	}, "*", "the digest key's creation policy (administration only): in a key policy, * means this key"},
+	{"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-digest-key-policy policy", []string{
+		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
+		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
+		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:Sign", "kms:Verify",
+	}, "*", "the digest key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
 	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy", []string{"s3:PutObject"}, "arn:aws:s3:::agent-audit-dev-audit/oversize/*",
 		"the function stores oversize content: the audit bucket's oversize/ prefix only"},
+	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-digest-permissions policy", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
+		"arn:aws:s3:::agent-audit-dev-audit/digests/*",
+		"the digest writer reads the digests before it and writes the next: the audit bucket's digests/ prefix only"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*",
 		"X-Ray's trace upload actions accept only *"},
-	{"aws:iam/rolePolicy:RolePolicy", []string{"s3:PutObject", "s3:PutObjectRetention", "s3:GetBucketLocation", "s3:ListBucket"}, "arn:aws:s3:::…/*",
-		"<bucket>/* is the one bucket's objects"},
+	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-audit-stream-delivery policy", []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}, "arn:aws:s3:::agent-audit-dev-audit/traces/*",
+		"Firehose writes records under traces/ (the S3-destination actions of the Firehose developer guide)"},
+	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-audit-stream-delivery policy", []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}, "arn:aws:s3:::agent-audit-dev-audit/errors/*",
+		"Firehose writes records it could not deliver under errors/"},
 	{"aws:iam/rolePolicy:RolePolicy", []string{"logs:PutLogEvents", "logs:CreateLogStream"}, "arn:aws:logs:…:*",
 		"<log group>:* is the one log group's streams"},
 	{"-query-analyst-read", []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"}, "arn:aws:s3:::agent-audit-dev-audit/traces/*",
 		"the analyst reads the audit records, their versions and retention (audit verify): every object under the one bucket's traces/ prefix, nothing else"},
 	{"-query-analyst-read", []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"}, "arn:aws:s3:::agent-audit-dev-audit/oversize/*",
 		"the analyst reads the oversize content the records reference, its versions and retention: every object under oversize/, nothing else"},
+	{"-query-analyst-read", []string{"s3:GetObject", "s3:GetObjectRetention", "s3:GetObjectVersion"}, "arn:aws:s3:::agent-audit-dev-audit/digests/*",
+		"the analyst reads the digests audit verify walks, their versions and retention: every object under digests/, nothing else"},
 	{"-query-analyst-read", []string{"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"},
 		"arn:aws:s3:::agent-audit-dev-query-results/*", "Athena writes and reads query results: the results bucket's objects only"},
 }
@@ -328,11 +403,11 @@ func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
 		where = append(where, w)
 	}
 	sort.Strings(where)
-	// Four trust policies, four role policies (function, Firehose, operator, analyst), four key policies (audit,
-	// query results, and the signing key's creation and attached policies) and two bucket policies (audit and
-	// query results).
-	if len(policies) != 14 {
-		t.Fatalf("found %d policy documents, want 14: %v", len(policies), where)
+	// Six trust policies, six role policies (function, Firehose, operator, analyst, digest writer, its schedule),
+	// six key policies (audit, query results, and the creation and attached policies of the signing key and of
+	// the digest key), two bucket policies (audit and query results) and the alarm topic's policy.
+	if len(policies) != 21 {
+		t.Fatalf("found %d policy documents, want 21: %v", len(policies), where)
 	}
 	for _, w := range where {
 		p := pulumitest.ParsePolicy(t, policies[w])
@@ -354,6 +429,24 @@ func TestEveryIAMPolicyIsLeastPrivilege(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestDigestPeriodMinutesReachesTheSchedule(t *testing.T) {
+	m, _, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "digestPeriodMinutes": "15"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pulumitest.Get(m.One(t, "aws:scheduler/schedule:Schedule", "agent-audit-dev-digest-schedule").Inputs, "scheduleExpression").StringValue(); got != "rate(15 minutes)" {
+		t.Errorf("schedule %q, want rate(15 minutes)", got)
+	}
+	if got := pulumitest.Get(m.One(t, "aws:lambda/function:Function", "agent-audit-dev-digest").Inputs, "environment.variables.AUDIT_DIGEST_PERIOD").StringValue(); got != "15m0s" {
+		t.Errorf("AUDIT_DIGEST_PERIOD = %q, want 15m0s", got)
+	}
+	for _, bad := range []string{"0", "61", "7", "five"} {
+		if _, _, err := deploy(t, map[string]string{"alertEmail": "ops@example.com", "digestPeriodMinutes": bad}); err == nil || !strings.Contains(err.Error(), "agent-audit:digestPeriodMinutes") {
+			t.Errorf("digestPeriodMinutes %s: error %v", bad, err)
 		}
 	}
 }

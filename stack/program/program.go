@@ -1,7 +1,8 @@
-package main
+package program
 
 import (
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -23,17 +24,24 @@ type Outputs struct {
 	AthenaWired                     bool
 	// SigningKeyARN and SigningPublicKeyPEM identify the key that seals every record, and what verifies them.
 	SigningKeyARN, SigningPublicKeyPEM pulumi.StringOutput
+	// DigestKeyARN and DigestPublicKeyPEM identify the key that signs the digests, and what verifies them.
+	DigestKeyARN, DigestPublicKeyPEM pulumi.StringOutput
 }
 
 // Program composes the components for one stack. moduleRoot is where the function's Go module lives ("" to
 // find it from the working directory, as `pulumi up` runs in the project directory).
 func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, error) {
+	if err := ValidateStackName(ctx.Stack()); err != nil {
+		return nil, err
+	}
 	prefix := "agent-audit-" + ctx.Stack()
 
 	bucket, err := components.NewAuditBucket(ctx, prefix+"-audit", &components.AuditBucketArgs{
 		RetentionDays: cfg.AuditRetentionDays,
 		RetentionMode: cfg.ObjectLockMode,
 		ForceDestroy:  cfg.ForceDestroy,
+		// The break-glass role alone may bypass the lock or delete the key; with none, nobody may.
+		BreakGlassRoleARN: cfg.BreakGlassRoleARN,
 	})
 	if err != nil {
 		return nil, err
@@ -85,11 +93,32 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if query != nil {
 		readers = append(readers, query.AnalystRoleARN)
 	}
-	signing, err := components.NewSigningKey(ctx, prefix+"-signing", &components.SigningKeyArgs{ReaderRoleARNs: readers})
+	signing, err := components.NewSigningKey(ctx, prefix+"-signing", &components.SigningKeyArgs{ReaderRoleARNs: readers, BreakGlassRoleARN: cfg.BreakGlassRoleARN})
+	if err != nil {
+		return nil, err
+	}
+	// The digests prove the bucket complete. Their writer has its own role and key: nothing the function's role
+	// may do reaches either.
+	digests, err := components.NewDigestWriter(ctx, prefix+"-digest", &components.DigestWriterArgs{
+		Bucket:            bucket,
+		Period:            time.Duration(cfg.DigestPeriodMinutes) * time.Minute,
+		ReaderRoleARNs:    readers,
+		BreakGlassRoleARN: cfg.BreakGlassRoleARN,
+		ModuleRoot:        moduleRoot,
+		LogRetentionDays:  cfg.LogRetentionDays,
+	})
 	if err != nil {
 		return nil, err
 	}
 	capture, ratio := cfg.CaptureContent, cfg.LogfireSampleRatio
+	// The extension serves only the Logfire token: without one it would cost cold start for nothing.
+	extensionLayer := cfg.SecretsExtensionLayerARN
+	if logfire == nil && extensionLayer != "" {
+		extensionLayer = ""
+		if err := ctx.Log.Warn("secretsExtensionLayerArn is set but logfireToken is not: the extension layer is not attached", nil); err != nil {
+			return nil, err
+		}
+	}
 	fn, err := components.NewAgentFunction(ctx, prefix, &components.AgentFunctionArgs{
 		ModuleRoot:               moduleRoot,
 		Model:                    model,
@@ -104,7 +133,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		Logfire:                  logfire,
 		LogfireSampleRatio:       &ratio,
 		LogfireScrub:             cfg.LogfireScrub,
-		SecretsExtensionLayerARN: cfg.SecretsExtensionLayerARN,
+		SecretsExtensionLayerARN: extensionLayer,
 		SigningKeyARN:            signing.KeyARN,
 		OversizeBucket:           bucket,
 	})
@@ -114,12 +143,21 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 	if _, err := signing.AllowSigners(ctx, []pulumi.StringInput{fn.RoleARN}); err != nil {
 		return nil, err
 	}
+	guardName := prefix + "-guard"
 	alarm, err := components.NewUsageAlarm(ctx, prefix+"-tokens", &components.UsageAlarmArgs{
 		Email:               cfg.AlertEmail,
 		ModelID:             model.ProfileARN,
 		DailyTokenThreshold: cfg.DailyTokenAlarmThreshold,
+		PublishingRuleNames: components.TamperAlarmRuleNames(guardName),
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Replacing the bucket's or a key's policy is the way around their deny statements: it must be seen.
+	if _, err := components.NewTamperAlarms(ctx, guardName, &components.TamperAlarmsArgs{
+		TopicARN: alarm.TopicARN, BucketName: bucket.BucketName,
+		KeyARNs: []pulumi.StringInput{bucket.KeyARN, signing.KeyARN, digests.DigestKeyARN},
+	}); err != nil {
 		return nil, err
 	}
 	out := &Outputs{
@@ -127,6 +165,7 @@ func Program(ctx *pulumi.Context, cfg Config, moduleRoot string) (*Outputs, erro
 		FunctionName: fn.FunctionName, FunctionARN: fn.FunctionARN, InferenceProfileARN: model.ProfileARN,
 		AlarmTopicARN: alarm.TopicARN, OperatorRoleARN: operator.RoleARN,
 		SigningKeyARN: signing.KeyARN, SigningPublicKeyPEM: signing.PublicKeyPEM,
+		DigestKeyARN: digests.DigestKeyARN, DigestPublicKeyPEM: digests.DigestPublicKeyPEM,
 	}
 	if logfire != nil {
 		out.LogfireParameter, out.LogfireWired = logfire.ParameterName, true
@@ -151,6 +190,8 @@ func (o *Outputs) Exports() map[string]pulumi.StringOutput {
 		"operatorRoleArn":     o.OperatorRoleARN,
 		"signingKeyArn":       o.SigningKeyARN,
 		"signingPublicKeyPem": o.SigningPublicKeyPEM,
+		"digestKeyArn":        o.DigestKeyARN,
+		"digestPublicKeyPem":  o.DigestPublicKeyPEM,
 	}
 	if o.LogfireWired {
 		exports["logfireParameter"] = o.LogfireParameter

@@ -1,4 +1,4 @@
-package main
+package program
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agent-audit/agent-audit/components"
 )
@@ -16,9 +17,12 @@ const Namespace = "agent-audit"
 // Config is the stack's configuration, read and validated from `pulumi config`. Every key, its default and its
 // meaning is listed in the README and in Pulumi.dev.yaml.
 type Config struct {
-	AuditRetentionDays       int
-	ObjectLockMode           string
-	ForceDestroy             bool
+	AuditRetentionDays int
+	ObjectLockMode     string
+	ForceDestroy       bool
+	// BreakGlassRoleARN is the one role that may bypass governance retention, change the lock, and delete or
+	// disable the audit and signing keys; empty means nobody may.
+	BreakGlassRoleARN        string
 	AlertEmail               string
 	DailyTokenAlarmThreshold int
 	// LogfireToken is the Logfire write token; empty leaves the live view out entirely.
@@ -39,6 +43,9 @@ type Config struct {
 	LogRetentionDays         int
 	// Athena provisions the Athena query layer (AuditQuery); on by default.
 	Athena bool
+	// DigestPeriodMinutes is how often the DigestWriter writes a signed digest of the audit bucket: whole minutes
+	// dividing an hour (default 5).
+	DigestPeriodMinutes int
 }
 
 // ReadConfig reads the namespaced keys through get (ctx.GetConfig) and tells secrets by isSecret
@@ -48,7 +55,6 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		AuditRetentionDays:       components.DefaultRetentionDays,
 		ObjectLockMode:           components.RetentionGovernance,
 		DailyTokenAlarmThreshold: components.DefaultDailyTokenThreshold,
-		SourceInferenceProfileID: components.DefaultSourceProfileID,
 		FoundationModelID:        components.DefaultFoundationModelID,
 		ModelName:                components.DefaultModelName,
 		AgentName:                components.DefaultAgentName,
@@ -60,6 +66,7 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		LambdaMemoryMB:           components.DefaultMemoryMB,
 		LogRetentionDays:         components.DefaultLogRetentionDays,
 		Athena:                   true,
+		DigestPeriodMinutes:      int(components.DefaultDigestPeriod / time.Minute),
 	}
 	var errs []error
 	bad := func(key, format string, a ...any) {
@@ -108,6 +115,10 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 		bad("objectLockMode", "%q is not GOVERNANCE or COMPLIANCE", cfg.ObjectLockMode)
 	}
 	boolean("forceDestroy", &cfg.ForceDestroy)
+	str("breakGlassRoleArn", &cfg.BreakGlassRoleARN)
+	if v := cfg.BreakGlassRoleARN; v != "" && !(strings.HasPrefix(v, "arn:") && strings.Contains(v, ":iam::") && strings.Contains(v, ":role/")) {
+		bad("breakGlassRoleArn", "%q is not an IAM role ARN", v)
+	}
 	str("alertEmail", &cfg.AlertEmail)
 	if cfg.AlertEmail == "" {
 		bad("alertEmail", "required: pulumi config set alertEmail you@example.com")
@@ -149,5 +160,9 @@ func ReadConfig(get func(key string) (string, bool), isSecret func(key string) b
 	integer("lambdaMemoryMb", &cfg.LambdaMemoryMB, 128, 10240)
 	integer("logRetentionDays", &cfg.LogRetentionDays, 1, 3653)
 	boolean("athena", &cfg.Athena)
+	integer("digestPeriodMinutes", &cfg.DigestPeriodMinutes, 1, 60)
+	if m := cfg.DigestPeriodMinutes; 60%m != 0 {
+		bad("digestPeriodMinutes", "%d does not divide an hour (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)", m)
+	}
 	return cfg, errors.Join(errs...)
 }
