@@ -38,9 +38,9 @@ type Resource struct {
 	RetainOnDelete bool
 	// ID and State are what the mocks answered: the resource's id and its outputs (the inputs and computed
 	// properties such as arn).
-	ID    string
-	State resource.PropertyMap
-	Custom         bool
+	ID     string
+	State  resource.PropertyMap
+	Custom bool
 }
 
 // ComponentURN is the URN of a top-level component resource, the Parent of its children.
