@@ -132,15 +132,31 @@ func (w *Writer) Write(ctx context.Context, now time.Time) ([]string, error) {
 	return w.write(ctx, last, spans, int64(w.period/time.Second), now)
 }
 
+// MTimeSlack is how far behind time.Now a file's modification time may be (Linux stamps it from the coarse
+// clock, one scheduler tick of 1 to 10 ms; the slack leaves room to spare). WriteNow lists only after now is that
+// far past.
+const MTimeSlack = 50 * time.Millisecond
+
 // WriteNow writes one digest whose period runs from the last digest's end to now, rounded up to the next
 // second (or one second past the last digest's end, if that is later), listing every version with LastModified
 // before now that no earlier digest listed: no settle time, because the caller asserts that whatever wrote to
 // the root has finished (a local root after `audit run`). So the objects written before the call are covered
 // right after it. The digest has period_seconds 0: it closes a period at a call, not on a schedule, so Check
 // expects no digest after it by any time. It returns the key written.
+//
+// When now has not yet passed by MTimeSlack, WriteNow waits until it has before it lists: a file system stamps
+// modification times from a coarse clock that may run a tick behind time.Now, so a file written just after now
+// could carry an earlier time, fall inside the digest's coverage unlisted, and read as injected.
 func (w *Writer) WriteNow(ctx context.Context, now time.Time) (string, error) {
 	if w.lookback <= 0 {
 		return "", fmt.Errorf("digest writer: lookback %s: want a positive lookback", w.lookback)
+	}
+	if wait := time.Until(now.Add(MTimeSlack)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return "", fmt.Errorf("digest writer: %w", ctx.Err())
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
