@@ -146,16 +146,27 @@ func (s *FirehoseSink) putBatch(ctx context.Context, batch [][]byte) (int, error
 		if !retryable(err) {
 			return len(pending), err
 		}
-		lastAnswer = err
+		// An attempt cut short by its own budget is no answer from Firehose: keep the last real one as the cause.
+		if !errors.Is(err, context.DeadlineExceeded) {
+			lastAnswer = err
+		}
 		backoff := s.backoff(attempt)
 		deadline, hasDeadline := ctx.Deadline()
 		if (hasDeadline && time.Now().Add(backoff).After(deadline)) || (!hasDeadline && attempt >= s.maxAttempts) {
-			return len(pending), fmt.Errorf("gave up after %d attempts: %w", attempt, err)
+			return len(pending), fmt.Errorf("gave up after %d attempts: %w", attempt, withAnswer(err, lastAnswer))
 		}
 		if err := sleepCtx(ctx, backoff); err != nil {
-			return len(pending), fmt.Errorf("gave up after %d attempts: %w", attempt, errors.Join(err, ctx.Err()))
+			return len(pending), fmt.Errorf("gave up after %d attempts: %w", attempt, withAnswer(errors.Join(err, ctx.Err()), lastAnswer))
 		}
 	}
+}
+
+// withAnswer adds Firehose's last answer to err when err is not that answer itself (a timeout, a cancellation).
+func withAnswer(err, answer error) error {
+	if answer == nil || errors.Is(err, answer) {
+		return err
+	}
+	return fmt.Errorf("%w (last answer from Firehose: %w)", err, answer)
 }
 
 // attempt makes one PutRecordBatch call and returns the records still to deliver: all of them when the call

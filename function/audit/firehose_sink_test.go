@@ -124,6 +124,20 @@ func TestFirehoseSinkGivesUp(t *testing.T) {
 			t.Fatal("records stored despite the failure")
 		}
 	})
+	t.Run("naming Firehose's last answer when the last attempt timed out", func(t *testing.T) {
+		srv := firehosetest.New(t, stream)
+		// A refusal, then answers held past every attempt's budget: the timeouts are not the cause.
+		srv.Inject(firehosetest.Fault{Status: 503, Code: "ServiceUnavailableException"})
+		for range 100 {
+			srv.Inject(firehosetest.Fault{Delay: time.Minute})
+		}
+		ctx, cancel := deadline(300 * time.Millisecond)
+		defer cancel()
+		err := fastSink(srv, WithAttemptTimeout(50*time.Millisecond)).Deliver(ctx, records(3, 50))
+		if err == nil || !strings.Contains(err.Error(), "3 of 3 records not delivered") || !strings.Contains(err.Error(), "ServiceUnavailableException") {
+			t.Fatalf("err %v", err)
+		}
+	})
 	t.Run("counting the failed records of a batch that never fully succeeded", func(t *testing.T) {
 		srv := firehosetest.New(t, stream)
 		for range 1000 {
