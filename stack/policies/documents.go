@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -127,7 +129,8 @@ func attachment(r pulumitest.Resource, input string, arnByID map[string]string) 
 // the program with: the file's settings, plus a placeholder alertEmail when the file leaves it commented out
 // (the program requires one). It refuses a region other than the mocks', since every ARN would name the wrong one.
 func DevStack(moduleRoot string) (map[string]string, error) {
-	ps, err := workspace.LoadProjectStack(nil, &workspace.Project{Name: "agent-audit"}, filepath.Join(moduleRoot, "Pulumi.dev.yaml"))
+	sink := diag.DefaultSink(os.Stderr, os.Stderr, diag.FormatOptions{Color: colors.Never})
+	ps, err := workspace.LoadProjectStack(sink, &workspace.Project{Name: "agent-audit"}, filepath.Join(moduleRoot, "Pulumi.dev.yaml"))
 	if err != nil {
 		return nil, fmt.Errorf("read Pulumi.dev.yaml: %w", err)
 	}
