@@ -299,6 +299,18 @@ func TestConfigErrorsNameEveryBadKey(t *testing.T) {
 	}
 }
 
+// signingKeyCreationActions and signingKeyAttachedActions are every action a signing key's creation and attached
+// policies name (each on "*", meaning the key): administration, and in the attached one signing and verifying.
+var (
+	signingKeyCreationActions = []string{
+		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
+		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
+		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+	}
+	signingKeyAttachedActions = append(slices.Clone(signingKeyCreationActions), "kms:Sign", "kms:Verify")
+)
+
 // wildcardExceptions are the only wildcards an Allow statement may hold. Each names the policy it may appear in
 // (a substring of "<type> <name> <input>", empty for any), the exact actions, the resource (a prefix when it
 // ends in "…"), and why.
@@ -314,30 +326,10 @@ var wildcardExceptions = []struct {
 		"the inference profile routes across regions, so the foundation model's region is a wildcard"},
 	{"aws:kms/key:Key", []string{"kms:*"}, "*",
 		"the key policy delegates to IAM in the account; in a key policy, * means this key"},
-	{"aws:kms/key:Key agent-audit-dev-signing policy", []string{
-		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
-		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
-		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
-		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-	}, "*", "the signing key's creation policy (administration only): in a key policy, * means this key"},
-	{"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-policy policy", []string{
-		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
-		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
-		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
-		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:Sign", "kms:Verify",
-	}, "*", "the signing key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
-	{"aws:kms/key:Key agent-audit-dev-digest-key policy", []string{
-		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
-		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
-		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
-		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-	}, "*", "the digest key's creation policy (administration only): in a key policy, * means this key"},
-	{"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-digest-key-policy policy", []string{
-		"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:EnableKey",
-		"kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListGrants", "kms:ListKeyPolicies",
-		"kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
-		"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription", "kms:Sign", "kms:Verify",
-	}, "*", "the digest key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
+	{"aws:kms/key:Key agent-audit-dev-signing policy", signingKeyCreationActions, "*", "the signing key's creation policy (administration only): in a key policy, * means this key"},
+	{"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-signing-policy policy", signingKeyAttachedActions, "*", "the signing key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
+	{"aws:kms/key:Key agent-audit-dev-digest-key policy", signingKeyCreationActions, "*", "the digest key's creation policy (administration only): in a key policy, * means this key"},
+	{"aws:kms/keyPolicy:KeyPolicy agent-audit-dev-digest-key-policy policy", signingKeyAttachedActions, "*", "the digest key's attached policy: in a key policy, * means this key (who may Sign is proven by TestTheTrailIsLeastPrivilege)"},
 	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-permissions policy", []string{"s3:PutObject"}, "arn:aws:s3:::agent-audit-dev-audit/oversize/*",
 		"the function stores oversize content: the audit bucket's oversize/ prefix only"},
 	{"aws:iam/rolePolicy:RolePolicy agent-audit-dev-digest-permissions policy", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
