@@ -1,6 +1,7 @@
 package components
 
 import (
+	"archive/zip"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -191,6 +192,43 @@ func TestFindModuleRoot(t *testing.T) {
 	}
 	if _, err := FindModuleRoot(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no go.mod") {
 		t.Errorf("outside any module: error %v", err)
+	}
+}
+
+// Two builds into one directory (two deployments, or two test processes, of the same component) while the archive
+// is read: the reader must always find a whole archive, never one being written.
+func TestConcurrentBuildsIntoOneDirectoryNeverShowAPartialArchive(t *testing.T) {
+	root, _ := FindModuleRoot(".")
+	dir := t.TempDir()
+	first, err := BuildBootstrap(t.Context(), root, tinyPackage, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := BuildBootstrap(t.Context(), root, tinyPackage, dir)
+			done <- err
+		}()
+	}
+	for finished := 0; finished < 2; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished++
+		default:
+			zr, err := zip.OpenReader(first.ZipPath)
+			if err != nil {
+				t.Fatalf("the archive read during a rebuild: %v", err)
+			}
+			zr.Close()
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("%d entries left in the build directory, want bootstrap and bootstrap.zip: %v", len(entries), entries)
 	}
 }
 

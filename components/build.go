@@ -29,13 +29,20 @@ type Bundle struct {
 
 // BuildBootstrap compiles the main package pkg (a path relative to moduleRoot, such as "./function") for Lambda's
 // provided.al2023 on arm64 — CGO off, trimmed paths, no VCS stamp, the lambda.norpc tag, stripped — and zips it
-// deterministically into outDir. It blocks for the build; concurrent calls need distinct outDirs. A failed build
-// returns an error naming the package with the compiler's output.
+// deterministically into outDir. It blocks for the build. Concurrent calls may share outDir (two deployments, or
+// test processes, building the same component): each builds under a name of its own and renames the result into
+// place, so a reader always sees a whole archive. A failed build returns an error naming the package with the
+// compiler's output.
 func BuildBootstrap(ctx context.Context, moduleRoot, pkg, outDir string) (Bundle, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return Bundle{}, fmt.Errorf("build %s: %w", pkg, err)
 	}
-	bin := filepath.Join(outDir, "bootstrap")
+	tmp, err := os.MkdirTemp(outDir, ".build-")
+	if err != nil {
+		return Bundle{}, fmt.Errorf("build %s: %w", pkg, err)
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "bootstrap")
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", bin, pkg)
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
@@ -51,7 +58,14 @@ func BuildBootstrap(ctx context.Context, moduleRoot, pkg, outDir string) (Bundle
 		return Bundle{}, fmt.Errorf("zip %s: %w", pkg, err)
 	}
 	zipPath := filepath.Join(outDir, "bootstrap.zip")
-	if err := os.WriteFile(zipPath, zipped, 0o644); err != nil {
+	staged := filepath.Join(tmp, "bootstrap.zip")
+	if err := os.WriteFile(staged, zipped, 0o644); err != nil {
+		return Bundle{}, fmt.Errorf("zip %s: %w", pkg, err)
+	}
+	if err := os.Rename(bin, filepath.Join(outDir, "bootstrap")); err != nil {
+		return Bundle{}, fmt.Errorf("build %s: %w", pkg, err)
+	}
+	if err := os.Rename(staged, zipPath); err != nil {
 		return Bundle{}, fmt.Errorf("zip %s: %w", pkg, err)
 	}
 	sum := sha256.Sum256(zipped)
