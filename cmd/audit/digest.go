@@ -72,10 +72,10 @@ func writeDigests(ctx context.Context, stdout, stderr io.Writer, f digestFlags, 
 	}
 	s3Root := strings.HasPrefix(f.root, "s3://")
 	if s3Root && f.kmsKeyID == "" && !keyGiven {
-		return fmt.Errorf("digest: sign a bucket's digests with --kms-key-id (the digest writer's key) or an explicit --signing-key")
+		return usageError(fmt.Errorf("digest: sign a bucket's digests with --kms-key-id (the digest writer's key) or an explicit --signing-key"))
 	}
 	if f.period <= 0 || f.lookback <= f.period || f.settle < 0 {
-		return fmt.Errorf("digest: --period %s, --lookback %s, --settle %s: want a positive period, a longer lookback and a settle of 0 or more", f.period, f.lookback, f.settle)
+		return usageError(fmt.Errorf("digest: --period %s, --lookback %s, --settle %s: want a positive period, a longer lookback and a settle of 0 or more", f.period, f.lookback, f.settle))
 	}
 	signer, pub, err := digestSigner(ctx, stderr, f)
 	if err != nil {

@@ -115,7 +115,7 @@ func TestDigestWritesABucketsDigestsWithKMS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, _, err := execute(t, "digest", "--root", "s3://audit"); err == nil || !strings.Contains(err.Error(), "--kms-key-id") {
+	if _, _, err := execute(t, "digest", "--root", "s3://audit"); err == nil || !strings.Contains(err.Error(), "--kms-key-id") || exitCode(err) != ExitUsage {
 		t.Fatalf("a bucket without a key: %v", err)
 	}
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1200 * time.Millisecond))) // a period of 1s has ended and settled
@@ -140,5 +140,18 @@ func TestDigestWritesABucketsDigestsWithKMS(t *testing.T) {
 	}
 	if n := keys.Calls("Sign"); n != strings.Count(out, "digest written:")+1 {
 		t.Fatalf("%d kms:Sign calls for %d digests", n, strings.Count(out, "digest written:")+1)
+	}
+}
+
+func TestDigestUsageErrorsExitTwo(t *testing.T) {
+	root := t.TempDir()
+	for _, args := range [][]string{
+		{"digest", "--root", root, "--period", "0s"},
+		{"digest", "--root", root, "--period", "5m", "--lookback", "1m"},
+		{"digest", "--root", root, "--settle", "-1s"},
+	} {
+		if _, _, err := execute(t, args...); err == nil || exitCode(err) != ExitUsage {
+			t.Errorf("%v: %v (exit %d), want exit %d", args, err, exitCode(err), ExitUsage)
+		}
 	}
 }
