@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -133,24 +132,15 @@ func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
 	if out.TimeoutSeconds < 1 || out.TimeoutSeconds > 900 {
 		errs = append(errs, fmt.Errorf("TimeoutSeconds: %d is outside 1..900", out.TimeoutSeconds))
 	}
-	if out.MemoryMB < 128 || out.MemoryMB > 10240 {
-		errs = append(errs, fmt.Errorf("MemoryMB: %d is outside 128..10240", out.MemoryMB))
-	}
-	if !validLogRetention(out.LogRetentionDays) {
-		errs = append(errs, fmt.Errorf("LogRetentionDays: %d is not a CloudWatch Logs retention period", out.LogRetentionDays))
-	}
+	errs = append(errs, lambdaSettingErrors(out.MemoryMB, out.LogRetentionDays)...)
 	if out.SecretsExtensionLayerARN != "" && out.Logfire == nil {
 		errs = append(errs, errors.New("SecretsExtensionLayerARN: set without Logfire; the extension only serves the Logfire token and would add to every cold start"))
 	}
 	if r := out.LogfireSampleRatio; r != nil && (*r < 0 || *r > 1) {
 		errs = append(errs, fmt.Errorf("LogfireSampleRatio: %v is outside 0..1", *r))
 	}
-	if out.ModuleRoot == "" {
-		root, err := FindModuleRoot(".")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ModuleRoot: %w", err))
-		}
-		out.ModuleRoot = root
+	if err := resolveModuleRoot(&out.ModuleRoot); err != nil {
+		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
 }
@@ -173,24 +163,11 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	env, err := lookupAWSEnv(ctx, parent)
+	base, err := newLambdaBase(ctx, name, cfg.LogRetentionDays, parent)
 	if err != nil {
 		return nil, err
 	}
-
-	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/aws/lambda/" + name),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(mustJSON(serviceTrust("lambda.amazonaws.com", env.account))),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
+	env, logGroup, role := base.env, base.logGroup, base.role
 
 	// Optional grants append their inputs after the four fixed ones; each remembers where its values start.
 	inputs := []pulumi.StringInput{logGroup.Arn, cfg.Model.ProfileARN, cfg.Model.SystemProfileARN, cfg.Stream.StreamARN}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
@@ -153,23 +152,14 @@ func (a *DigestWriterArgs) resolve(name string) (DigestWriterArgs, error) {
 	if t := out.TimeoutSeconds; t < 1 || time.Duration(t)*time.Second >= out.Period || t > 900 {
 		errs = append(errs, fmt.Errorf("TimeoutSeconds: %d is outside 1 s to less than the period %s (at most 900)", t, out.Period))
 	}
-	if out.MemoryMB < 128 || out.MemoryMB > 10240 {
-		errs = append(errs, fmt.Errorf("MemoryMB: %d is outside 128..10240", out.MemoryMB))
-	}
-	if !validLogRetention(out.LogRetentionDays) {
-		errs = append(errs, fmt.Errorf("LogRetentionDays: %d is not a CloudWatch Logs retention period", out.LogRetentionDays))
-	}
+	errs = append(errs, lambdaSettingErrors(out.MemoryMB, out.LogRetentionDays)...)
 	for i, r := range out.ReaderRoleARNs {
 		if r == nil {
 			errs = append(errs, fmt.Errorf("ReaderRoleARNs[%d]: nil", i))
 		}
 	}
-	if out.ModuleRoot == "" {
-		root, err := FindModuleRoot(".")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ModuleRoot: %w", err))
-		}
-		out.ModuleRoot = root
+	if err := resolveModuleRoot(&out.ModuleRoot); err != nil {
+		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
 }
@@ -192,24 +182,11 @@ func NewDigestWriter(ctx *pulumi.Context, name string, args *DigestWriterArgs, o
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	env, err := lookupAWSEnv(ctx, parent)
+	base, err := newLambdaBase(ctx, name, cfg.LogRetentionDays, parent)
 	if err != nil {
 		return nil, err
 	}
-
-	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/aws/lambda/" + name),
-		RetentionInDays: pulumi.Int(cfg.LogRetentionDays),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(mustJSON(serviceTrust("lambda.amazonaws.com", env.account))),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
+	env, logGroup, role := base.env, base.logGroup, base.role
 	rolePolicy, err := iam.NewRolePolicy(ctx, name+"-permissions", &iam.RolePolicyArgs{
 		Role: role.ID(),
 		Policy: PolicyJSON(func(v []string) PolicyDocument {
