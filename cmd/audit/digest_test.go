@@ -118,7 +118,14 @@ func TestDigestWritesABucketsDigestsWithKMS(t *testing.T) {
 	if _, _, err := execute(t, "digest", "--root", "s3://audit"); err == nil || !strings.Contains(err.Error(), "--kms-key-id") || exitCode(err) != ExitUsage {
 		t.Fatalf("a bucket without a key: %v", err)
 	}
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1200 * time.Millisecond))) // a period of 1s has ended and settled
+	// Wait for the end of the first 1 s period whose listing (its end less the 100 ms settle) comes after the
+	// object was written, then a little longer: that period has ended and settled, and its digest lists the object.
+	written := time.Now()
+	end := written.Truncate(time.Second).Add(time.Second)
+	if !end.Add(-100 * time.Millisecond).After(written) {
+		end = end.Add(time.Second)
+	}
+	time.Sleep(time.Until(end.Add(200 * time.Millisecond)))
 	out, stderr, err := execute(t, "digest", "--root", "s3://audit", "--kms-key-id", keys.KeyARN, "--period", "1s", "--settle", "100ms")
 	if err != nil || strings.Count(out, "digest written: s3://audit/digests/") != 1 {
 		t.Fatalf("digest: %v\n%s%s", err, out, stderr)
