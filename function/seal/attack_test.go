@@ -40,7 +40,7 @@ func (g forgery) line(t *testing.T, content string) []byte {
 	if g.certSig != nil {
 		f.certSig = g.certSig(raw)
 	}
-	plain := testLine(t, testRecord(content))
+	plain := LineForTest(t, RecordForTest(content))
 	ins, err := findInsertion(plain)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestAMalleatedRecordSignatureIsRefusedAndTheNextLinkHolds(t *testing.T) {
 	defer s.Close()
 	var lines [][]byte
 	for _, c := range []string{"a", "b", "c"} {
-		l, _, err := s.Seal(context.Background(), testLine(t, testRecord(c)))
+		l, _, err := s.Seal(context.Background(), LineForTest(t, RecordForTest(c)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,7 +329,7 @@ func TestTheSealStaysWithinItsOverhead(t *testing.T) {
 		s.pending = append(s.pending, math.MaxInt64-3*MaxUndelivered+i)
 	}
 	for range 2 { // uncertified, then certified
-		plain := testLine(t, testRecord("x"))
+		plain := LineForTest(t, RecordForTest("x"))
 		out, _, err := s.Seal(context.Background(), plain)
 		if err != nil {
 			t.Fatal(err)

@@ -12,9 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
-
 	"github.com/agent-audit/agent-audit/function/seal"
 )
 
@@ -86,29 +83,11 @@ func newSealer(t testing.TB, iss seal.Issuer, opts ...seal.Option) *seal.Sealer 
 	return s
 }
 
-// record builds a one-span trace whose prompt attribute is content.
-func record(content string) ptrace.Traces {
-	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	rs.Resource().Attributes().PutStr("service.name", "agent-audit")
-	sp := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pcommon.TraceID{1, 2, 3})
-	sp.SetSpanID(pcommon.SpanID{4, 5, 6})
-	sp.SetName("invoke_agent agent-audit")
-	sp.Attributes().PutStr("gen_ai.input.messages", content)
-	return td
-}
-
-// line renders td as the encoder does: one '\n'-terminated OTLP/JSON line.
-func line(t testing.TB, td ptrace.Traces) []byte {
-	t.Helper()
-	var m ptrace.JSONMarshaler
-	b, err := m.MarshalTraces(td)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
-}
+// record and line are the package's own test fixtures (export_test.go): one-span traces and their lines.
+var (
+	record = seal.RecordForTest
+	line   = seal.LineForTest
+)
 
 func sealN(t testing.TB, s *seal.Sealer, n int) [][]byte {
 	t.Helper()

@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // legacyChain seals n records in seal format 1, exactly as the Sealer did before format 2: the six attributes
@@ -23,7 +20,7 @@ func legacyChain(t *testing.T, key *ecdsa.PrivateKey, keyID string, n int) [][]b
 	chain, prev := "00112233445566778899aabbccddeeff", ""
 	var lines [][]byte
 	for i := range n {
-		td := testRecord(fmt.Sprintf("prompt %d", i))
+		td := RecordForTest(fmt.Sprintf("prompt %d", i))
 		attrs := td.ResourceSpans().At(0).Resource().Attributes()
 		attrs.PutStr(AttrChain, chain)
 		attrs.PutInt(AttrSeq, int64(i+1))
@@ -31,7 +28,7 @@ func legacyChain(t *testing.T, key *ecdsa.PrivateKey, keyID string, n int) [][]b
 		attrs.PutStr(AttrKey, keyID)
 		attrs.PutStr(AttrAlg, Algorithm)
 		attrs.PutStr(AttrSig, "")
-		line := testLine(t, td)
+		line := LineForTest(t, td)
 		digest := sha256.Sum256(line)
 		der, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
 		if err != nil {
@@ -43,28 +40,6 @@ func legacyChain(t *testing.T, key *ecdsa.PrivateKey, keyID string, n int) [][]b
 		lines = append(lines, line)
 	}
 	return lines
-}
-
-func testRecord(content string) ptrace.Traces {
-	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	rs.Resource().Attributes().PutStr("service.name", "agent-audit")
-	sp := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pcommon.TraceID{1, 2, 3})
-	sp.SetSpanID(pcommon.SpanID{4, 5, 6})
-	sp.SetName("invoke_agent agent-audit")
-	sp.Attributes().PutStr("gen_ai.input.messages", content)
-	return td
-}
-
-func testLine(t testing.TB, td ptrace.Traces) []byte {
-	t.Helper()
-	var m ptrace.JSONMarshaler
-	b, err := m.MarshalTraces(td)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(b, '\n')
 }
 
 func checkAll(t *testing.T, v *Verifier, lines [][]byte) Report {
