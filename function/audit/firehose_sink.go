@@ -138,10 +138,7 @@ func (s *FirehoseSink) putBatch(ctx context.Context, batch [][]byte) (int, error
 		}
 		pending = failed
 		if ctx.Err() != nil {
-			if lastAnswer != nil {
-				err = fmt.Errorf("%w (attempt %d; attempt %d before it: %w)", err, attempt, attempt-1, lastAnswer)
-			}
-			return len(pending), err
+			return len(pending), fmt.Errorf("attempt %d: %w", attempt, withAnswer(err, lastAnswer))
 		}
 		if !retryable(err) {
 			return len(pending), err
