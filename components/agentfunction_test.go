@@ -13,7 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
@@ -176,8 +176,8 @@ func TestAgentFunctionArgsReachTheFunction(t *testing.T) {
 
 // The component sets AGENT_NAME explicitly; it must be the name the function would use by itself.
 func TestDefaultAgentNameIsTheFunctions(t *testing.T) {
-	if DefaultAgentName != app.DefaultAgentName {
-		t.Errorf("components.DefaultAgentName %q, function/app.DefaultAgentName %q", DefaultAgentName, app.DefaultAgentName)
+	if DefaultAgentName != agentenv.DefaultAgentName {
+		t.Errorf("components.DefaultAgentName %q, function/agentenv.DefaultAgentName %q", DefaultAgentName, agentenv.DefaultAgentName)
 	}
 }
 
@@ -393,7 +393,7 @@ func TestSealingAndOversizeNamesAreTheFunctions(t *testing.T) {
 	if OversizePrefix != audit.OversizePrefix {
 		t.Errorf("components.OversizePrefix %q, function/audit.OversizePrefix %q", OversizePrefix, audit.OversizePrefix)
 	}
-	if app.EnvSigningKeyID != "AUDIT_SIGNING_KEY_ID" || app.EnvOversizeBucket != "AUDIT_OVERSIZE_BUCKET" {
-		t.Errorf("the function reads %s and %s, the component sets AUDIT_SIGNING_KEY_ID and AUDIT_OVERSIZE_BUCKET", app.EnvSigningKeyID, app.EnvOversizeBucket)
+	if agentenv.SigningKeyID != "AUDIT_SIGNING_KEY_ID" || agentenv.OversizeBucket != "AUDIT_OVERSIZE_BUCKET" {
+		t.Errorf("the function reads %s and %s, the component sets AUDIT_SIGNING_KEY_ID and AUDIT_OVERSIZE_BUCKET", agentenv.SigningKeyID, agentenv.OversizeBucket)
 	}
 }

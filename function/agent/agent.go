@@ -33,6 +33,10 @@ type Config struct {
 	MaxTurns int
 	// MaxTokens bounds each model answer (default DefaultMaxTokens).
 	MaxTokens int
+	// Temperature and TopP, when set, are sent with every model call (each 0..1); nil leaves the provider's
+	// default. StopSequences, when set, end an answer at any of them.
+	Temperature, TopP *float64
+	StopSequences     []string
 	// CaptureContent records prompts, outputs, tool arguments and results, and error messages on spans.
 	CaptureContent bool
 	// Tracer starts the run's spans. Required.
@@ -80,6 +84,12 @@ func New(model Model, tools *Registry, cfg Config) (*Agent, error) {
 	}
 	if cfg.MaxTokens < 0 {
 		errs = append(errs, fmt.Errorf("MaxTokens: %d, want 0 (default) or more", cfg.MaxTokens))
+	}
+	if t := cfg.Temperature; t != nil && (*t < 0 || *t > 1) {
+		errs = append(errs, fmt.Errorf("Temperature: %v is outside 0..1", *t))
+	}
+	if p := cfg.TopP; p != nil && (*p < 0 || *p > 1) {
+		errs = append(errs, fmt.Errorf("TopP: %v is outside 0..1", *p))
 	}
 	if cfg.Tracer == nil {
 		errs = append(errs, errors.New("Tracer: required"))
@@ -133,7 +143,8 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 		root.End()
 	}()
 
-	req := Request{System: a.cfg.SystemPrompt, Messages: []Message{prompt}, Tools: a.tools.Specs(), MaxTokens: a.cfg.MaxTokens}
+	req := Request{System: a.cfg.SystemPrompt, Messages: []Message{prompt}, Tools: a.tools.Specs(), MaxTokens: a.cfg.MaxTokens,
+		Temperature: a.cfg.Temperature, TopP: a.cfg.TopP, StopSequences: a.cfg.StopSequences}
 	for {
 		if res.Turns == a.cfg.MaxTurns {
 			return res, fmt.Errorf("after %d model calls: %w", res.Turns, ErrMaxTurns)
@@ -188,6 +199,15 @@ func (a *Agent) chat(ctx context.Context, req Request, conversationID string) (R
 		trace.WithAttributes(a.baseAttrs(semconv.GenAIOperationNameChat, conversationID)...),
 		trace.WithAttributes(semconv.GenAIRequestMaxTokens(req.MaxTokens)))
 	defer span.End()
+	if req.Temperature != nil {
+		span.SetAttributes(semconv.GenAIRequestTemperature(*req.Temperature))
+	}
+	if req.TopP != nil {
+		span.SetAttributes(semconv.GenAIRequestTopP(*req.TopP))
+	}
+	if len(req.StopSequences) > 0 {
+		span.SetAttributes(semconv.GenAIRequestStopSequences(req.StopSequences...))
+	}
 	if a.cfg.CaptureContent {
 		span.SetAttributes(semconv.GenAIInputMessagesKey.String(messagesJSON(req.Messages, "")))
 		if req.System != "" {

@@ -104,9 +104,7 @@ func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error)
 	if req.System != "" {
 		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: req.System}}
 	}
-	if req.MaxTokens > 0 {
-		in.InferenceConfig = &types.InferenceConfiguration{MaxTokens: aws.Int32(int32(req.MaxTokens))}
-	}
+	in.InferenceConfig = inferenceConfig(req)
 	for _, msg := range req.Messages {
 		bm, err := toBedrockMessage(msg)
 		if err != nil {
@@ -130,6 +128,24 @@ func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error)
 		in.ToolConfig = cfg
 	}
 	return in, nil
+}
+
+// inferenceConfig is Converse's inferenceConfig for req, nil when req sets none of its fields.
+func inferenceConfig(req Request) *types.InferenceConfiguration {
+	if req.MaxTokens <= 0 && req.Temperature == nil && req.TopP == nil && len(req.StopSequences) == 0 {
+		return nil
+	}
+	c := &types.InferenceConfiguration{StopSequences: req.StopSequences}
+	if req.MaxTokens > 0 {
+		c.MaxTokens = aws.Int32(int32(req.MaxTokens))
+	}
+	if req.Temperature != nil {
+		c.Temperature = aws.Float32(float32(*req.Temperature))
+	}
+	if req.TopP != nil {
+		c.TopP = aws.Float32(float32(*req.TopP))
+	}
+	return c
 }
 
 // toBedrockMessage translates one message; tool results travel as JSON documents with status success or error.

@@ -94,6 +94,10 @@ type Request struct {
 	Tools []ToolSpec
 	// MaxTokens bounds the answer's length in tokens (0: the provider's default).
 	MaxTokens int
+	// Temperature and TopP are the sampling settings (nil: the provider's default).
+	Temperature, TopP *float64
+	// StopSequences end the answer at any of them (none: only the model's own end).
+	StopSequences []string
 }
 
 // Usage counts tokens.

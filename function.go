@@ -1,7 +1,4 @@
-// Package app assembles the audited agent: model, tools, agent, tracer provider, audit processor, sink and
-// handler. The Lambda's main and the local CLI both build through New, so the local run exercises exactly the
-// code path the function runs.
-package app
+package agentaudit
 
 import (
 	"context"
@@ -18,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agent-audit/agent-audit/function/agent"
@@ -35,13 +31,15 @@ const tracerName = "github.com/agent-audit/agent-audit/function/agent"
 // lastChanceFlushTimeout bounds the SIGTERM flush: Lambda allows about 500 ms between SIGTERM and SIGKILL.
 const lastChanceFlushTimeout = 400 * time.Millisecond
 
-// App is an assembled function.
-type App struct {
+// Function is an assembled audited agent function: pass it to lambda.Start, or let Start do it. Its Invoke is
+// the per-invocation protocol (see the package documentation); it is safe for concurrent use.
+type Function struct {
 	// Handler serves invocations (it implements aws-lambda-go's lambda.Handler).
 	Handler *handler.Handler
 	// Processor is the audit span processor; its ForceFlush ships anything still buffered.
 	Processor *audit.Processor
-	// Provider is the tracer provider all spans start from.
+	// Provider is the tracer provider all spans start from. It samples every span (AlwaysSample), whatever a
+	// caller's traceparent says: the audit copy is never sampled.
 	Provider *sdktrace.TracerProvider
 
 	logger *slog.Logger
@@ -50,68 +48,17 @@ type App struct {
 	first  sync.Once
 }
 
-var _ lambda.Handler = (*App)(nil)
+var _ lambda.Handler = (*Function)(nil)
 
-// Option overrides a part New would otherwise build from the Config.
-type Option func(*options)
-
-type options struct {
-	model    agent.Model
-	sink     audit.Sink
-	awsCfg   *aws.Config
-	logger   *slog.Logger
-	resource *sdkresource.Resource
-	localOpt []audit.LocalOption
-	procOpt  []audit.Option
-	sealOpt  []seal.Option
-}
-
-// WithModel replaces the configured model (tests: a scripted offline model or a Bedrock client on a peer).
-func WithModel(m agent.Model) Option { return func(o *options) { o.model = m } }
-
-// WithSink replaces the configured sink.
-func WithSink(s audit.Sink) Option { return func(o *options) { o.sink = s } }
-
-// WithAWSConfig uses cfg for AWS clients instead of loading the default configuration chain.
-func WithAWSConfig(cfg aws.Config) Option { return func(o *options) { o.awsCfg = &cfg } }
-
-// WithLogger sets the logger (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithResource sets the OTel resource (default telemetry.Resource of the Lambda environment).
-func WithResource(r *sdkresource.Resource) Option { return func(o *options) { o.resource = r } }
-
-// WithLocalSinkOptions passes options to the local directory sink when LocalRoot is configured.
-func WithLocalSinkOptions(opts ...audit.LocalOption) Option {
-	return func(o *options) { o.localOpt = append(o.localOpt, opts...) }
-}
-
-// WithProcessorOptions passes options to the audit processor.
-func WithProcessorOptions(opts ...audit.Option) Option {
-	return func(o *options) { o.procOpt = append(o.procOpt, opts...) }
-}
-
-// WithSealerOptions passes options to the Sealer (when a signing key is configured): its validity, certify wait
-// and retry backoff.
-func WithSealerOptions(opts ...seal.Option) Option {
-	return func(o *options) { o.sealOpt = append(o.sealOpt, opts...) }
-}
-
-// New validates cfg and assembles the function. AWS configuration is loaded with config.LoadDefaultConfig only
-// when a Bedrock model or a Firehose sink needs it, so AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE
-// and the rest of the standard variables apply.
-func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.logger == nil {
-		o.logger = slog.Default()
-	}
-	if cfg.Model == ModelOffline && cfg.ModelName == "" {
-		cfg.ModelName = DefaultOfflineModelName
-	}
-	if err := validateFor(cfg, o); err != nil {
+// New validates cfg together with opts and assembles the function: a value set in cfg wins over the Option's
+// (see Config). The error names every bad or missing setting. AWS configuration is loaded with
+// config.LoadDefaultConfig only when a Bedrock model, a Firehose sink, an S3 oversize store, a KMS signing key or
+// the Logfire token's SSM read needs it, so AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE and the
+// rest of the standard variables apply.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
+	o := newOptions(opts)
+	cfg = o.fill(cfg)
+	if err := cfg.validate(o.parts()); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 
@@ -177,7 +124,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 	}
 	provider := telemetry.NewTracerProvider(res, processors...)
 
-	tools, err := agent.NewRegistry(agent.DefaultTools()...)
+	tools, err := agent.NewRegistry(o.tools...)
 	if err != nil {
 		return nil, fmt.Errorf("build tool registry: %w", err)
 	}
@@ -185,6 +132,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		Name:           cfg.AgentName,
 		SystemPrompt:   cfg.SystemPrompt,
 		MaxTurns:       cfg.MaxTurns,
+		MaxTokens:      o.settings.MaxTokens,
+		Temperature:    o.settings.Temperature,
+		TopP:           o.settings.TopP,
+		StopSequences:  o.settings.StopSequences,
 		CaptureContent: cfg.CaptureContent,
 		Tracer:         provider.Tracer(tracerName),
 	})
@@ -198,18 +149,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		ShipReserve:    cfg.ShipReserve,
 		Legs:           legs,
 	}, o.logger)
-	return &App{Handler: h, Processor: proc, Provider: provider, logger: o.logger, sealer: sealer, ident: ident}, nil
-}
-
-// validateFor validates cfg, except for the parts an Option replaces.
-func validateFor(cfg Config, o options) error {
-	if o.model != nil {
-		cfg.Model = ModelOffline
-	}
-	if o.sink != nil && cfg.FirehoseStream == "" && cfg.LocalRoot == "" {
-		cfg.LocalRoot = "(sink option)"
-	}
-	return cfg.Validate()
+	return &Function{Handler: h, Processor: proc, Provider: provider, logger: o.logger, sealer: sealer, ident: ident}, nil
 }
 
 func buildModel(cfg Config, loadAWS func() (aws.Config, error)) (agent.Model, error) {
@@ -273,11 +213,11 @@ func buildLogfire(cfg logfire.Config, o options, loadAWS func() (aws.Config, err
 	return leg, nil
 }
 
-// Invoke implements lambda.Handler (the function's main passes the App to lambda.Start). At the first
+// Invoke implements lambda.Handler (Start passes the Function to lambda.StartWithOptions). At the first
 // invocation it gives the seal's certificate the invoked function's ARN, from the invocation's lambdacontext,
 // and starts certifying the container's sealing key in the background, so that the invocation's records find
 // it certified; every invocation is then served by Handler.
-func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+func (a *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	a.first.Do(func() {
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			a.ident.setARN(lc.InvokedFunctionArn)
@@ -289,10 +229,11 @@ func (a *App) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return a.Handler.Invoke(ctx, payload)
 }
 
-// LastChanceFlush ships whatever is still buffered. The function registers it with lambda.WithEnableSIGTERM: it
+// LastChanceFlush ships whatever is still buffered, within lastChanceFlushTimeout (400 ms). Start registers it
+// with lambda.WithEnableSIGTERM (do the same when calling lambda.StartWithOptions yourself): it
 // is the safety net for spans still open when Lambda shuts the container down, never the main delivery path
 // (every invocation delivers its own trace before returning).
-func (a *App) LastChanceFlush() {
+func (a *Function) LastChanceFlush() {
 	ctx, cancel := context.WithTimeout(context.Background(), lastChanceFlushTimeout)
 	defer cancel()
 	if err := a.Processor.ForceFlush(ctx); err != nil {
@@ -307,7 +248,7 @@ func (a *App) LastChanceFlush() {
 
 // Shutdown stops the tracer provider, which shuts the audit processor down after shipping anything still
 // buffered, then releases the seal chain (local runs; Lambda ends with SIGTERM instead).
-func (a *App) Shutdown(ctx context.Context) error {
+func (a *Function) Shutdown(ctx context.Context) error {
 	err := a.Provider.Shutdown(ctx)
 	if a.sealer != nil {
 		a.sealer.Close()
