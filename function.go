@@ -129,15 +129,16 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 		return nil, fmt.Errorf("build tool registry: %w", err)
 	}
 	a, err := agent.New(model, tools, agent.Config{
-		Name:           cfg.AgentName,
-		SystemPrompt:   cfg.SystemPrompt,
-		MaxTurns:       cfg.MaxTurns,
-		MaxTokens:      o.settings.MaxTokens,
-		Temperature:    o.settings.Temperature,
-		TopP:           o.settings.TopP,
-		StopSequences:  o.settings.StopSequences,
-		CaptureContent: cfg.CaptureContent,
-		Tracer:         provider.Tracer(tracerName),
+		Name:                  cfg.AgentName,
+		SystemPrompt:          cfg.SystemPrompt,
+		MaxTurns:              cfg.MaxTurns,
+		MaxTokens:             o.settings.MaxTokens,
+		Temperature:           o.settings.Temperature,
+		TopP:                  o.settings.TopP,
+		StopSequences:         o.settings.StopSequences,
+		ReasoningBudgetTokens: o.settings.ReasoningBudgetTokens,
+		CaptureContent:        cfg.CaptureContent,
+		Tracer:                provider.Tracer(tracerName),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build agent: %w", err)

@@ -45,6 +45,11 @@ type ModelSettings struct {
 	Temperature, TopP *float64
 	// StopSequences end an answer at any of them.
 	StopSequences []string
+	// ReasoningBudgetTokens turns on Claude's extended thinking with this many tokens for it: at least
+	// agent.MinReasoningBudgetTokens (1,024) and less than MaxTokens, without Temperature or TopP (0: off). The
+	// reasoning blocks go back to the model unchanged on every later turn of a run, count in the output tokens,
+	// and with content capture on are recorded as reasoning parts of the chat spans' messages.
+	ReasoningBudgetTokens int
 }
 
 // WithTools offers tools to the model, in addition to those of earlier WithTools options. Names must be unique;
