@@ -27,6 +27,14 @@
 //   - The environment contract: ConfigFromEnv reads the variables of the README's table, named in package
 //     agentenv, which the AgentFunction component writes.
 //
+// # Bring your own instrumentation
+//
+// Agent code that does not use this project's loop (hand-instrumented calls, a framework that emits
+// OpenTelemetry spans) builds the audit half alone with NewTrail, makes its tracer provider with
+// Trail.NewTracerProvider (or appends Trail.TracerProviderOptions to its own), and serves with
+// lambda.StartWithOptions(trail.Handler(runner), lambda.WithEnableSIGTERM(trail.LastChanceFlush)): its spans
+// become the same sealed records, delivered before each answer, fail-closed.
+//
 // Settings in code are defaults: a variable the environment sets (AGENT_NAME, AGENT_SYSTEM_PROMPT,
 // BEDROCK_INFERENCE_PROFILE_ARN, BEDROCK_MODEL_ID) wins, so a deployment can change them without a rebuild.
 //
@@ -37,11 +45,12 @@
 //
 // # Stability
 //
-// Stable API, changed only compatibly: Start, New, Function and its methods, Config, DefaultConfig,
+// Stable API, changed only compatibly: Start, New, Function and its methods, NewTrail, Trail and its methods,
+// Config, DefaultConfig,
 // ConfigFromEnv, Config.Validate, every Option, ModelSettings, NewTool, and the constants here; in
 // package agent the types a user implements or builds (Model, Tool, ToolSpec, Request, Response, Message, Part,
 // ToolCall, ToolResult, Usage, Role and the Finish constants); package agentenv; package agentaudittest. The
-// fields Function exposes (Handler, Processor, Provider) are for tests and bring-your-own instrumentation; the
-// types they point to, in the function/... packages, may change between minor versions. The attributes a record
+// fields Function and Trail expose (Handler, Processor, Provider) are for tests; the types they point to, in the
+// function/... packages, may change between minor versions, except handler.Runner, which Trail.Handler takes. The attributes a record
 // carries are documented and versioned by packages audit and seal.
 package agentaudit

@@ -3,12 +3,9 @@ package agentaudit
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
@@ -21,7 +18,6 @@ import (
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/logfire"
-	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/function/telemetry"
 )
 
@@ -32,20 +28,15 @@ const tracerName = "github.com/agent-audit/agent-audit/function/agent"
 const lastChanceFlushTimeout = 400 * time.Millisecond
 
 // Function is an assembled audited agent function: pass it to lambda.Start, or let Start do it. Its Invoke is
-// the per-invocation protocol (see the package documentation); it is safe for concurrent use.
+// the per-invocation protocol (see the package documentation); it is safe for concurrent use. It embeds its
+// Trail: Processor and LastChanceFlush are the Trail's.
 type Function struct {
+	*Trail
 	// Handler serves invocations (it implements aws-lambda-go's lambda.Handler).
 	Handler *handler.Handler
-	// Processor is the audit span processor; its ForceFlush ships anything still buffered.
-	Processor *audit.Processor
 	// Provider is the tracer provider all spans start from. It samples every span (AlwaysSample), whatever a
 	// caller's traceparent says: the audit copy is never sampled.
 	Provider *sdktrace.TracerProvider
-
-	logger *slog.Logger
-	sealer *seal.Sealer
-	ident  *lambdaIdentity
-	first  sync.Once
 }
 
 var _ lambda.Handler = (*Function)(nil)
@@ -62,7 +53,47 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 
-	loadAWS := func() (aws.Config, error) {
+	loadAWS := awsLoader(ctx, o)
+
+	model := o.model
+	if model == nil {
+		m, err := buildModel(cfg, loadAWS)
+		if err != nil {
+			return nil, err
+		}
+		model = m
+	}
+	trail, err := newTrail(ctx, cfg, o, loadAWS)
+	if err != nil {
+		return nil, err
+	}
+	provider := trail.NewTracerProvider()
+
+	tools, err := agent.NewRegistry(o.tools...)
+	if err != nil {
+		return nil, fmt.Errorf("build tool registry: %w", err)
+	}
+	a, err := agent.New(model, tools, agent.Config{
+		Name:                  cfg.AgentName,
+		SystemPrompt:          cfg.SystemPrompt,
+		MaxTurns:              cfg.MaxTurns,
+		MaxTokens:             o.settings.MaxTokens,
+		Temperature:           o.settings.Temperature,
+		TopP:                  o.settings.TopP,
+		StopSequences:         o.settings.StopSequences,
+		ReasoningBudgetTokens: o.settings.ReasoningBudgetTokens,
+		CaptureContent:        cfg.CaptureContent,
+		Tracer:                provider.Tracer(tracerName),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build agent: %w", err)
+	}
+	return &Function{Trail: trail, Handler: trail.handler(a), Provider: provider}, nil
+}
+
+// awsLoader loads the AWS configuration once, when a part first needs it: WithAWSConfig's, else the default chain.
+func awsLoader(ctx context.Context, o options) func() (aws.Config, error) {
+	return func() (aws.Config, error) {
 		if o.awsCfg != nil {
 			return *o.awsCfg, nil
 		}
@@ -73,15 +104,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 		o.awsCfg = &c
 		return c, nil
 	}
+}
 
-	model := o.model
-	if model == nil {
-		m, err := buildModel(cfg, loadAWS)
-		if err != nil {
-			return nil, err
-		}
-		model = m
-	}
+// newTrail builds the audit half from cfg: sink, resource, seal, oversize store, processor and Logfire leg.
+func newTrail(ctx context.Context, cfg Config, o options, loadAWS func() (aws.Config, error)) (*Trail, error) {
 	sink := o.sink
 	if sink == nil {
 		s, err := buildSink(cfg, o, loadAWS)
@@ -122,35 +148,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 		}
 		processors, legs = append(processors, leg), append(legs, leg)
 	}
-	provider := telemetry.NewTracerProvider(res, processors...)
-
-	tools, err := agent.NewRegistry(o.tools...)
-	if err != nil {
-		return nil, fmt.Errorf("build tool registry: %w", err)
-	}
-	a, err := agent.New(model, tools, agent.Config{
-		Name:                  cfg.AgentName,
-		SystemPrompt:          cfg.SystemPrompt,
-		MaxTurns:              cfg.MaxTurns,
-		MaxTokens:             o.settings.MaxTokens,
-		Temperature:           o.settings.Temperature,
-		TopP:                  o.settings.TopP,
-		StopSequences:         o.settings.StopSequences,
-		ReasoningBudgetTokens: o.settings.ReasoningBudgetTokens,
-		CaptureContent:        cfg.CaptureContent,
-		Tracer:                provider.Tracer(tracerName),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build agent: %w", err)
-	}
-	h := handler.New(a, proc, handler.Config{
-		MaxPromptBytes: cfg.MaxPromptBytes,
-		CaptureContent: cfg.CaptureContent,
-		FailOpen:       cfg.FailOpen,
-		ShipReserve:    cfg.ShipReserve,
-		Legs:           legs,
-	}, o.logger)
-	return &Function{Handler: h, Processor: proc, Provider: provider, logger: o.logger, sealer: sealer, ident: ident}, nil
+	return &Trail{Processor: proc, processors: processors, legs: legs, resource: res, cfg: cfg, logger: o.logger, sealer: sealer, ident: ident}, nil
 }
 
 func buildModel(cfg Config, loadAWS func() (aws.Config, error)) (agent.Model, error) {
@@ -214,45 +212,17 @@ func buildLogfire(cfg logfire.Config, o options, loadAWS func() (aws.Config, err
 	return leg, nil
 }
 
-// Invoke implements lambda.Handler (Start passes the Function to lambda.StartWithOptions). At the first
-// invocation it gives the seal's certificate the invoked function's ARN, from the invocation's lambdacontext,
-// and starts certifying the container's sealing key in the background, so that the invocation's records find
-// it certified; every invocation is then served by Handler.
+// Invoke implements lambda.Handler (Start passes the Function to lambda.StartWithOptions): the Trail's first
+// invocation work, then Handler.
 func (a *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	a.first.Do(func() {
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			a.ident.setARN(lc.InvokedFunctionArn)
-		}
-		if a.sealer != nil {
-			a.sealer.Certify()
-		}
-	})
+	a.begin(ctx)
 	return a.Handler.Invoke(ctx, payload)
-}
-
-// LastChanceFlush ships whatever is still buffered, within lastChanceFlushTimeout (400 ms). Start registers it
-// with lambda.WithEnableSIGTERM (do the same when calling lambda.StartWithOptions yourself): it
-// is the safety net for spans still open when Lambda shuts the container down, never the main delivery path
-// (every invocation delivers its own trace before returning).
-func (a *Function) LastChanceFlush() {
-	ctx, cancel := context.WithTimeout(context.Background(), lastChanceFlushTimeout)
-	defer cancel()
-	if err := a.Processor.ForceFlush(ctx); err != nil {
-		a.logger.Error("last-chance flush on SIGTERM failed; buffered spans were not delivered", "error", err)
-	}
-	if a.sealer != nil {
-		// The chain's last position, outside the bucket: CloudWatch Logs witnesses where the container's chain
-		// ended, which no record can say of itself.
-		a.logger.Info("seal chain ends", "chain", a.sealer.Chain(), "last_seq", a.sealer.Seq())
-	}
 }
 
 // Shutdown stops the tracer provider, which shuts the audit processor down after shipping anything still
 // buffered, then releases the seal chain (local runs; Lambda ends with SIGTERM instead).
 func (a *Function) Shutdown(ctx context.Context) error {
 	err := a.Provider.Shutdown(ctx)
-	if a.sealer != nil {
-		a.sealer.Close()
-	}
+	a.release()
 	return err
 }
