@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/agent-audit/agent-audit"
 	"github.com/agent-audit/agent-audit/agentaudittest"
 	"github.com/agent-audit/agent-audit/function/agent"
+	"github.com/agent-audit/agent-audit/function/audit"
 )
 
 // lookupTicket is a tool made of a Go function: its arguments arrive decoded, its result goes back as JSON.
@@ -65,12 +67,47 @@ func ExampleNew() {
 	_ = json.Unmarshal(out, &resp)
 	fmt.Println(resp.Status+":", resp.Output)
 
+	fmt.Println(len(sink.Records()), "record:", spanNames(sink.Records()))
+	// Output:
+	// ok: Ticket T-1 is open.
+	// 1 record: [chat offline chat offline execute_tool lookup_ticket invoke_agent ticket-agent]
+}
+
+// Agent code with spans of its own registers the Trail on its own tracer provider: every span it makes reaches
+// the audit processor, sampled whatever the provider's own sampler says, and FlushTrace delivers the trace (the
+// Trail's Handler does that for every invocation).
+func ExampleNewTrail() {
+	sink := &agentaudittest.MemorySink{}
+	trail, err := agentaudit.NewTrail(context.Background(), agentaudit.DefaultConfig(),
+		agentaudit.WithSink(sink), agentaudit.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tp := trail.NewTracerProvider()
+	defer tp.Shutdown(context.Background())
+
+	ctx := audit.ContextWithDeliveryDeadline(context.Background(), time.Now().Add(10*time.Second))
+	ctx, root := tp.Tracer("my-framework").Start(ctx, "invoke_agent my-agent")
+	_, chat := tp.Tracer("my-framework").Start(ctx, "chat my-model")
+	chat.End()
+	root.End()
+	if err := trail.Processor.FlushTrace(ctx, root.SpanContext().TraceID()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(sink.Records()), "record:", spanNames(sink.Records()))
+	// Output:
+	// 1 record: [chat my-model invoke_agent my-agent]
+}
+
+// spanNames lists the span names of OTLP/JSON records, sorted.
+func spanNames(records [][]byte) []string {
 	var names []string
-	for _, record := range sink.Records() {
+	for _, record := range records {
 		td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(record)
 		if err != nil {
-			fmt.Println(err)
-			return
+			return []string{err.Error()}
 		}
 		for _, rs := range td.ResourceSpans().All() {
 			for _, ss := range rs.ScopeSpans().All() {
@@ -81,8 +118,5 @@ func ExampleNew() {
 		}
 	}
 	slices.Sort(names)
-	fmt.Println(len(sink.Records()), "record:", names)
-	// Output:
-	// ok: Ticket T-1 is open.
-	// 1 record: [chat offline chat offline execute_tool lookup_ticket invoke_agent ticket-agent]
+	return names
 }
