@@ -32,10 +32,10 @@ func liveViewEnv(t *testing.T, wired bool) (*Function, *firehosetest.Server, *ss
 		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret",
 		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
 		agentenv.InferenceProfileARN: testProfileARN, agentenv.ModelID: "claude-haiku-4-5", agentenv.FirehoseStream: testStream,
-		"LOGFIRE_BASE_URL": receiver.URL,
+		agentenv.LogfireBaseURL: receiver.URL,
 	}
 	if wired {
-		env["LOGFIRE_TOKEN_PARAMETER"] = "/agent-audit-dev/logfire-token"
+		env[agentenv.LogfireTokenParameter] = "/agent-audit-dev/logfire-token"
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
