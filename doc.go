@@ -46,11 +46,12 @@
 // # Stability
 //
 // Stable API, changed only compatibly: Start, New, Function and its methods, NewTrail, Trail and its methods,
-// Config, DefaultConfig,
-// ConfigFromEnv, Config.Validate, every Option, ModelSettings, NewTool, and the constants here; in
-// package agent the types a user implements or builds (Model, Tool, ToolSpec, Request, Response, Message, Part,
-// ToolCall, ToolResult, Usage, Role and the Finish constants); package agentenv; package agentaudittest. The
-// fields Function and Trail expose (Handler, Processor, Provider) are for tests; the types they point to, in the
-// function/... packages, may change between minor versions, except handler.Runner, which Trail.Handler takes. The attributes a record
-// carries are documented and versioned by packages audit and seal.
+// Config, DefaultConfig, ConfigFromEnv, Config.Validate, ModelSettings, NewTool, the constants here, and every
+// Option except the three that pass options through to internal parts (WithLocalSinkOptions,
+// WithProcessorOptions, WithSealerOptions). Also stable: in package agent the types a user implements or builds
+// (Model, Tool, ToolSpec, Request, Response, Message, Part, Reasoning, ToolCall, ToolResult, Usage, Role and the
+// Finish constants, NewOfflineModel and its script); audit.Sink and handler.Runner, the interfaces a user may
+// implement; package agentenv; package agentaudittest. Not stable: the fields Function and Trail expose
+// (Handler, Processor, Provider), which are for tests, and the rest of the function/... packages. The attributes
+// a record carries are documented and versioned by packages audit and seal.
 package agentaudit
