@@ -145,25 +145,14 @@ func (e *Exporter) Export(ctx context.Context, td ptrace.Traces) (Result, error)
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = e.cfg.InitialBackoff
 	b.MaxInterval = 30 * time.Second // the Go SDK exporter's
-	answer, err := backoff.Retry(ctx, func() ([]byte, error) {
+	answer, err := backoff.Retry(ctx, func() (answer, error) {
 		res.Attempts++
 		return e.attempt(ctx, body)
 	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(e.cfg.MaxElapsed))
 	if err != nil {
 		return res, fmt.Errorf("export to %s after %d attempts: %w", redactURL(e.cfg.Endpoint), res.Attempts, err)
 	}
-	resp := ptraceotlp.NewExportResponse()
-	if len(answer) > 0 {
-		if e.cfg.Protocol == ProtocolJSON {
-			err = resp.UnmarshalJSON(answer)
-		} else {
-			err = resp.UnmarshalProto(answer)
-		}
-		if err != nil {
-			return res, fmt.Errorf("export to %s: the answer is not an ExportTraceServiceResponse: %w", redactURL(e.cfg.Endpoint), err)
-		}
-	}
-	if ps := resp.PartialSuccess(); ps.RejectedSpans() > 0 {
+	if ps := partialSuccess(answer); ps.RejectedSpans() > 0 {
 		res.Rejected, res.RejectedMessage = ps.RejectedSpans(), e.scrub(ps.ErrorMessage())
 		return res, fmt.Errorf("export to %s: partial success: %d of %d spans rejected: %s: %w",
 			redactURL(e.cfg.Endpoint), ps.RejectedSpans(), td.SpanCount(), res.RejectedMessage, ErrRejected)
@@ -198,14 +187,33 @@ func (e *Exporter) encode(td ptrace.Traces) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// attempt sends body once. A retryable failure is returned as is (or as a backoff.RetryAfterError), any other
-// as a backoff.Permanent error.
-func (e *Exporter) attempt(ctx context.Context, body []byte) ([]byte, error) {
+// answer is a 2xx answer's body and content type.
+type answer struct {
+	body        []byte
+	contentType string
+}
+
+// partialSuccess reads the partial success of a 2xx answer, in the encoding its Content-Type names. A body that
+// is not an ExportTraceServiceResponse (some servers answer 2xx with an empty or plain body) says nothing was
+// rejected: the status accepted the request, and only a partial success can take that back.
+func partialSuccess(a answer) ptraceotlp.ExportPartialSuccess {
+	resp := ptraceotlp.NewExportResponse()
+	if strings.HasPrefix(a.contentType, "application/json") {
+		_ = resp.UnmarshalJSON(a.body)
+	} else {
+		_ = resp.UnmarshalProto(a.body)
+	}
+	return resp.PartialSuccess()
+}
+
+// attempt sends body once. A retryable failure is returned as is (or wrapping a backoff.RetryAfterError), any
+// other as a backoff.Permanent error.
+func (e *Exporter) attempt(ctx context.Context, body []byte) (answer, error) {
 	actx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, e.cfg.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, backoff.Permanent(fmt.Errorf("build the request: %w", err))
+		return answer{}, backoff.Permanent(fmt.Errorf("build the request: %w", err))
 	}
 	for k, v := range e.cfg.Headers {
 		req.Header.Set(k, v)
@@ -221,27 +229,27 @@ func (e *Exporter) attempt(ctx context.Context, body []byte) ([]byte, error) {
 	resp, err := e.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, backoff.Permanent(ctx.Err())
+			return answer{}, backoff.Permanent(ctx.Err())
 		}
-		return nil, errors.New(e.scrub(err.Error())) // connection refused, reset, attempt timed out: retryable
+		return answer{}, errors.New(e.scrub(err.Error())) // connection refused, reset, attempt timed out: retryable
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	got, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return nil, fmt.Errorf("read the answer: %s", e.scrub(err.Error()))
+		return answer{}, fmt.Errorf("read the answer: %s", e.scrub(err.Error()))
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return answer, nil
+		return answer{body: got, contentType: resp.Header.Get("Content-Type")}, nil
 	}
-	failed := fmt.Errorf("HTTP %d: %s", resp.StatusCode, e.message(answer))
+	failed := fmt.Errorf("HTTP %d: %s", resp.StatusCode, e.message(got))
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return nil, fmt.Errorf("%w: %w", failed, &backoff.RetryAfterError{Duration: d})
+			return answer{}, fmt.Errorf("%w: %w", failed, &backoff.RetryAfterError{Duration: d})
 		}
-		return nil, failed
+		return answer{}, failed
 	}
-	return nil, backoff.Permanent(failed)
+	return answer{}, backoff.Permanent(failed)
 }
 
 // retryAfter reads a Retry-After value: delay seconds or an HTTP date.

@@ -25,8 +25,8 @@ func oneSpan() ptrace.Traces {
 	return td
 }
 
-// answer writes an ExportTraceServiceResponse in the request's encoding.
-func answer(w http.ResponseWriter, r *http.Request, rejected int64, message string) {
+// respond writes an ExportTraceServiceResponse in the request's encoding.
+func respond(w http.ResponseWriter, r *http.Request, rejected int64, message string) {
 	resp := ptraceotlp.NewExportResponse()
 	if rejected > 0 {
 		resp.PartialSuccess().SetRejectedSpans(rejected)
@@ -69,7 +69,7 @@ func TestExportRetriesAsTheSpecificationSays(t *testing.T) {
 					http.Error(w, "try later", tt.status[i])
 					return
 				}
-				answer(w, r, 0, "")
+				respond(w, r, 0, "")
 			}))
 			defer srv.Close()
 			// The backoff alone would wait an hour, past the budget: only Retry-After lets a retry happen.
@@ -112,7 +112,7 @@ func TestExportReportsAPartialSuccessAsRejectedSpans(t *testing.T) {
 	for _, protocol := range []Protocol{ProtocolProtobuf, ProtocolJSON} {
 		t.Run(string(protocol), func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				answer(w, r, 1, "span too old")
+				respond(w, r, 1, "span too old")
 			}))
 			defer srv.Close()
 			exp, err := NewExporter(ExporterConfig{Endpoint: srv.URL, Protocol: protocol})
@@ -134,7 +134,7 @@ func TestExportErrorsNeverRepeatAHeaderValue(t *testing.T) {
 		sawToken = r.Header.Get("Authorization") == token
 		// A hostile or careless server echoes the credential in its error and its partial success.
 		if r.URL.Path == "/partial" {
-			answer(w, r, 1, "bad token "+r.Header.Get("Authorization"))
+			respond(w, r, 1, "bad token "+r.Header.Get("Authorization"))
 			return
 		}
 		http.Error(w, "invalid token "+r.Header.Get("Authorization"), http.StatusUnauthorized)
@@ -161,5 +161,21 @@ func TestExporterRefusesBadConfiguration(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}
+	}
+}
+
+func TestExportTakesA2xxWithoutAResponseBodyAsDelivered(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusAccepted)
+		w.Write([]byte("accepted"))
+	}))
+	defer srv.Close()
+	exp, err := NewExporter(ExporterConfig{Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := exp.Export(context.Background(), oneSpan()); err != nil || res.Rejected != 0 {
+		t.Errorf("a 202 with a plain body: %+v, %v", res, err)
 	}
 }

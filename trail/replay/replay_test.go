@@ -34,7 +34,7 @@ func countingServer(t *testing.T, spans *atomic.Int64) *httptest.Server {
 			return
 		}
 		spans.Add(int64(req.Traces().SpanCount()))
-		answer(w, r, 0, "")
+		respond(w, r, 0, "")
 	}))
 	t.Cleanup(srv.Close)
 	return srv
