@@ -88,13 +88,23 @@ func newFixture(t *testing.T) fixture {
 	if over, _ := filepath.Glob(filepath.Join(f.root, "oversize", "*", "*", "*", "*", "*", "*.json.gz")); len(over) == 0 {
 		t.Fatal("no oversize object written: the fixture no longer exercises putting content back")
 	}
-	// Firehose stores a record twice when an acknowledgement is lost: copy the first object.
+	// Firehose stores a record twice when an acknowledgement is lost, the copy possibly in a later hour's
+	// partition (where the views keep it: their de-duplication is per partition): copy the first object there.
 	objects := recordObjects(t, f.root)
 	data, err := os.ReadFile(objects[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(objects[0]+"-retried", data, 0o644); err != nil {
+	hourDir := filepath.Dir(objects[0])
+	var hour int
+	if _, err := fmt.Sscanf(filepath.Base(hourDir), "hour=%d", &hour); err != nil {
+		t.Fatal(err)
+	}
+	later := filepath.Join(filepath.Dir(hourDir), fmt.Sprintf("hour=%02d", (hour+1)%24))
+	if err := os.MkdirAll(later, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(later, filepath.Base(objects[0])+"-retried"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return f
