@@ -5,12 +5,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/agent-audit/agent-audit/internal/collectortest"
+	"github.com/agent-audit/agent-audit/internal/ssmtest"
 	"github.com/agent-audit/agent-audit/trail/replay"
 )
 
@@ -131,4 +134,36 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("%q is not a number", s)
 	}
 	return n
+}
+
+func TestReplayLogfireReadsTheTokenFromSSM(t *testing.T) {
+	root, _ := demoRoot(t)
+	const token = "pylf_v1_eu_tokenfromssmparameter0123456789"
+	params := ssmtest.New(t, map[string]string{"/agent-audit-dev-logfire/logfire-token": token})
+	var got atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ENDPOINT_URL_SSM", params.URL)
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv(EnvLogfireToken, "")
+	t.Setenv("LOGFIRE_BASE_URL", srv.URL)
+
+	stdout, _, err := execute(t, "replay", "--root", root, "--logfire", "--logfire-token-parameter", "/agent-audit-dev-logfire/logfire-token", "--conversation", "demo-0")
+	if err != nil || got.Load() != token {
+		t.Fatalf("replay: %v\n%s\nthe server saw Authorization %v", err, stdout, got.Load() != nil)
+	}
+	if calls, decrypted := params.Calls(); calls != 1 || !decrypted[0] {
+		t.Errorf("%d GetParameter calls, decrypted %v: want one, with decryption", calls, decrypted)
+	}
+	_, _, err = execute(t, "replay", "--root", root, "--logfire", "--logfire-token-parameter", "/missing")
+	if exitCode(err) != ExitCannotCheck || !strings.Contains(err.Error(), "ParameterNotFound") {
+		t.Errorf("a missing parameter: exit %d, %v", exitCode(err), err)
+	}
 }
