@@ -146,7 +146,7 @@ func runReplay(ctx context.Context, stdout, stderr io.Writer, f replayFlags, loo
 		if errors.As(err, &e) {
 			return err
 		}
-		if f.query != "" && strings.Contains(err.Error(), "--query") {
+		if errors.Is(err, replay.ErrBadFilter) {
 			return usageError(err)
 		}
 		return cannotCheckError(err)

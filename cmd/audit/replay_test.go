@@ -167,3 +167,11 @@ func TestReplayLogfireReadsTheTokenFromSSM(t *testing.T) {
 		t.Errorf("a missing parameter: exit %d, %v", exitCode(err), err)
 	}
 }
+
+func TestReplayQueryThatReturnsNoTraceIDsIsAUsageError(t *testing.T) {
+	root, _ := demoRoot(t)
+	_, _, err := execute(t, "replay", "--root", root, "--otlp-endpoint", "http://127.0.0.1:1", "--query", "SELECT model FROM runs")
+	if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "first column") {
+		t.Errorf("exit %d, %v: want a usage error naming the query's first column", exitCode(err), err)
+	}
+}

@@ -145,14 +145,14 @@ func (e *Exporter) Export(ctx context.Context, td ptrace.Traces) (Result, error)
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = e.cfg.InitialBackoff
 	b.MaxInterval = 30 * time.Second // the Go SDK exporter's
-	answer, err := backoff.Retry(ctx, func() (answer, error) {
+	got, err := backoff.Retry(ctx, func() (answer, error) {
 		res.Attempts++
 		return e.attempt(ctx, body)
 	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(e.cfg.MaxElapsed))
 	if err != nil {
 		return res, fmt.Errorf("export to %s after %d attempts: %w", redactURL(e.cfg.Endpoint), res.Attempts, err)
 	}
-	if ps := partialSuccess(answer); ps.RejectedSpans() > 0 {
+	if ps := partialSuccess(got); ps.RejectedSpans() > 0 {
 		res.Rejected, res.RejectedMessage = ps.RejectedSpans(), e.scrub(ps.ErrorMessage())
 		return res, fmt.Errorf("export to %s: partial success: %d of %d spans rejected: %s: %w",
 			redactURL(e.cfg.Endpoint), ps.RejectedSpans(), td.SpanCount(), res.RejectedMessage, ErrRejected)
@@ -198,10 +198,14 @@ type answer struct {
 // rejected: the status accepted the request, and only a partial success can take that back.
 func partialSuccess(a answer) ptraceotlp.ExportPartialSuccess {
 	resp := ptraceotlp.NewExportResponse()
+	var err error
 	if strings.HasPrefix(a.contentType, "application/json") {
-		_ = resp.UnmarshalJSON(a.body)
+		err = resp.UnmarshalJSON(a.body)
 	} else {
-		_ = resp.UnmarshalProto(a.body)
+		err = resp.UnmarshalProto(a.body)
+	}
+	if err != nil {
+		return ptraceotlp.NewExportResponse().PartialSuccess()
 	}
 	return resp.PartialSuccess()
 }

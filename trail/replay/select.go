@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ type Filter struct {
 	Query string
 }
 
+// ErrBadFilter is wrapped by Select's errors about the Filter itself: a trace ID that is not one, a query that
+// fails or does not return trace IDs.
+var ErrBadFilter = errors.New("bad filter")
+
 // Selected is one chosen trace and the record objects that hold its spans.
 type Selected struct {
 	ID string
@@ -36,14 +41,14 @@ type Selected struct {
 func Select(ctx context.Context, db *sql.DB, root string, f Filter) ([]Selected, error) {
 	for _, id := range f.TraceIDs {
 		if _, err := parseTraceID(id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrBadFilter, err)
 		}
 	}
 	ids := f.TraceIDs
 	if f.Query != "" {
 		fromQuery, err := queryIDs(ctx, db, f.Query)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrBadFilter, err)
 		}
 		ids = intersect(ids, fromQuery, len(f.TraceIDs) > 0)
 		if len(ids) == 0 {

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestSelectNamesBadInput(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Select(context.Background(), db, f.root, tt.filter)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
+			if !errors.Is(err, ErrBadFilter) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want one saying %q", err, tt.want)
 			}
 		})
