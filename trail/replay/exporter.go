@@ -110,8 +110,9 @@ func NewExporter(cfg ExporterConfig) (*Exporter, error) {
 	return &Exporter{cfg: cfg, client: &http.Client{Transport: tr}}, nil
 }
 
-// Endpoint is the URL requests go to.
-func (e *Exporter) Endpoint() string { return e.cfg.Endpoint }
+// Endpoint is the URL requests go to, for display: without user information or query, which may hold
+// credentials.
+func (e *Exporter) Endpoint() string { return redactURL(e.cfg.Endpoint) }
 
 // Protocol is the encoding requests use.
 func (e *Exporter) Protocol() Protocol { return e.cfg.Protocol }

@@ -179,3 +179,13 @@ func TestExportTakesA2xxWithoutAResponseBodyAsDelivered(t *testing.T) {
 		t.Errorf("a 202 with a plain body: %+v, %v", res, err)
 	}
 }
+
+func TestEndpointIsShownWithoutCredentials(t *testing.T) {
+	exp, err := NewExporter(ExporterConfig{Endpoint: "https://user:s3cr3tpass@otel.example/v1/traces?api_key=s3cr3tkey"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := exp.Endpoint(); got != "https://otel.example/v1/traces" {
+		t.Errorf("Endpoint() = %q", got)
+	}
+}
