@@ -55,7 +55,8 @@ Logfire with the write token from LOGFIRE_TOKEN, or read from the SSM parameter 
 
 Requests are retried as the OTLP specification says (429, 502, 503, 504 and connection errors, with exponential
 backoff and jitter, honouring Retry-After); spans a server rejects in a partial success are failures.
-Replaying a trace twice sends it twice; README ("Replay runs into Jaeger, Tempo or Logfire") says what each backend makes of that.
+Replaying a trace twice sends it twice; the README ("Replay runs into Jaeger, Tempo or Logfire") says what
+each backend makes of that.
 
 Exit status: 0 every selected trace was delivered, 1 something was not (each failure is listed), 2 a usage error,
 3 the trail could not be read or verified.`,
