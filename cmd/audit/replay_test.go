@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -173,5 +176,40 @@ func TestReplayQueryThatReturnsNoTraceIDsIsAUsageError(t *testing.T) {
 	_, _, err := execute(t, "replay", "--root", root, "--otlp-endpoint", "http://127.0.0.1:1", "--query", "SELECT model FROM runs")
 	if exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "first column") {
 		t.Errorf("exit %d, %v: want a usage error naming the query's first column", exitCode(err), err)
+	}
+}
+
+func TestReplayVerifyRefusesATamperedRun(t *testing.T) {
+	root, _ := demoRoot(t)
+	objects, _ := filepath.Glob(filepath.Join(root, "traces", "*", "*", "*", "*", "*"))
+	tampered := 0
+	for _, path := range objects {
+		raw, _ := os.ReadFile(path)
+		data, err := gunzip(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data, []byte("What is 1 * 23?")) {
+			continue
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(bytes.ReplaceAll(data, []byte("What is 1 * 23?"), []byte("What is 1 * 24?")))
+		zw.Close()
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tampered++
+	}
+	if tampered == 0 {
+		t.Fatal("the demo no longer asks 1 * 23: nothing to tamper with")
+	}
+	c := collectortest.Start(t)
+	stdout, _, err := execute(t, "replay", "--root", root, "--otlp-endpoint", c.Endpoint, "--verify")
+	if exitCode(err) != ExitProblems {
+		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, ExitProblems, stdout)
+	}
+	if !strings.Contains(stdout, "replayed 19 of 20 traces") || !strings.Contains(stdout, "refused: its records fail verification: bad-signature") {
+		t.Errorf("summary %q: want the tampered run refused and the others sent", stdout)
 	}
 }
