@@ -57,13 +57,16 @@ type ExporterConfig struct {
 	MaxElapsed time.Duration
 	// TLS configures https endpoints (nil: the system's roots).
 	TLS *tls.Config
-	// InitialBackoff is the first retry's wait before jitter (default 5 s as the specification's SDKs use; tests
-	// shorten it).
+	// InitialBackoff is the first retry's wait before jitter (default DefaultInitialBackoff).
 	InitialBackoff time.Duration
 }
 
-// DefaultInitialBackoff is the first retry's wait before jitter (the Go SDK exporter's 5 s).
-const DefaultInitialBackoff = 5 * time.Second
+// The backoff between retries, as the Go SDK's OTLP exporter has it: 5 s first, growing 1.5 times per retry
+// with ±50 % jitter, to at most 30 s.
+const (
+	DefaultInitialBackoff = 5 * time.Second
+	maxBackoff            = 30 * time.Second
+)
 
 // Exporter sends traces over OTLP/HTTP. Safe for concurrent use.
 type Exporter struct {
@@ -145,7 +148,7 @@ func (e *Exporter) Export(ctx context.Context, td ptrace.Traces) (Result, error)
 	res := Result{Bytes: len(body)}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = e.cfg.InitialBackoff
-	b.MaxInterval = 30 * time.Second // the Go SDK exporter's
+	b.MaxInterval = maxBackoff
 	got, err := backoff.Retry(ctx, func() (answer, error) {
 		res.Attempts++
 		return e.attempt(ctx, body)

@@ -21,6 +21,7 @@ const (
 
 // Options says how Replay reads and sends.
 type Options struct {
+	// Assemble says how each trace is rebuilt.
 	Assemble AssembleOptions
 	// Verify, when set, verifies the root with trail/verify first and refuses every trace whose records fail.
 	Verify *verify.Options
@@ -48,8 +49,11 @@ type Summary struct {
 
 // Failure is a trace that was not delivered, and why.
 type Failure struct {
+	// TraceID is the trace not delivered.
 	TraceID string
-	Err     error
+	// Err says why: it wraps ErrRefused for a trace verification refused, ErrRejected for one in a partly
+	// rejected request.
+	Err error
 }
 
 // Delivered reports whether every selected trace was delivered.
