@@ -2,7 +2,6 @@ package queries
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +52,7 @@ func produce(t *testing.T, root string, mutate func(*app.Config), opts []app.Opt
 	return ids
 }
 
-func open(t *testing.T, root string) *sql.DB {
+func open(t *testing.T, root string) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), root)
 	if err != nil {
@@ -64,9 +63,9 @@ func open(t *testing.T, root string) *sql.DB {
 }
 
 // rows returns every row of query as column → value maps.
-func rows(t *testing.T, db *sql.DB, query string, args ...any) []map[string]any {
+func rows(t *testing.T, db *DB, query string, args ...any) []map[string]any {
 	t.Helper()
-	r, err := db.Query(query, args...)
+	r, err := db.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
@@ -290,7 +289,7 @@ func TestTheScriptIsIdempotent(t *testing.T) {
 	root := t.TempDir()
 	produce(t, root, nil, nil, `{}`)
 	db := open(t, root)
-	if _, err := db.Exec(TracesSQL); err != nil {
+	if _, err := db.ExecContext(context.Background(), TracesSQL); err != nil {
 		t.Fatalf("re-running traces.sql: %v", err)
 	}
 	if n := rows(t, db, "SELECT count(*) AS n FROM runs")[0]["n"]; n != int64(1) {
@@ -305,7 +304,7 @@ func TestEveryOperatorQuestionRuns(t *testing.T) {
 		`{"prompt":"then fail [fail:ThrottlingException]","conversation_id":"conv-9"}`,
 		`{"prompt":"What is 1 / 0?","conversation_id":"conv-9"}`)
 	db := open(t, root)
-	if _, err := db.Exec("SET VARIABLE conversation = 'conv-9'; SET VARIABLE token_budget = 100"); err != nil {
+	if _, err := db.ExecContext(context.Background(), "SET VARIABLE conversation = 'conv-9'; SET VARIABLE token_budget = 100"); err != nil {
 		t.Fatal(err)
 	}
 	questions := Questions()

@@ -21,6 +21,11 @@ CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatte
     list_filter(CAST(msgs AS JSON[]), lambda m: m ->> 'role' = role),
     lambda m: list_transform(list_filter(CAST(m -> 'parts' AS JSON[]), lambda p: p ->> 'type' = 'text'), lambda p: p ->> 'content'))), chr(10)), '');
 
+-- The record objects the views read: every object of the Hive layout, or, when the variable audit_objects is set
+-- (a list of paths), only those. The CLI sets it to leave out objects it cannot read (audit verify reports them).
+CREATE OR REPLACE MACRO audit_trace_objects() AS coalesce(CAST(getvariable('audit_objects') AS VARCHAR[]),
+    [getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*']);
+
 -- Every span once. Firehose may store a record twice (a lost acknowledgement); a split trace spreads its spans
 -- over several records; a late span arrives in a follow-up record. Keeping one row per (trace, span) makes all
 -- three read as the one trace they are. The partition columns are part of the de-duplication key so that a WHERE
@@ -30,7 +35,7 @@ CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatte
 CREATE OR REPLACE VIEW spans AS
 WITH records AS (
     SELECT filename AS source_file, year, month, day, hour, unnest(resourceSpans) AS rs
-    FROM read_json(getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*',
+    FROM read_json(audit_trace_objects(),
         format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, filename = true,
         -- The schema below is complete; without this, DuckDB samples objects anyway, which cost about a
         -- second per query on 100 objects even when a partition filter reads two.
