@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"database/sql"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/queries"
 )
 
 // demoPrompts cycle through the runs: tool calls of every kind, plain answers, and a model failure.
@@ -40,7 +41,7 @@ func newDemoCommand() *cobra.Command {
 		Long: `Run the offline agent --runs times (tool calls, plain answers, some model failures and a few
 rejected events) through the function's own handler into a fresh local root, write the root's signed digest, then
 print the runs view and the waterfall of one run. Nothing leaves the machine.`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), root, runs)
 		},
@@ -55,7 +56,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 		ctx = context.Background()
 	}
 	if runs < 1 {
-		return fmt.Errorf("--runs %d: want at least 1", runs)
+		return usageError(fmt.Errorf("--runs %d: want at least 1", runs))
 	}
 	root, err := freshRoot(root)
 	if err != nil {
@@ -97,7 +98,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 		return err
 	}
 	fmt.Fprintf(stdout, "%d runs into %s: %d ok, %d failed in the model, %d rejected events (all audited)\n\n", runs, root, ok, failed, rejected)
-	return withDB(ctx, root, stderr, func(db *sql.DB) error {
+	return withDB(ctx, readFlags{root: root}, stderr, func(db *queries.DB) error {
 		rows, err := db.QueryContext(ctx, `SELECT started, trace, model, round(dur_ms, 2) AS dur_ms, in_tokens, out_tokens,
 			tool_calls, status, error_type, user_prompt FROM runs ORDER BY started DESC LIMIT 12`)
 		if err != nil {
@@ -147,7 +148,7 @@ func freshRoot(dir string) (string, error) {
 	case err != nil:
 		return "", err
 	case len(entries) > 0:
-		return "", fmt.Errorf("--root %s is not empty; the demo writes into a fresh root", dir)
+		return "", usageError(fmt.Errorf("--root %s is not empty; the demo writes into a fresh root", dir))
 	}
 	return dir, nil
 }

@@ -49,7 +49,7 @@ It prints the key of each digest written.`,
 		Example: `  audit digest
   audit digest --root ./audit-data
   audit digest --root s3://my-audit-bucket --kms-key-id arn:aws:kms:eu-west-1:123456789012:key/...`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			keyGiven := cmd.Flags().Changed("signing-key")
 			return writeDigests(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f, keyGiven, time.Now())

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,14 +16,18 @@ import (
 	"github.com/agent-audit/agent-audit/queries"
 )
 
+// readFlags are the flags of every command that reads the trail through the views.
 type readFlags struct {
 	root   string
 	output string
+	// strict makes a read that had to leave out unreadable objects fail (after printing what it read).
+	strict bool
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", FormatTable, "output format: table, json or csv")
+	cmd.Flags().BoolVar(&f.strict, "strict", false, "exit non-zero when an object cannot be read (by default it is skipped and named on stderr)")
 }
 
 func newQueryCommand() *cobra.Command {
@@ -31,9 +37,9 @@ func newQueryCommand() *cobra.Command {
 		Short: "Run SQL against the views: spans, traces, runs, tool_calls",
 		Example: `  audit query "SELECT model, sum(in_tokens + out_tokens) AS tokens FROM traces GROUP BY model"
   audit query -o csv "SELECT * FROM tool_calls WHERE status = 'ERROR'"`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd.Context(), f.root, cmd.ErrOrStderr(), func(db *sql.DB) error {
+			return withDB(cmd.Context(), f, cmd.ErrOrStderr(), func(db *queries.DB) error {
 				rows, err := scan(cmd.Context(), db, cmd.ErrOrStderr(), args[0])
 				if err != nil {
 					return err
@@ -48,22 +54,45 @@ func newQueryCommand() *cobra.Command {
 	return cmd
 }
 
-// withDB opens the views over root for fn.
-func withDB(ctx context.Context, root string, stderr io.Writer, fn func(*sql.DB) error) error {
+// withDB opens the views over f.root for fn. Objects that cannot be read are left out and named on stderr
+// afterwards (`audit verify` reports the same ones); with f.strict that is an error once fn has printed.
+func withDB(ctx context.Context, f readFlags, stderr io.Writer, fn func(*queries.DB) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	db, err := queries.Open(ctx, root)
+	var opts []queries.Option
+	if strings.HasPrefix(f.root, "s3://") {
+		store, err := openStore(ctx, f.root)
+		if err != nil {
+			return cannotCheckError(err)
+		}
+		opts = append(opts, queries.WithStore(store))
+	}
+	db, err := queries.Open(ctx, f.root, opts...)
 	if err != nil {
-		return err
+		return cannotCheckError(err)
 	}
 	defer db.Close()
-	return fn(db)
+	err = fn(db)
+	skipped := db.Skipped()
+	if len(skipped) > 0 {
+		fmt.Fprintf(stderr, "audit: skipped %s, which audit verify reports as well:\n", plural(len(skipped), "unreadable object", "unreadable objects"))
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "  %s: %s\n", printable(s.Key), printable(s.Reason))
+		}
+	}
+	if errors.Is(err, queries.ErrNothingReadable) {
+		return cannotCheckError(err)
+	}
+	if err == nil && f.strict && len(skipped) > 0 {
+		return cannotCheckError(fmt.Errorf("--strict: %s could not be read", plural(len(skipped), "object", "objects")))
+	}
+	return err
 }
 
 // scan runs a query. On a terminal it shows an elapsed-time line while the scan runs, since reading many GZIP
 // objects can take a while; piped or redirected, it stays quiet.
-func scan(ctx context.Context, db *sql.DB, stderr io.Writer, query string, args ...any) (*sql.Rows, error) {
+func scan(ctx context.Context, db *queries.DB, stderr io.Writer, query string, args ...any) (*sql.Rows, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -12,11 +12,17 @@ const EnvAuditBucket = "AUDIT_BUCKET"
 // newRootCommand builds the command tree; tests execute it in-process.
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "audit",
-		Short:         "Run the audited agent locally and work with its audit trail",
+		Use:   "audit",
+		Short: "Run the audited agent locally and work with its audit trail",
+		Long:  "Run the audited agent locally and work with its audit trail.\n\n" + exitCodesHelp,
+		// Runnable, so that an unknown command reaches unknownCommand (a usage error) instead of cobra's help.
+		Args:          unknownCommand,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("audit {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newRunCommand(), newQueryCommand(), newTracesCommand(), newShowCommand(), newVerifyCommand(), newDigestCommand(), newDemoCommand())
 	return root

@@ -53,7 +53,7 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
   audit run --no-content "What time is it in Tokyo?"
   audit run --event bad-event.json
   audit run --model bedrock --inference-profile-arn arn:aws:bedrock:... --firehose agent-audit-dev`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runOnce(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin(), f, args)
 		},
@@ -84,7 +84,7 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	}
 	payload, err := buildEvent(f, args, stdin)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	cfg := app.DefaultConfig()
 	cfg.Model = f.model
@@ -102,6 +102,9 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		cfg.FirehoseStream = f.firehose
 	} else {
 		cfg.LocalRoot = f.root
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError(err)
 	}
 	logOut := io.Discard
 	if f.verbose {

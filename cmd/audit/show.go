@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"database/sql"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agent-audit/agent-audit/queries"
 )
 
 // barWidth is the width of the waterfall's time axis, in characters.
@@ -27,9 +29,9 @@ func newShowCommand() *cobra.Command {
 		Short: "Show one trace as a waterfall with each span's attributes",
 		Example: `  audit show 4bf92f35
   audit show 4bf92f35 --json | jq .`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd.Context(), f.root, cmd.ErrOrStderr(), func(db *sql.DB) error {
+			return withDB(cmd.Context(), f, cmd.ErrOrStderr(), func(db *queries.DB) error {
 				id, err := resolveTrace(cmd.Context(), db, args[0])
 				if err != nil {
 					return err
@@ -52,10 +54,10 @@ func newShowCommand() *cobra.Command {
 }
 
 // resolveTrace finds the one trace whose ID starts with prefix.
-func resolveTrace(ctx context.Context, db *sql.DB, prefix string) (string, error) {
+func resolveTrace(ctx context.Context, db *queries.DB, prefix string) (string, error) {
 	prefix = strings.ToLower(strings.TrimSpace(prefix))
 	if prefix == "" || strings.Trim(prefix, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("trace id prefix %q: want hexadecimal digits", prefix)
+		return "", usageError(fmt.Errorf("trace id prefix %q: want hexadecimal digits", prefix))
 	}
 	rows, err := db.QueryContext(ctx, "SELECT DISTINCT trace FROM spans WHERE starts_with(trace, ?) ORDER BY trace LIMIT 6", prefix)
 	if err != nil {
@@ -75,11 +77,11 @@ func resolveTrace(ctx context.Context, db *sql.DB, prefix string) (string, error
 	}
 	switch len(ids) {
 	case 0:
-		return "", fmt.Errorf("no trace starts with %s", prefix)
+		return "", usageError(fmt.Errorf("no trace starts with %s", prefix))
 	case 1:
 		return ids[0], nil
 	default:
-		return "", fmt.Errorf("%s is ambiguous: traces %s… start with it; give more digits", prefix, strings.Join(ids, ", "))
+		return "", usageError(fmt.Errorf("%s is ambiguous: traces %s… start with it; give more digits", prefix, strings.Join(ids, ", ")))
 	}
 }
 
@@ -96,7 +98,7 @@ type attr struct {
 	Value string
 }
 
-func loadSpans(ctx context.Context, db *sql.DB, id string) ([]traceSpan, error) {
+func loadSpans(ctx context.Context, db *queries.DB, id string) ([]traceSpan, error) {
 	rows, err := db.QueryContext(ctx, `
 		SELECT span_id, coalesce(parent_span_id, ''), name, status, started, dur_ms, to_json(attributes)::VARCHAR
 		FROM spans WHERE trace = ? ORDER BY started, span_id`, id)
@@ -299,11 +301,11 @@ func shorten(s string) string {
 // printRaw prints, unchanged, every record that holds spans of trace id, read again with DuckDB's raw JSON reader
 // from the objects the views found them in (local or S3 alike). A split trace, or one with follow-ups, prints as
 // several lines; a record Firehose stored twice prints once.
-func printRaw(ctx context.Context, db *sql.DB, w io.Writer, id string) error {
+func printRaw(ctx context.Context, db *queries.DB, w io.Writer, id string) error {
 	rows, err := db.QueryContext(ctx, `
 		WITH files AS (SELECT list(DISTINCT source_file) AS f FROM spans WHERE trace = ?)
 		SELECT DISTINCT json::VARCHAR AS line
-		FROM read_json_objects(getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*',
+		FROM read_json_objects(audit_trace_objects(),
 			format = 'newline_delimited', compression = 'gzip', filename = true)
 		WHERE list_contains((SELECT f FROM files), filename) AND contains(json::VARCHAR, ?)
 		ORDER BY line`, id, `"traceId":"`+id+`"`)

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agent-audit/agent-audit/queries"
 )
 
 type tracesFlags struct {
@@ -25,13 +26,13 @@ func newTracesCommand() *cobra.Command {
 		Example: `  audit traces
   audit traces --since 1h --status error
   audit traces --root s3://my-audit-bucket --model claude-haiku-4-5 -o json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			query, args, err := f.query(time.Now())
 			if err != nil {
-				return err
+				return usageError(err)
 			}
-			return withDB(cmd.Context(), f.root, cmd.ErrOrStderr(), func(db *sql.DB) error {
+			return withDB(cmd.Context(), f.readFlags, cmd.ErrOrStderr(), func(db *queries.DB) error {
 				rows, err := scan(cmd.Context(), db, cmd.ErrOrStderr(), query, args...)
 				if err != nil {
 					return err

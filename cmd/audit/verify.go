@@ -68,12 +68,7 @@ signingPublicKeyPem) or --kms-key-id, and for its digests --digest-public-key (d
   pulumi stack output digestPublicKeyPem > audit-digest.pub.pem
   audit verify --root s3://my-audit-bucket --public-key audit-signing.pub.pem \
     --digest-public-key audit-digest.pub.pem --since 2026-11-01 --retention-days 365`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return usageError(err)
-			}
-			return nil
-		},
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVerify(cmd.Context(), cmd.OutOrStdout(), f, time.Now())
 		},
