@@ -12,7 +12,7 @@ import (
 
 type tracesFlags struct {
 	readFlags
-	since  time.Duration
+	window timeWindow
 	model  string
 	status string
 	limit  int
@@ -40,19 +40,22 @@ func newTracesCommand() *cobra.Command {
 				defer rows.Close()
 				n, err := printRows(cmd.OutOrStdout(), rows, f.output)
 				if err == nil && n == 0 && f.output == FormatTable {
-					fmt.Fprintln(cmd.ErrOrStderr(), "no runs match")
+					fmt.Fprintf(cmd.ErrOrStderr(), "no runs match (%s)\n", f.window.describe())
 				}
 				return err
 			})
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().DurationVar(&f.since, "since", 24*time.Hour, "only runs that started within this long")
+	registerTimeWindow(cmd, &f.window, defaultTracesSince, true)
 	cmd.Flags().StringVar(&f.model, "model", "", "only runs of this model")
 	cmd.Flags().StringVar(&f.status, "status", "", "only runs with this status: ok or error")
 	cmd.Flags().IntVar(&f.limit, "limit", 50, "at most this many runs")
 	return cmd
 }
+
+// defaultTracesSince is the window `audit traces` lists without --since.
+const defaultTracesSince = "24h"
 
 // query builds the SELECT. The date condition is repeated on the partition columns as plain comparisons (DuckDB
 // prunes on those, not on expressions such as make_date), so whole days of objects are skipped unopened.
@@ -60,13 +63,22 @@ func (f tracesFlags) query(now time.Time) (string, []any, error) {
 	if f.limit < 1 {
 		return "", nil, fmt.Errorf("--limit %d: want at least 1", f.limit)
 	}
-	since := now.Add(-f.since).UTC()
-	where := []string{
-		"(year > ? OR (year = ? AND (month > ? OR (month = ? AND day >= ?))))",
-		"started >= ?::TIMESTAMP",
+	since, until, err := f.window.resolve(now)
+	if err != nil {
+		return "", nil, err
 	}
-	y, m, d := since.Date()
-	args := []any{y, y, int(m), int(m), d, since.Format("2006-01-02 15:04:05.999999")}
+	var where []string
+	var args []any
+	if !since.IsZero() {
+		y, m, d := since.Date()
+		where = append(where, "(year > ? OR (year = ? AND (month > ? OR (month = ? AND day >= ?))))", "started >= ?::TIMESTAMP")
+		args = append(args, y, y, int(m), int(m), d, since.Format("2006-01-02 15:04:05.999999"))
+	}
+	if !until.IsZero() {
+		y, m, d := until.Date()
+		where = append(where, "(year < ? OR (year = ? AND (month < ? OR (month = ? AND day <= ?))))", "started < ?::TIMESTAMP")
+		args = append(args, y, y, int(m), int(m), d, until.Format("2006-01-02 15:04:05.999999"))
+	}
 	if f.model != "" {
 		where, args = append(where, "model = ?"), append(args, f.model)
 	}
@@ -81,6 +93,14 @@ func (f tracesFlags) query(now time.Time) (string, []any, error) {
 	}
 	q := `SELECT started, trace, agent, model, round(dur_ms, 1) AS dur_ms, in_tokens, out_tokens, turns, tool_calls,
 	        status, error_type, conversation_id
-	      FROM runs WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(" ORDER BY started DESC LIMIT %d", f.limit)
+	      FROM runs` + whereClause(where) + fmt.Sprintf(" ORDER BY started DESC LIMIT %d", f.limit)
 	return q, args, nil
+}
+
+// whereClause joins conditions into a WHERE clause, "" for none.
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
 }

@@ -310,7 +310,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		want string
 	}{
 		{nil, ExitOK, ""},
-		{[]string{"--since", "last tuesday"}, ExitUsage, "--since \"last tuesday\": want a duration"},
+		{[]string{"--since", "last tuesday"}, ExitUsage, "--since \"last tuesday\": want a duration back from now"},
 		{[]string{"-o", "yaml"}, ExitUsage, "want text or json"},
 		{[]string{"--retention-days", "-1"}, ExitUsage, "want 0 or more"},
 		{[]string{"--no-such-flag"}, ExitUsage, "unknown flag"},
@@ -335,7 +335,7 @@ func TestVerifyExitCodes(t *testing.T) {
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitCannotCheck || !strings.Contains(err.Error(), "pass the key that certified the records") {
 		t.Errorf("no local signing key to check against: exit %d (%v), want %d", exitCode(err), err, ExitCannotCheck)
 	}
-	if got, _ := parseSince("2026-11-01", time.Now()); !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+	if got, _ := parseTimeFlag("since", "2026-11-01", time.Now()); !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("--since 2026-11-01 read as %v", got)
 	}
 }
