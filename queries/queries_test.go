@@ -106,7 +106,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 		t.Fatalf("%d chat rows, want 2", len(chats))
 	}
 	for i, c := range chats {
-		if c["trace"] != ids[0] || c["model"] != "offline" || c["conversation_id"] != "conv-9" || c["status"] != "UNSET" ||
+		if c["trace"] != ids[0] || c["model"] != "offline" || c["conversation_id"] != "conv-9" || c["status"] != "OK" ||
 			c["system_prompt"] != app.DefaultSystemPrompt || c["user_prompt"] != "What is 17 * 23?" || c["error_type"] != nil {
 			t.Errorf("chat %d: %v", i, c)
 		}
@@ -137,7 +137,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 	sumIn := chats[0]["in_tokens"].(int64) + chats[1]["in_tokens"].(int64)
 	sumOut := chats[0]["out_tokens"].(int64) + chats[1]["out_tokens"].(int64)
 	if r["trace"] != ids[0] || r["agent"] != "agent-audit" || r["model"] != "offline" || r["in_tokens"] != sumIn || r["out_tokens"] != sumOut ||
-		r["turns"] != int64(2) || r["tool_calls"] != int64(1) || r["status"] != "UNSET" || r["error_type"] != nil ||
+		r["turns"] != int64(2) || r["tool_calls"] != int64(1) || r["status"] != "OK" || r["error_type"] != nil ||
 		r["conversation_id"] != "conv-9" || r["user_prompt"] != "What is 17 * 23?" || r["output"] != "17 * 23 = 391" {
 		t.Errorf("run %v (chat token sums %d/%d)", r, sumIn, sumOut)
 	}
@@ -146,7 +146,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 	}
 
 	tools := rows(t, db, "SELECT * FROM tool_calls")
-	if len(tools) != 1 || tools[0]["tool"] != "calculator" || tools[0]["trace"] != ids[0] || tools[0]["status"] != "UNSET" ||
+	if len(tools) != 1 || tools[0]["tool"] != "calculator" || tools[0]["trace"] != ids[0] || tools[0]["status"] != "OK" ||
 		tools[0]["arguments"] != `{"expression":"17 * 23"}` || tools[0]["result"] != `{"expression":"17 * 23","value":"391"}` ||
 		!strings.HasPrefix(tools[0]["call_id"].(string), "tooluse_") {
 		t.Errorf("tool calls %v", tools)

@@ -21,6 +21,12 @@ CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatte
     list_filter(CAST(msgs AS JSON[]), lambda m: m ->> 'role' = role),
     lambda m: list_transform(list_filter(CAST(m -> 'parts' AS JSON[]), lambda p: p ->> 'type' = 'text'), lambda p: p ->> 'content'))), chr(10)), '');
 
+-- The status of a run, model call or tool call: ERROR, or OK when it succeeded. The trail stores a success as
+-- UNSET because OpenTelemetry's trace API has instrumentation leave a successful span's status unset (only an
+-- application developer or operator sets OK, as a final verdict), and the agent is instrumentation; the spans
+-- view keeps the stored value.
+CREATE OR REPLACE MACRO run_status(s) AS CASE s WHEN 'ERROR' THEN 'ERROR' ELSE 'OK' END;
+
 -- The record objects the views read: every object of the Hive layout, or, when the variable audit_objects is set
 -- (a list of paths), only those. The CLI sets it to leave out objects it cannot read (audit verify reports them).
 CREATE OR REPLACE MACRO audit_trace_objects() AS coalesce(CAST(getvariable('audit_objects') AS VARCHAR[]),
@@ -105,7 +111,7 @@ SELECT
     gen_ai_text(otel_str(attributes, 'gen_ai.output.messages'), 'assistant') AS assistant_response,
     otel_str(attributes, 'gen_ai.input.messages') AS input_messages,
     otel_str(attributes, 'gen_ai.output.messages') AS output_messages,
-    status,
+    run_status(status) AS status,
     error_type,
     span_id,
     batch_key,
@@ -129,7 +135,7 @@ SELECT
     otel_int(r.attributes, 'agent_audit.usage.output_tokens') AS out_tokens,
     otel_int(r.attributes, 'agent_audit.run.turns') AS turns,
     otel_int(r.attributes, 'agent_audit.run.tool_calls') AS tool_calls,
-    r.status,
+    run_status(r.status) AS status,
     r.error_type,
     r.status_message,
     otel_str(r.attributes, 'gen_ai.conversation.id') AS conversation_id,
@@ -148,7 +154,7 @@ SELECT
     otel_str(attributes, 'gen_ai.tool.name') AS tool,
     otel_str(attributes, 'gen_ai.tool.call.id') AS call_id,
     dur_ms,
-    status,
+    run_status(status) AS status,
     error_type,
     otel_str(attributes, 'gen_ai.tool.call.arguments') AS arguments,
     otel_str(attributes, 'gen_ai.tool.call.result') AS result,

@@ -118,7 +118,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 		}
 		fmt.Fprintln(stdout)
 		renderTrace(stdout, shown, spans)
-		fmt.Fprintf(stdout, "\nNext: audit traces --root %s   audit show <trace> --root %s   audit query --root %s \"SELECT …\"\n", root, root, root)
+		fmt.Fprintf(stdout, "\nNext: audit runs --root %s   audit show <trace> --root %s   audit query --root %s \"SELECT …\"\n", root, root, root)
 		return nil
 	})
 }

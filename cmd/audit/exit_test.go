@@ -24,22 +24,22 @@ func TestEveryCommandExitsByOneScheme(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"a listing that works succeeds", []string{"traces", "--root", root}, ExitOK},
+		{"a listing that works succeeds", []string{"runs", "--root", root}, ExitOK},
 		{"an unknown command is a usage error", []string{"tarces"}, ExitUsage},
-		{"an unknown flag is a usage error", []string{"traces", "--sinze", "1h"}, ExitUsage},
-		{"a bad --limit is a usage error", []string{"traces", "--root", root, "--limit", "0"}, ExitUsage},
-		{"a bad --status is a usage error", []string{"traces", "--root", root, "--status", "maybe"}, ExitUsage},
-		{"a stray argument to traces is a usage error", []string{"traces", "--root", root, "extra"}, ExitUsage},
+		{"an unknown flag is a usage error", []string{"runs", "--sinze", "1h"}, ExitUsage},
+		{"a bad --limit is a usage error", []string{"runs", "--root", root, "--limit", "0"}, ExitUsage},
+		{"a bad --status is a usage error", []string{"runs", "--root", root, "--status", "maybe"}, ExitUsage},
+		{"a stray argument to traces is a usage error", []string{"runs", "--root", root, "extra"}, ExitUsage},
 		{"SQL that does not parse is a usage error", []string{"query", "--root", root, "SELEC 1"}, ExitUsage},
 		{"a view that does not exist is a usage error", []string{"query", "--root", root, "SELECT * FROM nope"}, ExitUsage},
 		{"show without a trace is a usage error", []string{"show", "--root", root}, ExitUsage},
 		{"a trace prefix that matches nothing is a usage error", []string{"show", "--root", root, "ffffffff"}, ExitUsage},
 		{"demo --runs 0 is a usage error", []string{"demo", "--runs", "0"}, ExitUsage},
-		{"a root that does not exist cannot be read", []string{"traces", "--root", missing}, ExitCannotCheck},
+		{"a root that does not exist cannot be read", []string{"runs", "--root", missing}, ExitCannotCheck},
 		{"query of a missing root cannot be read", []string{"query", "--root", missing, "SELECT 1"}, ExitCannotCheck},
 		{"show of a missing root cannot be read", []string{"show", "--root", missing, "abc"}, ExitCannotCheck},
 		{"verify of a missing root cannot check", []string{"verify", "--root", missing}, ExitCannotCheck},
-		{"a root where nothing can be read cannot be read", []string{"traces", "--root", broken}, ExitCannotCheck},
+		{"a root where nothing can be read cannot be read", []string{"runs", "--root", broken}, ExitCannotCheck},
 		{"verify of a broken root finds problems", []string{"verify", "--root", broken}, ExitProblems},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ func TestReadsSkipWhatVerifyReportsUnreadable(t *testing.T) {
 	}
 
 	for _, args := range [][]string{
-		{"traces", "--since", "24h"},
+		{"runs", "--since", "24h"},
 		{"query", "SELECT count(*) AS n FROM spans"},
 	} {
 		out, stderr, err := execute(t, append(args, "--root", root)...)
@@ -101,7 +101,7 @@ func TestAReadWithNothingReadableFails(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, _, err := execute(t, "traces", "--root", root)
+	_, _, err := execute(t, "runs", "--root", root)
 	if exitCode(err) != ExitCannotCheck || !strings.Contains(err.Error(), "can be read") {
 		t.Fatalf("exit %d: %v", exitCode(err), err)
 	}

@@ -49,20 +49,20 @@ func TestTimeFlagsTakeOneSetOfForms(t *testing.T) {
 
 func TestTracesTakeAWindowAndSayWhichMatchedNothing(t *testing.T) {
 	root, _ := demoRoot(t)
-	if out := mustExecute(t, "traces", "--root", root, "--since", "1w", "-o", "csv"); strings.Count(out, "\n") != 21 {
+	if out := mustExecute(t, "runs", "--root", root, "--since", "1w", "-o", "csv"); strings.Count(out, "\n") != 21 {
 		t.Fatalf("--since 1w listed %d lines, want the 20 runs and a header:\n%s", strings.Count(out, "\n"), out)
 	}
-	_, stderr, err := execute(t, "traces", "--root", root, "--model", "no-such-model")
+	_, stderr, err := execute(t, "runs", "--root", root, "--model", "no-such-model")
 	if err != nil || !strings.Contains(stderr, "no runs match (last 24h)") {
 		t.Fatalf("default window: %v %q", err, stderr)
 	}
 	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
-	_, stderr, err = execute(t, "traces", "--root", root, "--since", "2d", "--until", yesterday)
+	_, stderr, err = execute(t, "runs", "--root", root, "--since", "2d", "--until", yesterday)
 	if err != nil || !strings.Contains(stderr, "no runs match (last 2d, until "+yesterday+")") {
 		t.Fatalf("--until before the runs: %v %q", err, stderr)
 	}
 	for _, args := range [][]string{{"--since", "-1h"}, {"--until", "2999-01-01"}, {"--since", "1h", "--until", "2h"}} {
-		if _, _, err := execute(t, append([]string{"traces", "--root", root}, args...)...); exitCode(err) != ExitUsage {
+		if _, _, err := execute(t, append([]string{"runs", "--root", root}, args...)...); exitCode(err) != ExitUsage {
 			t.Errorf("traces %v: exit %d (%v), want a usage error", args, exitCode(err), err)
 		}
 	}
@@ -73,7 +73,7 @@ func TestTracesTakeAWindowAndSayWhichMatchedNothing(t *testing.T) {
 	if err != nil || !strings.Contains(out, "rounded down to its hour") || !strings.Contains(out, ":00:00Z on") {
 		t.Fatalf("verify --since header: %v\n%s", err, out)
 	}
-	out = mustExecute(t, "traces", "--help")
+	out = mustExecute(t, "runs", "--help")
 	if !strings.Contains(out, `(default "24h")`) || !strings.Contains(out, "7d") {
 		t.Errorf("traces --help does not give the window's default and forms:\n%s", out)
 	}

@@ -349,7 +349,7 @@ func TestVerifyChecksOversizeContent(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, stderr)
 	}
 	// audit show reads the oversize content back in place of the reference.
-	traces, _, err := execute(t, "traces", "--root", root, "-o", "csv")
+	traces, _, err := execute(t, "runs", "--root", root, "-o", "csv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/agent-audit/agent-audit/queries"
 )
 
-type tracesFlags struct {
+type runsFlags struct {
 	readFlags
 	window timeWindow
 	model  string
@@ -18,16 +18,28 @@ type tracesFlags struct {
 	limit  int
 }
 
-func newTracesCommand() *cobra.Command {
-	f := tracesFlags{}
+func newRunsCommand() *cobra.Command {
+	f := runsFlags{}
 	cmd := &cobra.Command{
-		Use:   "traces",
+		Use:   "runs",
 		Short: "List agent runs (the runs view), newest first",
-		Example: `  audit traces
-  audit traces --since 1h --status error
-  audit traces --root s3://my-audit-bucket --model claude-haiku-4-5 -o json`,
+		Long: `List agent runs, newest first: the rows of the runs view (SELECT … FROM runs), one per invoke_agent span.
+
+A run that succeeded shows status OK. The trail stores it as UNSET: OpenTelemetry's trace API has
+instrumentation leave a successful span's status unset (only an application developer or operator sets OK),
+and the agent's spans follow it; the spans view shows the stored value.
+
+"audit traces" is the old name of this command and still works for this release.`,
+		Aliases: []string{"traces"},
+		Example: `  audit runs
+  audit runs --since 1h --status error
+  audit runs --since 2026-11-01 --until 2026-11-02
+  audit runs --root s3://my-audit-bucket --model claude-haiku-4-5 -o json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.CalledAs() == "traces" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "audit: `audit traces` is now `audit runs` (the traces view holds model calls); the old name goes in the next release")
+			}
 			query, args, err := f.query(time.Now())
 			if err != nil {
 				return usageError(err)
@@ -47,19 +59,19 @@ func newTracesCommand() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	registerTimeWindow(cmd, &f.window, defaultTracesSince, true)
+	registerTimeWindow(cmd, &f.window, defaultRunsSince, true)
 	cmd.Flags().StringVar(&f.model, "model", "", "only runs of this model")
 	cmd.Flags().StringVar(&f.status, "status", "", "only runs with this status: ok or error")
 	cmd.Flags().IntVar(&f.limit, "limit", 50, "at most this many runs")
 	return cmd
 }
 
-// defaultTracesSince is the window `audit traces` lists without --since.
-const defaultTracesSince = "24h"
+// defaultRunsSince is the window `audit traces` lists without --since.
+const defaultRunsSince = "24h"
 
 // query builds the SELECT. The date condition is repeated on the partition columns as plain comparisons (DuckDB
 // prunes on those, not on expressions such as make_date), so whole days of objects are skipped unopened.
-func (f tracesFlags) query(now time.Time) (string, []any, error) {
+func (f runsFlags) query(now time.Time) (string, []any, error) {
 	if f.limit < 1 {
 		return "", nil, fmt.Errorf("--limit %d: want at least 1", f.limit)
 	}
@@ -87,7 +99,7 @@ func (f tracesFlags) query(now time.Time) (string, []any, error) {
 	case "error":
 		where = append(where, "status = 'ERROR'")
 	case "ok":
-		where = append(where, "status <> 'ERROR'")
+		where = append(where, "status = 'OK'")
 	default:
 		return "", nil, fmt.Errorf("--status %q: want ok or error", f.status)
 	}
