@@ -104,7 +104,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 		if err != nil {
 			return err
 		}
-		if _, err := printRows(stdout, rows, FormatTable); err != nil {
+		if _, err := printRows(stdout, rows, outputOptions{format: FormatTable, width: terminalWidth(stdout)}); err != nil {
 			rows.Close()
 			return err
 		}

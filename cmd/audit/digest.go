@@ -56,7 +56,7 @@ It prints the key of each digest written.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
+	registerRootFlag(cmd, &f.root)
 	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key signing the digests (local roots: the key `audit run` seals with)")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "sign with this KMS key (ARN) instead of --signing-key; required for s3:// roots unless --signing-key is given")
 	fl.DurationVar(&f.period, "period", digest.DefaultPeriod, "digest period (s3:// roots): the stack's digestPeriodMinutes")
@@ -70,6 +70,7 @@ func writeDigests(ctx context.Context, stdout, stderr io.Writer, f digestFlags, 
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	f.root = readRoot(f.root)
 	s3Root := strings.HasPrefix(f.root, "s3://")
 	if s3Root && f.kmsKeyID == "" && !keyGiven {
 		return usageError(fmt.Errorf("digest: sign a bucket's digests with --kms-key-id (the digest writer's key) or an explicit --signing-key"))

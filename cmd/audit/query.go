@@ -18,20 +18,19 @@ import (
 
 // readFlags are the flags of every command that reads the trail through the views.
 type readFlags struct {
-	root   string
-	output string
+	root string
 	// strict makes a read that had to leave out unreadable objects fail (after printing what it read).
 	strict bool
 }
 
 func (f *readFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
-	cmd.Flags().StringVarP(&f.output, "output", "o", FormatTable, "output format: table, json or csv")
+	registerRootFlag(cmd, &f.root)
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "exit non-zero when an object cannot be read (by default it is skipped and named on stderr)")
 }
 
 func newQueryCommand() *cobra.Command {
 	f := readFlags{}
+	var out outputFlags
 	cmd := &cobra.Command{
 		Use:   "query <sql>",
 		Short: "Run SQL against the views: spans, traces, runs, tool_calls",
@@ -45,12 +44,13 @@ func newQueryCommand() *cobra.Command {
 					return err
 				}
 				defer rows.Close()
-				_, err = printRows(cmd.OutOrStdout(), rows, f.output)
+				_, err = printRows(cmd.OutOrStdout(), rows, out.options(cmd.OutOrStdout()))
 				return err
 			})
 		},
 	}
 	f.register(cmd)
+	out.register(cmd)
 	return cmd
 }
 
@@ -60,6 +60,7 @@ func withDB(ctx context.Context, f readFlags, stderr io.Writer, fn func(*queries
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	f.root = readRoot(f.root)
 	var opts []queries.Option
 	if strings.HasPrefix(f.root, "s3://") {
 		store, err := openStore(ctx, f.root)

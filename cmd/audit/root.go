@@ -35,3 +35,17 @@ func defaultReadRoot() string {
 	}
 	return DefaultRoot
 }
+
+// registerRootFlag adds --root to a command that reads an audit root. Its default is empty, so the help says
+// the default once (in the usage text) and readRoot resolves it when the command runs.
+func registerRootFlag(cmd *cobra.Command, root *string) {
+	cmd.Flags().StringVar(root, "root", "", "audit root: a local directory or s3://bucket; without it s3://$"+EnvAuditBucket+" when that is set, else "+DefaultRoot)
+}
+
+// readRoot is the root a read command uses: the --root given, else defaultReadRoot.
+func readRoot(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return defaultReadRoot()
+}

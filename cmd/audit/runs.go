@@ -12,6 +12,7 @@ import (
 
 type runsFlags struct {
 	readFlags
+	out    outputFlags
 	window timeWindow
 	model  string
 	status string
@@ -50,8 +51,8 @@ and the agent's spans follow it; the spans view shows the stored value.
 					return err
 				}
 				defer rows.Close()
-				n, err := printRows(cmd.OutOrStdout(), rows, f.output)
-				if err == nil && n == 0 && f.output == FormatTable {
+				n, err := printRows(cmd.OutOrStdout(), rows, f.out.options(cmd.OutOrStdout()))
+				if err == nil && n == 0 && f.out.format == FormatTable {
 					fmt.Fprintf(cmd.ErrOrStderr(), "no runs match (%s)\n", f.window.describe())
 				}
 				return err
@@ -59,6 +60,7 @@ and the agent's spans follow it; the spans view shows the stored value.
 		},
 	}
 	f.register(cmd)
+	f.out.register(cmd)
 	registerTimeWindow(cmd, &f.window, defaultRunsSince, true)
 	cmd.Flags().StringVar(&f.model, "model", "", "only runs of this model")
 	cmd.Flags().StringVar(&f.status, "status", "", "only runs with this status: ok or error")

@@ -24,6 +24,7 @@ const attrValueRunes = 100
 func newShowCommand() *cobra.Command {
 	f := readFlags{}
 	var raw bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "show <trace-id-prefix>",
 		Short: "Show one trace as a waterfall with each span's attributes",
@@ -31,6 +32,14 @@ func newShowCommand() *cobra.Command {
   audit show 4bf92f35 --json | jq .`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch output {
+			case FormatTable:
+			case FormatJSON:
+				raw = true
+			default:
+				return usageError(fmt.Errorf("show -o %q: want table (the waterfall) or json (the trace's OTLP/JSON records); "+
+					"for rows, audit query -o csv \"SELECT * FROM spans WHERE trace = '<id>'\"", output))
+			}
 			return withDB(cmd.Context(), f, cmd.ErrOrStderr(), func(db *queries.DB) error {
 				id, err := resolveTrace(cmd.Context(), db, args[0])
 				if err != nil {
@@ -49,7 +58,8 @@ func newShowCommand() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&raw, "json", false, "print the trace's raw OTLP/JSON records")
+	cmd.Flags().BoolVar(&raw, "json", false, "print the trace's raw OTLP/JSON records (as -o json)")
+	cmd.Flags().StringVarP(&output, "output", "o", FormatTable, "output format: table (the waterfall and attributes) or json (the raw OTLP/JSON records)")
 	return cmd
 }
 

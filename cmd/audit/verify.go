@@ -78,7 +78,7 @@ signingPublicKeyPem) or --kms-key-id, and for its digests --digest-public-key (d
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
+	registerRootFlag(cmd, &f.root)
 	registerTimeWindow(cmd, &f.window, "", false)
 	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM public key (or local private key) that certifies the records; repeatable")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "also accept records certified by this KMS key, whose public key is fetched with kms:GetPublicKey")
@@ -95,6 +95,7 @@ func runVerify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Ti
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	f.root = readRoot(f.root)
 	opts, err := verifyOptions(f, now)
 	if err != nil {
 		return usageError(err)
