@@ -175,13 +175,46 @@ func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'
 //go:embed queries.sql
 var QuestionsSQL string
 
-// Questions splits QuestionsSQL into its statements, each with the comment lines that describe it.
-func Questions() []string {
-	var out []string
+// Question is one named statement of queries.sql.
+type Question struct {
+	// Name is its "-- name:" line's value (tokens-per-day).
+	Name string
+	// Doc is its other comment lines, without the "-- ".
+	Doc string
+	// SQL is the statement, comments included, as the file holds it.
+	SQL string
+}
+
+// Questions splits QuestionsSQL into its named statements, in file order.
+func Questions() []Question {
+	var out []Question
 	for _, part := range strings.Split(QuestionsSQL, "\n;\n") {
-		if strings.Contains(part, "SELECT") {
-			out = append(out, strings.TrimSpace(part))
+		i := strings.Index(part, "-- name: ")
+		if i < 0 {
+			continue
 		}
+		part = strings.TrimSpace(part[i:])
+		name, _, _ := strings.Cut(strings.TrimPrefix(part, "-- name: "), "\n")
+		q := Question{Name: strings.TrimSpace(name), SQL: part}
+		var doc []string
+		for _, l := range strings.Split(part, "\n")[1:] {
+			if !strings.HasPrefix(l, "--") {
+				break
+			}
+			doc = append(doc, strings.TrimSpace(strings.TrimPrefix(l, "--")))
+		}
+		q.Doc = strings.Join(doc, " ")
+		out = append(out, q)
 	}
 	return out
+}
+
+// QuestionNamed returns the question called name.
+func QuestionNamed(name string) (Question, bool) {
+	for _, q := range Questions() {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return Question{}, false
 }

@@ -312,10 +312,14 @@ func TestEveryOperatorQuestionRuns(t *testing.T) {
 		t.Fatalf("%d questions, want 6", len(questions))
 	}
 	want := []int{1, 3, 1, 1, 7, 2} // rows each question returns for these three runs
+	names := []string{"tokens-per-day", "slowest-runs", "failed-runs", "failed-tool-calls", "conversation", "over-budget"}
 	for i, q := range questions {
-		got := rows(t, db, q)
+		if q.Name != names[i] || q.Doc == "" {
+			t.Errorf("question %d is named %q (doc %q), want %s", i+1, q.Name, q.Doc, names[i])
+		}
+		got := rows(t, db, q.SQL)
 		if len(got) != want[i] {
-			t.Errorf("question %d returned %d rows, want %d:\n%s", i+1, len(got), want[i], q)
+			t.Errorf("question %s returned %d rows, want %d:\n%s", q.Name, len(got), want[i], q.SQL)
 		}
 	}
 }
