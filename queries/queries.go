@@ -67,6 +67,9 @@ func Open(ctx context.Context, root string, opts ...Option) (*DB, error) {
 	root = strings.TrimRight(root, "/")
 	s3Root := strings.HasPrefix(root, "s3://")
 	if !s3Root {
+		if _, err := os.Stat(root); err != nil {
+			return nil, fmt.Errorf("the audit root %s does not exist or cannot be read: %w", root, err)
+		}
 		if _, err := os.Stat(filepath.Join(root, "traces")); err != nil {
 			return nil, fmt.Errorf("%w under %s (run `audit run` or `audit demo` first): %v", ErrNoRecords, root, err)
 		}
@@ -95,8 +98,11 @@ func Open(ctx context.Context, root string, opts ...Option) (*DB, error) {
 func (d *DB) define(ctx context.Context) error {
 	if strings.HasPrefix(d.root, "s3://") {
 		if _, err := d.db.ExecContext(ctx, S3SQL); err != nil {
-			return fmt.Errorf("set up S3 access for %s: %w (DuckDB downloads its httpfs and aws extensions on first use: "+
-				"this needs internet access once, or install them offline with INSTALL httpfs FROM '<path>')", d.root, err)
+			// DuckDB's message runs to several lines, the second of which ("Extension … is an existing extension")
+			// misleads; its first line says what failed.
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			return fmt.Errorf("set up S3 access for %s: %s (DuckDB downloads its httpfs and aws extensions on first use: "+
+				"this needs internet access once, or install them offline with INSTALL httpfs FROM '<path>')", d.root, first)
 		}
 	}
 	if _, err := d.db.ExecContext(ctx, "SET VARIABLE audit_root = "+quote(d.root)); err != nil {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
 
@@ -151,7 +150,7 @@ func digestSigner(ctx context.Context, stderr io.Writer, f digestFlags) (seal.Si
 		}
 		return s, &key.PublicKey, nil
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

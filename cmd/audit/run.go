@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,7 +54,7 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
   audit run --no-content "What time is it in Tokyo?"
   audit run --event bad-event.json
   audit run --model bedrock --inference-profile-arn arn:aws:bedrock:... --firehose agent-audit-dev`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args: onePrompt,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runOnce(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin(), f, args)
 		},
@@ -104,7 +105,7 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		cfg.LocalRoot = f.root
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError(err)
+		return usageError(errors.New(configFlags.Replace(err.Error())))
 	}
 	logOut := io.Discard
 	if f.verbose {
@@ -168,3 +169,24 @@ func buildEvent(f runFlags, args []string, stdin io.Reader) ([]byte, error) {
 	}
 	return json.Marshal(ev)
 }
+
+// onePrompt refuses more than one argument, with the likely cause: a prompt of several words not quoted.
+func onePrompt(_ *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageError(fmt.Errorf("run takes one prompt, got %d arguments; quote it: audit run %q", len(args), strings.Join(args, " ")))
+	}
+	return nil
+}
+
+// configFlags rewrites the function's configuration errors, which name environment variables, to name the
+// flags of audit run that set them too.
+var configFlags = strings.NewReplacer(
+	app.EnvModel+"="+app.ModelBedrock, "--model "+app.ModelBedrock,
+	app.EnvInferenceProfileARN, "--inference-profile-arn ($"+app.EnvInferenceProfileARN+")",
+	app.EnvModelID, "--model-id ($"+app.EnvModelID+")",
+	app.EnvModel, "--model",
+	app.EnvAgentName, "--agent-name",
+	app.EnvMaxPromptBytes, "--max-prompt-bytes",
+	app.EnvFirehoseStream, "--firehose",
+	app.EnvLocalRoot, "--root",
+)

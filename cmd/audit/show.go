@@ -204,7 +204,7 @@ func renderTrace(w io.Writer, id string, spans []traceSpan) {
 		nameWidth = max(nameWidth, 2*depth[i]+len([]rune(s.Name)))
 	}
 	total := t1.Sub(t0)
-	fmt.Fprintf(w, "trace %s  %d spans  %s\n\n", id, len(spans), formatDuration(total))
+	fmt.Fprintf(w, "trace %s  %s  %s\n\n", id, count(len(spans), "span"), formatDuration(total))
 	for i, s := range ordered {
 		label := strings.Repeat("  ", depth[i]) + s.Name
 		offset, length := 0, barWidth

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
 
@@ -214,7 +213,7 @@ func readPublicKeys(paths []string) ([]*ecdsa.PublicKey, error) {
 
 // kmsPublicKey fetches a KMS key's public half.
 func kmsPublicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
