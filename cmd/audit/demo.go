@@ -117,7 +117,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 			return err
 		}
 		fmt.Fprintln(stdout)
-		renderTrace(stdout, shown, spans)
+		renderTrace(stdout, shown, spans, nil)
 		fmt.Fprintf(stdout, "\nNext: audit runs --root %s   audit show <trace> --root %s   audit query --root %s \"SELECT …\"\n", root, root, root)
 		return nil
 	})

@@ -109,7 +109,7 @@ func TestRunNamesWhatToFix(t *testing.T) {
 
 func TestOneSpanIsOneSpan(t *testing.T) {
 	var out bytes.Buffer
-	renderTrace(&out, "4bf92f3577b34da6a3ce929d0e0e4736", []traceSpan{{ID: "r", Name: "invoke_agent a", Start: time.Unix(0, 0), Duration: time.Millisecond}})
+	renderTrace(&out, "4bf92f3577b34da6a3ce929d0e0e4736", []traceSpan{{ID: "r", Name: "invoke_agent a", Start: time.Unix(0, 0), Duration: time.Millisecond}}, nil)
 	if !strings.HasPrefix(out.String(), "trace 4bf92f3577b34da6a3ce929d0e0e4736  1 span  ") {
 		t.Fatalf("header: %q", strings.SplitN(out.String(), "\n", 2)[0])
 	}

@@ -71,7 +71,7 @@ func FuzzShowRecord(f *testing.F) {
 			return // `audit show` finds no trace to show
 		}
 		var out bytes.Buffer
-		renderTrace(&out, traceID, spans)
+		renderTrace(&out, traceID, spans, nil)
 		checkWaterfall(t, out.String(), spans)
 	})
 }

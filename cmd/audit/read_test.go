@@ -30,7 +30,7 @@ func TestWaterfallGolden(t *testing.T) {
 			Attrs: []attr{{"error.type", "tool_error"}}},
 	}
 	var out bytes.Buffer
-	renderTrace(&out, "4bf92f3577b34da6a3ce929d0e0e4736", spans)
+	renderTrace(&out, "4bf92f3577b34da6a3ce929d0e0e4736", spans, nil)
 	golden := filepath.Join("testdata", "waterfall.golden")
 	if *update {
 		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
