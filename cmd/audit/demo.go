@@ -40,14 +40,18 @@ func newDemoCommand() *cobra.Command {
 		Short: "Run the offline agent many times into a fresh local root, then list the runs and show one",
 		Long: `Run the offline agent --runs times (tool calls, plain answers, some model failures and a few
 rejected events) through the function's own handler into a fresh local root, write the root's signed digest, then
-print the runs view and the waterfall of one run. Nothing leaves the machine.`,
+print the newest runs (saying how many of them) and the waterfall of one of those listed. Nothing leaves the
+machine.
+
+The root is ` + DefaultRoot + ` unless --root names another, so audit runs, show and query find it afterwards without
+--root; the demo refuses a root that exists and is not empty.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), root, runs)
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 50, "how many invocations")
-	cmd.Flags().StringVar(&root, "root", "", "fresh directory for the records (default: a new temporary directory)")
+	cmd.Flags().StringVar(&root, "root", DefaultRoot, "fresh directory for the records: absent or empty")
 	return cmd
 }
 
@@ -72,16 +76,12 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 	}
 	bar := newBar(stderr, runs)
 	var ok, failed, rejected int
-	var shown string
 	for i := 0; i < runs; i++ {
-		resp, err := a.Handler.Handle(ctx, demoEvent(i))
+		_, err := a.Handler.Handle(ctx, demoEvent(i))
 		var ie *handler.InvocationError
 		switch {
 		case err == nil:
 			ok++
-			if shown == "" && i%8 == 0 {
-				shown = resp.TraceID
-			}
 		case errors.As(err, &ie) && ie.Kind == handler.KindInvalidEvent:
 			rejected++
 		case errors.As(err, &ie) && ie.Kind == handler.KindAgentRun:
@@ -97,10 +97,16 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 	if err := writeLocalDigest(ctx, stderr, root, cfg.SigningKeyFile, ""); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d runs into %s: %d ok, %d failed in the model, %d rejected events (all audited)\n\n", runs, root, ok, failed, rejected)
+	fmt.Fprintf(stdout, "%s into %s: %d ok, %d failed in the model, %s (all audited)\n\n", count(runs, "run"), root, ok, failed, count(rejected, "rejected event"))
 	return withDB(ctx, readFlags{root: root}, stderr, func(db *queries.DB) error {
+		if runs > demoListed {
+			fmt.Fprintf(stdout, "The %d newest of the %d runs (audit runs lists more):\n", demoListed, runs)
+		} else {
+			fmt.Fprintf(stdout, "All %s:\n", count(runs, "run"))
+		}
+		newest := fmt.Sprintf(`SELECT * FROM runs ORDER BY started DESC, trace LIMIT %d`, demoListed)
 		rows, err := db.QueryContext(ctx, `SELECT started, trace, model, round(dur_ms, 2) AS dur_ms, in_tokens, out_tokens,
-			tool_calls, status, error_type, user_prompt FROM runs ORDER BY started DESC LIMIT 12`)
+			tool_calls, status, error_type, user_prompt FROM (`+newest+`) ORDER BY started DESC, trace`)
 		if err != nil {
 			return err
 		}
@@ -109,19 +115,28 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 			return err
 		}
 		rows.Close()
-		if shown == "" {
-			return nil
+		// The waterfall is of a listed run: the newest that called a tool, else the newest.
+		shown, err := firstTrace(ctx, db, `SELECT trace FROM (`+newest+`) ORDER BY tool_calls > 0 DESC, started DESC, trace LIMIT 1`)
+		if err != nil {
+			return fmt.Errorf("pick a run to show: %w", err)
 		}
 		spans, err := loadSpans(ctx, db, shown)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout)
+		fmt.Fprintf(stdout, "\nThe waterfall of %s, listed above:\n", shown)
 		renderTrace(stdout, shown, spans, nil)
-		fmt.Fprintf(stdout, "\nNext: audit runs --root %s   audit show <trace> --root %s   audit query --root %s \"SELECT …\"\n", root, root, root)
+		flag := ""
+		if readRoot("") != root {
+			flag = " --root " + root
+		}
+		fmt.Fprintf(stdout, "\nNext: audit runs%s   audit show %s%s   audit query%s \"SELECT …\"\n", flag, shown[:8], flag, flag)
 		return nil
 	})
 }
+
+// demoListed is how many of its runs the demo lists.
+const demoListed = 12
 
 // demoEvent is invocation i's payload: mostly prompts, every seventeenth a rejected event.
 func demoEvent(i int) []byte {
@@ -136,11 +151,8 @@ func demoEvent(i int) []byte {
 	return b
 }
 
-// freshRoot returns dir when it does not exist or is empty, or a new temporary directory when dir is "".
+// freshRoot returns dir, created, when it does not exist or is empty.
 func freshRoot(dir string) (string, error) {
-	if dir == "" {
-		return os.MkdirTemp("", "agent-audit-demo-")
-	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -148,7 +160,7 @@ func freshRoot(dir string) (string, error) {
 	case err != nil:
 		return "", err
 	case len(entries) > 0:
-		return "", usageError(fmt.Errorf("--root %s is not empty; the demo writes into a fresh root", dir))
+		return "", usageError(fmt.Errorf("--root %s is not empty; the demo writes into a fresh root: remove it, or pass --root with another directory", dir))
 	}
 	return dir, nil
 }
@@ -172,4 +184,21 @@ func newBar(stderr io.Writer, total int) func(done int) {
 			fmt.Fprint(f, "\r\033[K")
 		}
 	}
+}
+
+// firstTrace is the trace the query's first row names.
+func firstTrace(ctx context.Context, db *queries.DB, query string) (string, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return "", errors.New("no run")
+	}
+	var id string
+	if err := rows.Scan(&id); err != nil {
+		return "", err
+	}
+	return id, rows.Err()
 }

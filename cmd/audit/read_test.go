@@ -59,7 +59,7 @@ func demoRoot(t *testing.T) (root, stdout string) {
 
 func TestDemoRunsTheTour(t *testing.T) {
 	root, out := demoRoot(t)
-	if !strings.HasPrefix(out, "20 runs into "+root+": 17 ok, 2 failed in the model, 1 rejected events (all audited)") {
+	if !strings.HasPrefix(out, "20 runs into "+root+": 17 ok, 2 failed in the model, 1 rejected event (all audited)") {
 		t.Fatalf("summary: %q", strings.SplitN(out, "\n", 2)[0])
 	}
 	for _, want := range []string{"ThrottlingException", "invoke_agent agent-audit", "execute_tool calculator", "█", "gen_ai.tool.call.result"} {

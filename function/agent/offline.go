@@ -70,7 +70,7 @@ var _ Model = (*OfflineModel)(nil)
 func (m *OfflineModel) Name() string { return m.name }
 
 // Provider implements Model: the offline model stands in for Bedrock, so its spans read like Bedrock's.
-func (m *OfflineModel) Provider() string { return providerAWSBedrock }
+func (m *OfflineModel) Provider() string { return OfflineProviderName }
 
 // Converse implements Model.
 func (m *OfflineModel) Converse(ctx context.Context, req Request) (Response, error) {

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/internal/audittest"
 )
@@ -83,7 +84,7 @@ func TestARunWithAToolCallIsOneCompleteTrace(t *testing.T) {
 		}
 	}
 	for _, c := range chats {
-		if c.Kind != ptrace.SpanKindClient || c.Attrs["gen_ai.operation.name"] != "chat" || c.Attrs["gen_ai.provider.name"] != "aws.bedrock" {
+		if c.Kind != ptrace.SpanKindClient || c.Attrs["gen_ai.operation.name"] != "chat" || c.Attrs["gen_ai.provider.name"] != agent.OfflineProviderName {
 			t.Errorf("chat span kind %v attrs %v", c.Kind, c.Attrs)
 		}
 		if _, ok := c.Attrs["gen_ai.usage.input_tokens"]; !ok {
