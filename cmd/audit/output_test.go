@@ -10,12 +10,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 func TestHelpSaysEachDefaultOnce(t *testing.T) {
-	t.Setenv(app.EnvInferenceProfileARN, "arn:aws:bedrock:eu-central-1:123456789012:application-inference-profile/x")
-	t.Setenv(app.EnvModelID, "claude-haiku-4-5")
+	t.Setenv(agentenv.InferenceProfileARN, "arn:aws:bedrock:eu-central-1:123456789012:application-inference-profile/x")
+	t.Setenv(agentenv.ModelID, "claude-haiku-4-5")
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {

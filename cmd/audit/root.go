@@ -24,7 +24,7 @@ func newRootCommand() *cobra.Command {
 	}
 	root.SetVersionTemplate("audit {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newRunCommand(), newQueryCommand(), newRunsCommand(), newShowCommand(), newVerifyCommand(), newDigestCommand(), newDemoCommand())
+	root.AddCommand(newRunCommand(), newQueryCommand(), newRunsCommand(), newShowCommand(), newVerifyCommand(), newDigestCommand(), newDemoCommand(), newReplayCommand())
 	return root
 }
 

@@ -13,8 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit"
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/function/audit"
+	demoagent "github.com/agent-audit/agent-audit/function/demo"
 )
 
 // DefaultRoot is where `audit run` writes records when neither --root nor --firehose is given.
@@ -61,20 +63,20 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.root, "root", DefaultRoot, "local directory receiving records in Firehose's S3 layout")
-	fl.StringVar(&f.model, "model", app.ModelOffline, "model: offline (deterministic, no AWS) or bedrock")
+	fl.StringVar(&f.model, "model", agentenv.ModelOffline, "model: offline (deterministic, no AWS) or bedrock")
 	fl.StringVar(&f.firehose, "firehose", "", "ship to this Firehose delivery stream instead of --root")
-	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(app.EnvInferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; $"+app.EnvInferenceProfileARN+" when not given)")
-	fl.StringVar(&f.modelID, "model-id", os.Getenv(app.EnvModelID), "logical model name for spans (--model bedrock; $"+app.EnvModelID+" when not given)")
-	fl.StringVar(&f.agentName, "agent-name", app.DefaultAgentName, "agent name (span invoke_agent {name})")
+	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(agentenv.InferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; $"+agentenv.InferenceProfileARN+" when not given)")
+	fl.StringVar(&f.modelID, "model-id", os.Getenv(agentenv.ModelID), "logical model name for spans (--model bedrock; $"+agentenv.ModelID+" when not given)")
+	fl.StringVar(&f.agentName, "agent-name", agentenv.DefaultAgentName, "agent name (span invoke_agent {name})")
 	fl.StringVar(&f.conversationID, "conversation-id", "", "conversation id recorded on every span")
 	fl.StringVar(&f.traceparent, "traceparent", "", "W3C traceparent making the run a child of a caller's trace")
 	fl.StringVar(&f.event, "event", "", "send this raw event JSON file (- for stdin) instead of building one from the prompt")
 	fl.BoolVar(&f.noContent, "no-content", false, "do not record prompts, outputs or tool arguments/results")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "invocation deadline, as Lambda's function timeout")
 	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
-	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records, created if absent ($"+app.EnvSigningKeyFile+" names another)")
+	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records, created if absent ($"+agentenv.SigningKeyFile+" names another)")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "seal with this KMS key (ARN) instead of --signing-key")
-	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", app.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
+	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", agentaudit.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
 	return cmd
 }
 
@@ -87,7 +89,7 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	if err != nil {
 		return usageError(err)
 	}
-	cfg := app.DefaultConfig()
+	cfg := agentaudit.DefaultConfig()
 	cfg.Model = f.model
 	cfg.InferenceProfileARN = f.inferenceProfileARN
 	cfg.ModelName = f.modelID
@@ -112,10 +114,10 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		logOut = stderr
 	}
 	var written []string
-	a, err := app.New(ctx, cfg,
-		app.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
-		app.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
-	)
+	a, err := agentaudit.New(ctx, cfg, append(demoagent.Options(),
+		agentaudit.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
+		agentaudit.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
+	)...)
 	if err != nil {
 		return err
 	}
@@ -181,12 +183,12 @@ func onePrompt(_ *cobra.Command, args []string) error {
 // configFlags rewrites the function's configuration errors, which name environment variables, to name the
 // flags of audit run that set them too.
 var configFlags = strings.NewReplacer(
-	app.EnvModel+"="+app.ModelBedrock, "--model "+app.ModelBedrock,
-	app.EnvInferenceProfileARN, "--inference-profile-arn ($"+app.EnvInferenceProfileARN+")",
-	app.EnvModelID, "--model-id ($"+app.EnvModelID+")",
-	app.EnvModel, "--model",
-	app.EnvAgentName, "--agent-name",
-	app.EnvMaxPromptBytes, "--max-prompt-bytes",
-	app.EnvFirehoseStream, "--firehose",
-	app.EnvLocalRoot, "--root",
+	agentenv.Model+"="+agentenv.ModelBedrock, "--model "+agentenv.ModelBedrock,
+	agentenv.InferenceProfileARN, "--inference-profile-arn ($"+agentenv.InferenceProfileARN+")",
+	agentenv.ModelID, "--model-id ($"+agentenv.ModelID+")",
+	agentenv.Model, "--model",
+	agentenv.AgentName, "--agent-name",
+	agentenv.MaxPromptBytes, "--max-prompt-bytes",
+	agentenv.FirehoseStream, "--firehose",
+	agentenv.LocalRoot, "--root",
 )

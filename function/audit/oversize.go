@@ -12,6 +12,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 // Reference attributes of a span whose content was stored outside its record; see the package documentation.
@@ -23,8 +25,9 @@ const (
 	AttrOversizeAttributes = "agent_audit.oversize.attributes"
 )
 
-// OversizePrefix is the key prefix of oversize objects in the audit root.
-const OversizePrefix = "oversize/"
+// OversizePrefix is the key prefix of oversize objects in the audit root (the component grants the function
+// s3:PutObject under it and nothing else).
+const OversizePrefix = agentenv.OversizePrefix
 
 // OversizeStore keeps the content of spans too large for a record (the GenAI semantic conventions' "store
 // content externally and record references on the spans"). Implementations are safe for concurrent use.
@@ -76,7 +79,7 @@ func (e *Encoder) offload(ctx context.Context, td ptrace.Traces, ref spanRef, ke
 
 		one := subset(td, []spanRef{ref})
 		setReference(one.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0), moved, e.store.URI(objKey), objKey, sha, len(content))
-		rec, err := marshalRecord(one, key, 0, 1, followup, 0)
+		rec, err := marshalRecord(one, key, 0, 1, followup)
 		if err != nil {
 			return ptrace.Traces{}, nil, err
 		}
