@@ -117,7 +117,7 @@ func TestReplayUsageErrors(t *testing.T) {
 		{"grpc is not OTLP/HTTP", []string{"--protocol", "grpc"}, "grpc"},
 		{"two destinations", []string{"--logfire", "--otlp-endpoint", "http://localhost:4318"}, "one destination"},
 		{"a bad status", []string{"--status", "warn"}, "--status"},
-		{"until before since", []string{"--since", "2026-11-02", "--until", "2026-11-01"}, "not after"},
+		{"until before since", []string{"--since", "2026-11-02", "--until", "2026-11-01"}, "is not before --until"},
 		{"a header without a value", []string{"--header", "Authorization"}, "K=V"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
