@@ -177,7 +177,7 @@ func TestVerifyReportFaults(t *testing.T) {
 	})
 	t.Run("a one-byte change is reported once", func(t *testing.T) {
 		root := sealedRoot(t, 4)
-		rewrite(t, objectsBySeq(t, root)[1], "391", "392")
+		rewrite(t, objectsBySeq(t, root)[1], "23 = 391", "23 = 392") // the answer, not digits of a random ID
 		out, _, err := execute(t, "verify", "--root", root)
 		if exitCode(err) != ExitProblems || !slices.Equal(listedKinds(out), []string{"bad-signature"}) || !strings.Contains(out, "Problems (1)") {
 			t.Fatalf("exit %d, problems %v\n%s", exitCode(err), listedKinds(out), out)
@@ -262,7 +262,7 @@ func TestVerifyJSONFindingsAreObjectsInAStableOrder(t *testing.T) {
 	root := sealedRoot(t, 4)
 	bySeq := objectsBySeq(t, root)
 	rewrite(t, bySeq[3], "Count the words", "Count the wordz")
-	rewrite(t, bySeq[1], "391", "392")
+	rewrite(t, bySeq[1], "23 = 391", "23 = 392") // the answer, not digits of a random ID
 	var first string
 	for range 3 {
 		out, _, err := execute(t, "verify", "--root", root, "-o", "json")
@@ -327,7 +327,7 @@ func TestVerifyExitCodes(t *testing.T) {
 			t.Errorf("verify %v: exit %d (%v), want %d and %q", tt.args, exitCode(err), err, tt.code, tt.want)
 		}
 	}
-	rewrite(t, objectsBySeq(t, root)[1], "391", "392")
+	rewrite(t, objectsBySeq(t, root)[1], "23 = 391", "23 = 392") // the answer, not digits of a random ID
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitProblems {
 		t.Errorf("a tampered root: exit %d (%v), want %d", exitCode(err), err, ExitProblems)
 	}
