@@ -86,7 +86,7 @@ func TestARunWithAToolCallIsOneCompleteTrace(t *testing.T) {
 		}
 	}
 	for _, c := range chats {
-		if c.Kind != ptrace.SpanKindClient || c.Attrs["gen_ai.operation.name"] != "chat" || c.Attrs["gen_ai.provider.name"] != "aws.bedrock" {
+		if c.Kind != ptrace.SpanKindClient || c.Attrs["gen_ai.operation.name"] != "chat" || c.Attrs["gen_ai.provider.name"] != agent.OfflineProviderName {
 			t.Errorf("chat span kind %v attrs %v", c.Kind, c.Attrs)
 		}
 		if _, ok := c.Attrs["gen_ai.usage.input_tokens"]; !ok {

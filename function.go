@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"go.opentelemetry.io/otel/attribute"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agent-audit/agent-audit/function/agent"
@@ -124,6 +126,12 @@ func newTrail(ctx context.Context, cfg Config, o options, loadAWS func() (aws.Co
 			return nil, fmt.Errorf("build telemetry resource: %w", err)
 		}
 		res = r
+	}
+	// Every record says whether its content was captured, so a record without prompts is not taken for one
+	// whose prompts were empty.
+	res, err := sdkresource.Merge(res, sdkresource.NewSchemaless(attribute.Bool(audit.AttrContentCaptured, cfg.CaptureContent)))
+	if err != nil {
+		return nil, fmt.Errorf("build telemetry resource: %w", err)
 	}
 	ident := &lambdaIdentity{}
 	sealer, err := buildSealer(ctx, cfg, o, loadAWS, ident)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,6 +88,29 @@ func benchRoot(b *testing.B) (string, int64) {
 	return benchDir, benchBytes
 }
 
+// damagedRoot copies the benchmark's root with one object's middle byte changed (after a third of the trail),
+// the incident the views read around.
+func damagedRoot(b *testing.B, root string) string {
+	b.Helper()
+	dir := b.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(root)); err != nil {
+		b.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "traces", "*", "*", "*", "*", "bench-000033.gz"))
+	if err != nil || len(files) != 1 {
+		b.Fatalf("object to damage: %v %v", files, err)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := os.WriteFile(files[0], raw, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
 // BenchmarkViews times the runs and traces views over 100,000 runs: cold (a new DuckDB with the views defined,
 // nothing cached by DuckDB; the OS page cache is warm) and warm (the same connection again), over everything and
 // with a partition filter on one day or one hour. MB/s is GZIP bytes of the whole trail per second.
@@ -97,8 +121,14 @@ func BenchmarkViews(b *testing.B) {
 		{"traces/all", "SELECT model, count(*), sum(in_tokens + out_tokens) FROM traces GROUP BY model"},
 		{"runs/one-day", "SELECT count(*) FROM runs WHERE year = 2026 AND month = 6 AND day = 9"},
 		{"runs/one-hour", "SELECT count(*) FROM runs WHERE year = 2026 AND month = 6 AND day = 9 AND hour = 5"},
+		{"runs/all-one-unreadable", "SELECT count(*), sum(in_tokens), sum(out_tokens) FROM runs"},
 	}
+	damaged := damagedRoot(b, root)
 	for _, q := range queries {
+		root := root
+		if strings.HasSuffix(q.name, "-unreadable") {
+			root = damaged
+		}
 		for _, mode := range []string{"cold", "warm"} {
 			b.Run(q.name+"/"+mode, func(b *testing.B) {
 				db, err := Open(context.Background(), root)
@@ -117,7 +147,7 @@ func BenchmarkViews(b *testing.B) {
 						}
 						b.StartTimer()
 					}
-					rows, err := db.Query(q.sql)
+					rows, err := db.QueryContext(context.Background(), q.sql)
 					if err != nil {
 						b.Fatal(err)
 					}

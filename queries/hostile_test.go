@@ -55,7 +55,7 @@ func TestViewsReturnHostileContentAsRecorded(t *testing.T) {
 	for i, p := range prompts {
 		t.Run(p.name, func(t *testing.T) {
 			runs := rows(t, db, "SELECT user_prompt, status FROM runs WHERE trace = ?", ids[i])
-			if len(runs) != 1 || runs[0]["status"] != "UNSET" {
+			if len(runs) != 1 || runs[0]["status"] != "OK" {
 				t.Fatalf("runs rows %d (%v), want one successful run", len(runs), runs)
 			}
 			if got, _ := runs[0]["user_prompt"].(string); got != p.want {
@@ -86,7 +86,7 @@ func TestViewsReturnHostileContentAsRecorded(t *testing.T) {
 
 	t.Run("tool arguments carry hostile text", func(t *testing.T) {
 		calls := rows(t, db, "SELECT tool, arguments, result, status FROM tool_calls WHERE trace = ?", ids[4])
-		if len(calls) != 1 || calls[0]["tool"] != "text_stats" || calls[0]["status"] != "UNSET" {
+		if len(calls) != 1 || calls[0]["tool"] != "text_stats" || calls[0]["status"] != "OK" {
 			t.Fatalf("tool_calls %v, want one text_stats call", calls)
 		}
 		var a struct{ Text string }

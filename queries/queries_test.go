@@ -2,7 +2,6 @@ package queries
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,7 +53,7 @@ func produce(t *testing.T, root string, mutate func(*agentaudit.Config), opts []
 	return ids
 }
 
-func open(t *testing.T, root string) *sql.DB {
+func open(t *testing.T, root string) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), root)
 	if err != nil {
@@ -65,9 +64,9 @@ func open(t *testing.T, root string) *sql.DB {
 }
 
 // rows returns every row of query as column → value maps.
-func rows(t *testing.T, db *sql.DB, query string, args ...any) []map[string]any {
+func rows(t *testing.T, db *DB, query string, args ...any) []map[string]any {
 	t.Helper()
-	r, err := db.Query(query, args...)
+	r, err := db.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
@@ -108,7 +107,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 		t.Fatalf("%d chat rows, want 2", len(chats))
 	}
 	for i, c := range chats {
-		if c["trace"] != ids[0] || c["model"] != "offline" || c["conversation_id"] != "conv-9" || c["status"] != "UNSET" ||
+		if c["trace"] != ids[0] || c["model"] != "offline" || c["conversation_id"] != "conv-9" || c["status"] != "OK" ||
 			c["system_prompt"] != demo.SystemPrompt || c["user_prompt"] != "What is 17 * 23?" || c["error_type"] != nil {
 			t.Errorf("chat %d: %v", i, c)
 		}
@@ -139,7 +138,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 	sumIn := chats[0]["in_tokens"].(int64) + chats[1]["in_tokens"].(int64)
 	sumOut := chats[0]["out_tokens"].(int64) + chats[1]["out_tokens"].(int64)
 	if r["trace"] != ids[0] || r["agent"] != "agent-audit" || r["model"] != "offline" || r["in_tokens"] != sumIn || r["out_tokens"] != sumOut ||
-		r["turns"] != int64(2) || r["tool_calls"] != int64(1) || r["status"] != "UNSET" || r["error_type"] != nil ||
+		r["turns"] != int64(2) || r["tool_calls"] != int64(1) || r["status"] != "OK" || r["error_type"] != nil ||
 		r["conversation_id"] != "conv-9" || r["user_prompt"] != "What is 17 * 23?" || r["output"] != "17 * 23 = 391" {
 		t.Errorf("run %v (chat token sums %d/%d)", r, sumIn, sumOut)
 	}
@@ -148,7 +147,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 	}
 
 	tools := rows(t, db, "SELECT * FROM tool_calls")
-	if len(tools) != 1 || tools[0]["tool"] != "calculator" || tools[0]["trace"] != ids[0] || tools[0]["status"] != "UNSET" ||
+	if len(tools) != 1 || tools[0]["tool"] != "calculator" || tools[0]["trace"] != ids[0] || tools[0]["status"] != "OK" ||
 		tools[0]["arguments"] != `{"expression":"17 * 23"}` || tools[0]["result"] != `{"expression":"17 * 23","value":"391"}` ||
 		!strings.HasPrefix(tools[0]["call_id"].(string), "tooluse_") {
 		t.Errorf("tool calls %v", tools)
@@ -291,7 +290,7 @@ func TestTheScriptIsIdempotent(t *testing.T) {
 	root := t.TempDir()
 	produce(t, root, nil, nil, `{}`)
 	db := open(t, root)
-	if _, err := db.Exec(TracesSQL); err != nil {
+	if _, err := db.ExecContext(context.Background(), TracesSQL); err != nil {
 		t.Fatalf("re-running traces.sql: %v", err)
 	}
 	if n := rows(t, db, "SELECT count(*) AS n FROM runs")[0]["n"]; n != int64(1) {
@@ -306,7 +305,7 @@ func TestEveryOperatorQuestionRuns(t *testing.T) {
 		`{"prompt":"then fail [fail:ThrottlingException]","conversation_id":"conv-9"}`,
 		`{"prompt":"What is 1 / 0?","conversation_id":"conv-9"}`)
 	db := open(t, root)
-	if _, err := db.Exec("SET VARIABLE conversation = 'conv-9'; SET VARIABLE token_budget = 100"); err != nil {
+	if _, err := db.ExecContext(context.Background(), "SET VARIABLE conversation = 'conv-9'; SET VARIABLE token_budget = 100"); err != nil {
 		t.Fatal(err)
 	}
 	questions := Questions()
@@ -314,10 +313,14 @@ func TestEveryOperatorQuestionRuns(t *testing.T) {
 		t.Fatalf("%d questions, want 6", len(questions))
 	}
 	want := []int{1, 3, 1, 1, 7, 2} // rows each question returns for these three runs
+	names := []string{"tokens-per-day", "slowest-runs", "failed-runs", "failed-tool-calls", "conversation", "over-budget"}
 	for i, q := range questions {
-		got := rows(t, db, q)
+		if q.Name != names[i] || q.Doc == "" {
+			t.Errorf("question %d is named %q (doc %q), want %s", i+1, q.Name, q.Doc, names[i])
+		}
+		got := rows(t, db, q.SQL)
 		if len(got) != want[i] {
-			t.Errorf("question %d returned %d rows, want %d:\n%s", i+1, len(got), want[i], q)
+			t.Errorf("question %s returned %d rows, want %d:\n%s", q.Name, len(got), want[i], q.SQL)
 		}
 	}
 }

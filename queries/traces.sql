@@ -21,6 +21,17 @@ CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatte
     list_filter(CAST(msgs AS JSON[]), lambda m: m ->> 'role' = role),
     lambda m: list_transform(list_filter(CAST(m -> 'parts' AS JSON[]), lambda p: p ->> 'type' = 'text'), lambda p: p ->> 'content'))), chr(10)), '');
 
+-- The status of a run, model call or tool call: ERROR, or OK when it succeeded. The trail stores a success as
+-- UNSET because OpenTelemetry's trace API has instrumentation leave a successful span's status unset (only an
+-- application developer or operator sets OK, as a final verdict), and the agent is instrumentation; the spans
+-- view keeps the stored value.
+CREATE OR REPLACE MACRO run_status(s) AS CASE s WHEN 'ERROR' THEN 'ERROR' ELSE 'OK' END;
+
+-- The record objects the views read: every object of the Hive layout, or, when the variable audit_objects is set
+-- (a list of paths), only those. The CLI sets it to leave out objects it cannot read (audit verify reports them).
+CREATE OR REPLACE MACRO audit_trace_objects() AS coalesce(CAST(getvariable('audit_objects') AS VARCHAR[]),
+    [getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*']);
+
 -- Every span once. Firehose may store a record twice (a lost acknowledgement); a split trace spreads its spans
 -- over several records; a late span arrives in a follow-up record. Keeping one row per (trace, span) makes all
 -- three read as the one trace they are. The partition columns are part of the de-duplication key so that a WHERE
@@ -30,7 +41,7 @@ CREATE OR REPLACE MACRO gen_ai_text(msgs, role) AS nullif(array_to_string(flatte
 CREATE OR REPLACE VIEW spans AS
 WITH records AS (
     SELECT filename AS source_file, year, month, day, hour, unnest(resourceSpans) AS rs
-    FROM read_json(getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*',
+    FROM read_json(audit_trace_objects(),
         format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, filename = true,
         -- The schema below is complete; without this, DuckDB samples objects anyway, which cost about a
         -- second per query on 100 objects even when a partition filter reads two.
@@ -100,7 +111,7 @@ SELECT
     gen_ai_text(otel_str(attributes, 'gen_ai.output.messages'), 'assistant') AS assistant_response,
     otel_str(attributes, 'gen_ai.input.messages') AS input_messages,
     otel_str(attributes, 'gen_ai.output.messages') AS output_messages,
-    status,
+    run_status(status) AS status,
     error_type,
     span_id,
     batch_key,
@@ -124,7 +135,7 @@ SELECT
     otel_int(r.attributes, 'agent_audit.usage.output_tokens') AS out_tokens,
     otel_int(r.attributes, 'agent_audit.run.turns') AS turns,
     otel_int(r.attributes, 'agent_audit.run.tool_calls') AS tool_calls,
-    r.status,
+    run_status(r.status) AS status,
     r.error_type,
     r.status_message,
     otel_str(r.attributes, 'gen_ai.conversation.id') AS conversation_id,
@@ -143,7 +154,7 @@ SELECT
     otel_str(attributes, 'gen_ai.tool.name') AS tool,
     otel_str(attributes, 'gen_ai.tool.call.id') AS call_id,
     dur_ms,
-    status,
+    run_status(status) AS status,
     error_type,
     otel_str(attributes, 'gen_ai.tool.call.arguments') AS arguments,
     otel_str(attributes, 'gen_ai.tool.call.result') AS result,

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"database/sql"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +19,7 @@ import (
 	"github.com/agent-audit/agent-audit/agentenv"
 	demoagent "github.com/agent-audit/agent-audit/function/demo"
 	"github.com/agent-audit/agent-audit/function/handler"
+	"github.com/agent-audit/agent-audit/queries"
 )
 
 // demoPrompts cycle through the runs: tool calls of every kind, plain answers, and a model failure.
@@ -41,14 +42,18 @@ func newDemoCommand() *cobra.Command {
 		Short: "Run the offline agent many times into a fresh local root, then list the runs and show one",
 		Long: `Run the offline agent --runs times (tool calls, plain answers, some model failures and a few
 rejected events) through the function's own handler into a fresh local root, write the root's signed digest, then
-print the runs view and the waterfall of one run. Nothing leaves the machine.`,
-		Args: cobra.NoArgs,
+print the newest runs (saying how many of them) and the waterfall of one of those listed. Nothing leaves the
+machine.
+
+The root is ` + DefaultRoot + ` unless --root names another, so audit runs, show and query find it afterwards without
+--root; the demo refuses a root that exists and is not empty.`,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), root, runs)
 		},
 	}
 	cmd.Flags().IntVar(&runs, "runs", 50, "how many invocations")
-	cmd.Flags().StringVar(&root, "root", "", "fresh directory for the records (default: a new temporary directory)")
+	cmd.Flags().StringVar(&root, "root", DefaultRoot, "fresh directory for the records: absent or empty")
 	return cmd
 }
 
@@ -57,7 +62,7 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 		ctx = context.Background()
 	}
 	if runs < 1 {
-		return fmt.Errorf("--runs %d: want at least 1", runs)
+		return usageError(fmt.Errorf("--runs %d: want at least 1", runs))
 	}
 	root, err := freshRoot(root)
 	if err != nil {
@@ -73,16 +78,12 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 	}
 	bar := newBar(stderr, runs)
 	var ok, failed, rejected int
-	var shown string
 	for i := 0; i < runs; i++ {
-		resp, err := a.Handler.Handle(ctx, demoEvent(i))
+		_, err := a.Handler.Handle(ctx, demoEvent(i))
 		var ie *handler.InvocationError
 		switch {
 		case err == nil:
 			ok++
-			if shown == "" && i%8 == 0 {
-				shown = resp.TraceID
-			}
 		case errors.As(err, &ie) && ie.Kind == handler.KindInvalidEvent:
 			rejected++
 		case errors.As(err, &ie) && ie.Kind == handler.KindAgentRun:
@@ -98,31 +99,46 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 	if err := writeLocalDigest(ctx, stderr, root, cfg.SigningKeyFile, ""); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d runs into %s: %d ok, %d failed in the model, %d rejected events (all audited)\n\n", runs, root, ok, failed, rejected)
-	return withDB(ctx, root, stderr, func(db *sql.DB) error {
+	fmt.Fprintf(stdout, "%s into %s: %d ok, %d failed in the model, %s (all audited)\n\n", count(runs, "run"), root, ok, failed, count(rejected, "rejected event"))
+	return withDB(ctx, readFlags{root: root}, stderr, func(db *queries.DB) error {
+		if runs > demoListed {
+			fmt.Fprintf(stdout, "The %d newest of the %d runs (audit runs lists more):\n", demoListed, runs)
+		} else {
+			fmt.Fprintf(stdout, "All %s:\n", count(runs, "run"))
+		}
+		newest := fmt.Sprintf(`SELECT * FROM runs ORDER BY started DESC, trace LIMIT %d`, demoListed)
 		rows, err := db.QueryContext(ctx, `SELECT started, trace, model, round(dur_ms, 2) AS dur_ms, in_tokens, out_tokens,
-			tool_calls, status, error_type, user_prompt FROM runs ORDER BY started DESC LIMIT 12`)
+			tool_calls, status, error_type, user_prompt FROM (`+newest+`) ORDER BY started DESC, trace`)
 		if err != nil {
 			return err
 		}
-		if _, err := printRows(stdout, rows, FormatTable); err != nil {
+		if _, err := printRows(stdout, rows, outputOptions{format: FormatTable, width: terminalWidth(stdout)}); err != nil {
 			rows.Close()
 			return err
 		}
 		rows.Close()
-		if shown == "" {
-			return nil
+		// The waterfall is of a listed run: the newest that called a tool, else the newest.
+		shown, err := firstTrace(ctx, db, `SELECT trace FROM (`+newest+`) ORDER BY tool_calls > 0 DESC, started DESC, trace LIMIT 1`)
+		if err != nil {
+			return fmt.Errorf("pick a run to show: %w", err)
 		}
 		spans, err := loadSpans(ctx, db, shown)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout)
-		renderTrace(stdout, shown, spans)
-		fmt.Fprintf(stdout, "\nNext: audit traces --root %s   audit show <trace> --root %s   audit query --root %s \"SELECT …\"\n", root, root, root)
+		fmt.Fprintf(stdout, "\nThe waterfall of %s, listed above:\n", shown)
+		renderTrace(stdout, shown, spans, nil)
+		flag := ""
+		if readRoot("") != root {
+			flag = " --root " + root
+		}
+		fmt.Fprintf(stdout, "\nNext: audit runs%s   audit show %s%s   audit query%s \"SELECT …\"\n", flag, shown[:8], flag, flag)
 		return nil
 	})
 }
+
+// demoListed is how many of its runs the demo lists.
+const demoListed = 12
 
 // demoEvent is invocation i's payload: mostly prompts, every seventeenth a rejected event.
 func demoEvent(i int) []byte {
@@ -137,11 +153,8 @@ func demoEvent(i int) []byte {
 	return b
 }
 
-// freshRoot returns dir when it does not exist or is empty, or a new temporary directory when dir is "".
+// freshRoot returns dir, created, when it does not exist or is empty.
 func freshRoot(dir string) (string, error) {
-	if dir == "" {
-		return os.MkdirTemp("", "agent-audit-demo-")
-	}
 	entries, err := os.ReadDir(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -149,7 +162,7 @@ func freshRoot(dir string) (string, error) {
 	case err != nil:
 		return "", err
 	case len(entries) > 0:
-		return "", fmt.Errorf("--root %s is not empty; the demo writes into a fresh root", dir)
+		return "", usageError(fmt.Errorf("--root %s is not empty; the demo writes into a fresh root: remove it, or pass --root with another directory", dir))
 	}
 	return dir, nil
 }
@@ -173,4 +186,21 @@ func newBar(stderr io.Writer, total int) func(done int) {
 			fmt.Fprint(f, "\r\033[K")
 		}
 	}
+}
+
+// firstTrace is the trace the query's first row names.
+func firstTrace(ctx context.Context, db *queries.DB, query string) (string, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return "", errors.New("no run")
+	}
+	var id string
+	if err := rows.Scan(&id); err != nil {
+		return "", err
+	}
+	return id, rows.Err()
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
 
@@ -49,14 +48,14 @@ It prints the key of each digest written.`,
 		Example: `  audit digest
   audit digest --root ./audit-data
   audit digest --root s3://my-audit-bucket --kms-key-id arn:aws:kms:eu-west-1:123456789012:key/...`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			keyGiven := cmd.Flags().Changed("signing-key")
 			return writeDigests(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f, keyGiven, time.Now())
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
+	registerRootFlag(cmd, &f.root)
 	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key signing the digests (local roots: the key `audit run` seals with)")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "sign with this KMS key (ARN) instead of --signing-key; required for s3:// roots unless --signing-key is given")
 	fl.DurationVar(&f.period, "period", digest.DefaultPeriod, "digest period (s3:// roots): the stack's digestPeriodMinutes")
@@ -70,6 +69,7 @@ func writeDigests(ctx context.Context, stdout, stderr io.Writer, f digestFlags, 
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	f.root = readRoot(f.root)
 	s3Root := strings.HasPrefix(f.root, "s3://")
 	if s3Root && f.kmsKeyID == "" && !keyGiven {
 		return usageError(fmt.Errorf("digest: sign a bucket's digests with --kms-key-id (the digest writer's key) or an explicit --signing-key"))
@@ -150,7 +150,7 @@ func digestSigner(ctx context.Context, stderr io.Writer, f digestFlags) (seal.Si
 		}
 		return s, &key.PublicKey, nil
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +71,7 @@ func FuzzShowRecord(f *testing.F) {
 			return // `audit show` finds no trace to show
 		}
 		var out bytes.Buffer
-		renderTrace(&out, traceID, spans)
+		renderTrace(&out, traceID, spans, nil)
 		checkWaterfall(t, out.String(), spans)
 	})
 }
@@ -164,7 +164,7 @@ func validText(s string) string { return string([]rune(s)) }
 func checkWaterfall(t *testing.T, out string, spans []traceSpan) {
 	t.Helper()
 	head, rest, _ := strings.Cut(out, "\n\n")
-	if !strings.HasPrefix(head, "trace ") || !strings.Contains(head, fmt.Sprintf("  %d spans  ", len(spans))) {
+	if !strings.HasPrefix(head, "trace ") || !strings.Contains(head, "  "+count(len(spans), "span")+"  ") {
 		t.Fatalf("waterfall header %q does not count %d spans", head, len(spans))
 	}
 	bars := 0

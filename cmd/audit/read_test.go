@@ -30,7 +30,7 @@ func TestWaterfallGolden(t *testing.T) {
 			Attrs: []attr{{"error.type", "tool_error"}}},
 	}
 	var out bytes.Buffer
-	renderTrace(&out, "4bf92f3577b34da6a3ce929d0e0e4736", spans)
+	renderTrace(&out, "4bf92f3577b34da6a3ce929d0e0e4736", spans, nil)
 	golden := filepath.Join("testdata", "waterfall.golden")
 	if *update {
 		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
@@ -59,7 +59,7 @@ func demoRoot(t *testing.T) (root, stdout string) {
 
 func TestDemoRunsTheTour(t *testing.T) {
 	root, out := demoRoot(t)
-	if !strings.HasPrefix(out, "20 runs into "+root+": 17 ok, 2 failed in the model, 1 rejected events (all audited)") {
+	if !strings.HasPrefix(out, "20 runs into "+root+": 17 ok, 2 failed in the model, 1 rejected event (all audited)") {
 		t.Fatalf("summary: %q", strings.SplitN(out, "\n", 2)[0])
 	}
 	for _, want := range []string{"ThrottlingException", "invoke_agent agent-audit", "execute_tool calculator", "█", "gen_ai.tool.call.result"} {
@@ -75,7 +75,7 @@ func TestDemoRunsTheTour(t *testing.T) {
 func TestTracesQueryAndShowReadTheTrail(t *testing.T) {
 	root, _ := demoRoot(t)
 
-	out, _, err := execute(t, "traces", "--root", root, "--status", "error", "-o", "json")
+	out, _, err := execute(t, "runs", "--root", root, "--status", "error", "-o", "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,11 +88,11 @@ func TestTracesQueryAndShowReadTheTrail(t *testing.T) {
 			t.Fatalf("--status error returned %v", r)
 		}
 	}
-	out, _, _ = execute(t, "traces", "--root", root, "--since", "1h", "--limit", "3")
+	out, _, _ = execute(t, "runs", "--root", root, "--since", "1h", "--limit", "3")
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "started") {
 		t.Fatalf("table with limit 3:\n%s", out)
 	}
-	if _, _, err := execute(t, "traces", "--root", root, "--status", "maybe"); err == nil {
+	if _, _, err := execute(t, "runs", "--root", root, "--status", "maybe"); err == nil {
 		t.Fatal("accepted --status maybe")
 	}
 
@@ -142,7 +142,7 @@ func TestTracesQueryAndShowReadTheTrail(t *testing.T) {
 }
 
 func TestReadCommandsExplainAnEmptyRoot(t *testing.T) {
-	_, _, err := execute(t, "traces", "--root", t.TempDir())
+	_, _, err := execute(t, "runs", "--root", t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "no audit records") {
 		t.Fatalf("err %v", err)
 	}

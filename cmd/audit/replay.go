@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agent-audit/agent-audit/queries"
 	"github.com/agent-audit/agent-audit/trail/replay"
 	"github.com/agent-audit/agent-audit/trail/verify"
 )
@@ -58,27 +58,24 @@ backoff and jitter, honouring Retry-After); spans a server rejects in a partial 
 Replaying a trace twice sends it twice; the README ("Replay runs into Jaeger, Tempo or Logfire") says what
 each backend makes of that.
 
-Exit status: 0 every selected trace was delivered, 1 something was not (each failure is listed), 2 a usage error,
-3 the trail could not be read or verified.`,
+Exit status (audit's scheme): 0 every selected trace was delivered, 1 --verify refused a trace whose records
+fail verification, 2 a usage error, 3 the trail could not be read or verified, 4 a trace was not delivered
+(each failure is listed).`,
 		Example: `  audit replay --root ./audit-data --otlp-endpoint http://localhost:4318
   audit replay --trace 4bf92f35 --protocol http/json --header "Authorization=Bearer $TOKEN" --otlp-endpoint https://otlp.example
   audit replay --root s3://my-audit-bucket --since 2026-11-01 --until 2026-11-02 --status error --logfire
   audit replay --conversation conv-9 --verify --strip-audit-attributes
   audit replay --query "SELECT trace FROM runs WHERE in_tokens > 5000"`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return usageError(err)
-			}
-			return nil
-		},
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.root = readRoot(f.root)
 			return runReplay(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f, os.LookupEnv, time.Now())
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
-	fl.StringVar(&f.since, "since", "", "only traces that started then or later: a duration (24h), a date or an RFC 3339 time")
-	fl.StringVar(&f.until, "until", "", "only traces that started before then: a duration (1h ago), a date or an RFC 3339 time")
+	registerRootFlag(cmd, &f.root)
+	fl.StringVar(&f.since, "since", "", "only traces that started then or later: "+timeForms)
+	fl.StringVar(&f.until, "until", "", "only traces that started before then, in the same forms")
 	fl.StringVar(&f.trace, "trace", "", "only this trace: its ID or a prefix of it, as for show")
 	fl.StringVar(&f.conversation, "conversation", "", "only traces of this gen_ai.conversation.id")
 	fl.StringVar(&f.status, "status", "", "error: only traces with a span in status ERROR")
@@ -129,7 +126,7 @@ func runReplay(ctx context.Context, stdout, stderr io.Writer, f replayFlags, loo
 		opts.Verify = &vo
 	}
 	var sel []replay.Selected
-	err = withDB(ctx, f.root, stderr, func(db *sql.DB) error {
+	err = withDB(ctx, readFlags{root: f.root}, stderr, func(db *queries.DB) error {
 		if f.trace != "" {
 			id, err := resolveTrace(ctx, db, f.trace)
 			if err != nil {
@@ -164,7 +161,13 @@ func runReplay(ctx context.Context, stdout, stderr io.Writer, f replayFlags, loo
 		return cannotCheckError(err)
 	}
 	if !sum.Delivered() {
-		return problemsError(fmt.Errorf("replay: %s of %d not delivered", count(len(sum.Failures), "trace"), sum.Selected))
+		err := fmt.Errorf("replay: %s of %d not delivered", count(len(sum.Failures), "trace"), sum.Selected)
+		for _, fl := range sum.Failures {
+			if errors.Is(fl.Err, replay.ErrRefused) {
+				return problemsError(err) // an integrity problem: --verify refused a trace
+			}
+		}
+		return &exitError{ExitFailed, err}
 	}
 	return nil
 }
@@ -174,14 +177,8 @@ func replayFilter(f replayFlags, now time.Time) (replay.Filter, error) {
 	var errs []error
 	filter := replay.Filter{Conversation: f.conversation, Query: f.query}
 	var err error
-	if filter.Since, err = parseSince(f.since, now); err != nil {
+	if filter.Since, filter.Until, err = (timeWindow{since: f.since, until: f.until}).resolve(now); err != nil {
 		errs = append(errs, err)
-	}
-	if filter.Until, err = parseSince(f.until, now); err != nil {
-		errs = append(errs, fmt.Errorf("--until %q: want a duration such as 1h, a date such as 2026-11-02, or an RFC 3339 time", f.until))
-	}
-	if !filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Until.After(filter.Since) {
-		errs = append(errs, fmt.Errorf("--until %s is not after --since %s", f.until, f.since))
 	}
 	switch strings.ToLower(f.status) {
 	case "":

@@ -80,8 +80,8 @@ func TestReplayExitsNonZeroWhenAnythingIsNotDelivered(t *testing.T) {
 	l.Close()
 	t.Setenv(replay.EnvTimeout, "200")
 	stdout, _, err := execute(t, "replay", "--root", root, "--otlp-endpoint", "http://"+addr, "--status", "error")
-	if exitCode(err) != ExitProblems {
-		t.Fatalf("exit %d (%v), want %d", exitCode(err), err, ExitProblems)
+	if exitCode(err) != ExitFailed {
+		t.Fatalf("exit %d (%v), want %d", exitCode(err), err, ExitFailed)
 	}
 	if !strings.Contains(stdout, "replayed 0 of") || !strings.Contains(stdout, "not delivered") {
 		t.Errorf("summary %q does not list the failures", stdout)
@@ -100,7 +100,7 @@ func TestReplayLogfireTokenNeverReachesTheOutput(t *testing.T) {
 	t.Setenv(EnvLogfireToken, token)
 	t.Setenv("LOGFIRE_BASE_URL", srv.URL)
 	stdout, stderr, err := execute(t, "replay", "--root", root, "--logfire", "--conversation", "demo-0")
-	if !sawToken || exitCode(err) != ExitProblems {
+	if !sawToken || exitCode(err) != ExitFailed {
 		t.Fatalf("token sent %v, exit %d (%v)", sawToken, exitCode(err), err)
 	}
 	if strings.Contains(stdout+stderr+err.Error(), token) {
@@ -117,7 +117,7 @@ func TestReplayUsageErrors(t *testing.T) {
 		{"grpc is not OTLP/HTTP", []string{"--protocol", "grpc"}, "grpc"},
 		{"two destinations", []string{"--logfire", "--otlp-endpoint", "http://localhost:4318"}, "one destination"},
 		{"a bad status", []string{"--status", "warn"}, "--status"},
-		{"until before since", []string{"--since", "2026-11-02", "--until", "2026-11-01"}, "not after"},
+		{"until before since", []string{"--since", "2026-11-02", "--until", "2026-11-01"}, "is not before --until"},
 		{"a header without a value", []string{"--header", "Authorization"}, "K=V"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,7 +56,7 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
   audit run --no-content "What time is it in Tokyo?"
   audit run --event bad-event.json
   audit run --model bedrock --inference-profile-arn arn:aws:bedrock:... --firehose agent-audit-dev`,
-		Args: cobra.MaximumNArgs(1),
+		Args: onePrompt,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runOnce(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin(), f, args)
 		},
@@ -64,8 +65,8 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
 	fl.StringVar(&f.root, "root", DefaultRoot, "local directory receiving records in Firehose's S3 layout")
 	fl.StringVar(&f.model, "model", agentenv.ModelOffline, "model: offline (deterministic, no AWS) or bedrock")
 	fl.StringVar(&f.firehose, "firehose", "", "ship to this Firehose delivery stream instead of --root")
-	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(agentenv.InferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; default $"+agentenv.InferenceProfileARN+")")
-	fl.StringVar(&f.modelID, "model-id", os.Getenv(agentenv.ModelID), "logical model name for spans (--model bedrock; default $"+agentenv.ModelID+")")
+	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(agentenv.InferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; $"+agentenv.InferenceProfileARN+" when not given)")
+	fl.StringVar(&f.modelID, "model-id", os.Getenv(agentenv.ModelID), "logical model name for spans (--model bedrock; $"+agentenv.ModelID+" when not given)")
 	fl.StringVar(&f.agentName, "agent-name", agentenv.DefaultAgentName, "agent name (span invoke_agent {name})")
 	fl.StringVar(&f.conversationID, "conversation-id", "", "conversation id recorded on every span")
 	fl.StringVar(&f.traceparent, "traceparent", "", "W3C traceparent making the run a child of a caller's trace")
@@ -73,7 +74,7 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
 	fl.BoolVar(&f.noContent, "no-content", false, "do not record prompts, outputs or tool arguments/results")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "invocation deadline, as Lambda's function timeout")
 	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
-	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+agentenv.SigningKeyFile+")")
+	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records, created if absent ($"+agentenv.SigningKeyFile+" names another)")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "seal with this KMS key (ARN) instead of --signing-key")
 	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", agentaudit.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
 	return cmd
@@ -86,7 +87,7 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	}
 	payload, err := buildEvent(f, args, stdin)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	cfg := agentaudit.DefaultConfig()
 	cfg.Model = f.model
@@ -104,6 +105,9 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		cfg.FirehoseStream = f.firehose
 	} else {
 		cfg.LocalRoot = f.root
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError(errors.New(configFlags.Replace(err.Error())))
 	}
 	logOut := io.Discard
 	if f.verbose {
@@ -167,3 +171,24 @@ func buildEvent(f runFlags, args []string, stdin io.Reader) ([]byte, error) {
 	}
 	return json.Marshal(ev)
 }
+
+// onePrompt refuses more than one argument, with the likely cause: a prompt of several words not quoted.
+func onePrompt(_ *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageError(fmt.Errorf("run takes one prompt, got %d arguments; quote it: audit run %q", len(args), strings.Join(args, " ")))
+	}
+	return nil
+}
+
+// configFlags rewrites the function's configuration errors, which name environment variables, to name the
+// flags of audit run that set them too.
+var configFlags = strings.NewReplacer(
+	agentenv.Model+"="+agentenv.ModelBedrock, "--model "+agentenv.ModelBedrock,
+	agentenv.InferenceProfileARN, "--inference-profile-arn ($"+agentenv.InferenceProfileARN+")",
+	agentenv.ModelID, "--model-id ($"+agentenv.ModelID+")",
+	agentenv.Model, "--model",
+	agentenv.AgentName, "--agent-name",
+	agentenv.MaxPromptBytes, "--max-prompt-bytes",
+	agentenv.FirehoseStream, "--firehose",
+	agentenv.LocalRoot, "--root",
+)

@@ -17,7 +17,7 @@ func execute(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd := newRootCommand()
-	cmd.SetArgs(args)
+	cmd.SetArgs(sqlArguments(args)) // as main does
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
 	cmd.SetIn(strings.NewReader(""))

@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
-	"database/sql"
+
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agent-audit/agent-audit/queries"
 )
 
 // barWidth is the width of the waterfall's time axis, in characters.
@@ -21,15 +24,32 @@ const attrValueRunes = 100
 
 func newShowCommand() *cobra.Command {
 	f := readFlags{}
-	var raw bool
+	var seals sealFlags
+	var raw, messages bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "show <trace-id-prefix>",
-		Short: "Show one trace as a waterfall with each span's attributes",
+		Short: "Show one trace: its seal, a waterfall, each span's attributes and events",
+		Long: `Show one trace: when it started, a remote parent (the caller's span, from a traceparent), the seal of
+each record that holds its spans (sealed or not, chain and seq, key and issuer, and whether it verifies under
+--public-key, for a local root the local signing key), the waterfall with status messages, and each span's
+attributes and events (an exception's type, and its message when content capture was on).
+--messages lays it out as the conversation instead; -o json prints its OTLP/JSON records.`,
 		Example: `  audit show 4bf92f35
+  audit show 4bf92f35 --messages
+  audit show 4bf92f35 --root s3://my-audit-bucket --public-key audit-signing.pub.pem
   audit show 4bf92f35 --json | jq .`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withDB(cmd.Context(), f.root, cmd.ErrOrStderr(), func(db *sql.DB) error {
+			switch output {
+			case FormatTable:
+			case FormatJSON:
+				raw = true
+			default:
+				return usageError(fmt.Errorf("show -o %q: want table (the waterfall) or json (the trace's OTLP/JSON records); "+
+					"for rows, audit query -o csv \"SELECT * FROM spans WHERE trace = '<id>'\"", output))
+			}
+			return withDB(cmd.Context(), f, cmd.ErrOrStderr(), func(db *queries.DB) error {
 				id, err := resolveTrace(cmd.Context(), db, args[0])
 				if err != nil {
 					return err
@@ -41,21 +61,31 @@ func newShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				renderTrace(cmd.OutOrStdout(), id, spans)
+				if messages {
+					return renderConversation(cmd.OutOrStdout(), id, spans)
+				}
+				notes, err := sealNotes(cmd.Context(), readRoot(f.root), seals, id, spans)
+				if err != nil {
+					return err
+				}
+				renderTrace(cmd.OutOrStdout(), id, spans, notes)
 				return nil
 			})
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&raw, "json", false, "print the trace's raw OTLP/JSON records")
+	seals.register(cmd)
+	cmd.Flags().BoolVar(&messages, "messages", false, "lay the run out as its conversation, turn by turn, with the tokens of each turn")
+	cmd.Flags().BoolVar(&raw, "json", false, "print the trace's raw OTLP/JSON records (as -o json)")
+	cmd.Flags().StringVarP(&output, "output", "o", FormatTable, "output format: table (the waterfall and attributes) or json (the raw OTLP/JSON records)")
 	return cmd
 }
 
 // resolveTrace finds the one trace whose ID starts with prefix.
-func resolveTrace(ctx context.Context, db *sql.DB, prefix string) (string, error) {
+func resolveTrace(ctx context.Context, db *queries.DB, prefix string) (string, error) {
 	prefix = strings.ToLower(strings.TrimSpace(prefix))
 	if prefix == "" || strings.Trim(prefix, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("trace id prefix %q: want hexadecimal digits", prefix)
+		return "", usageError(fmt.Errorf("trace id prefix %q: want hexadecimal digits", prefix))
 	}
 	rows, err := db.QueryContext(ctx, "SELECT DISTINCT trace FROM spans WHERE starts_with(trace, ?) ORDER BY trace LIMIT 6", prefix)
 	if err != nil {
@@ -75,20 +105,31 @@ func resolveTrace(ctx context.Context, db *sql.DB, prefix string) (string, error
 	}
 	switch len(ids) {
 	case 0:
-		return "", fmt.Errorf("no trace starts with %s", prefix)
+		return "", usageError(fmt.Errorf("no trace starts with %s", prefix))
 	case 1:
 		return ids[0], nil
 	default:
-		return "", fmt.Errorf("%s is ambiguous: traces %s… start with it; give more digits", prefix, strings.Join(ids, ", "))
+		return "", usageError(fmt.Errorf("%s is ambiguous: traces %s… start with it; give more digits", prefix, strings.Join(ids, ", ")))
 	}
 }
 
 // traceSpan is a span as the waterfall needs it.
 type traceSpan struct {
 	ID, Parent, Name, Status string
+	StatusMessage            string
 	Start                    time.Time
 	Duration                 time.Duration
 	Attrs                    []attr
+	Events                   []spanEvent
+	// SourceFile is the object the span was read from.
+	SourceFile string
+}
+
+// spanEvent is a span event (an exception, say) with its attributes.
+type spanEvent struct {
+	Name  string
+	Time  time.Time
+	Attrs []attr
 }
 
 type attr struct {
@@ -96,9 +137,10 @@ type attr struct {
 	Value string
 }
 
-func loadSpans(ctx context.Context, db *sql.DB, id string) ([]traceSpan, error) {
+func loadSpans(ctx context.Context, db *queries.DB, id string) ([]traceSpan, error) {
 	rows, err := db.QueryContext(ctx, `
-		SELECT span_id, coalesce(parent_span_id, ''), name, status, started, dur_ms, to_json(attributes)::VARCHAR
+		SELECT span_id, coalesce(parent_span_id, ''), name, status, coalesce(status_message, ''), started, dur_ms,
+			to_json(attributes)::VARCHAR, coalesce(to_json(events)::VARCHAR, '[]'), source_file
 		FROM spans WHERE trace = ? ORDER BY started, span_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("load trace %s: %w", id, err)
@@ -108,12 +150,13 @@ func loadSpans(ctx context.Context, db *sql.DB, id string) ([]traceSpan, error) 
 	for rows.Next() {
 		var s traceSpan
 		var durMS float64
-		var attrsJSON string
-		if err := rows.Scan(&s.ID, &s.Parent, &s.Name, &s.Status, &s.Start, &durMS, &attrsJSON); err != nil {
+		var attrsJSON, eventsJSON string
+		if err := rows.Scan(&s.ID, &s.Parent, &s.Name, &s.Status, &s.StatusMessage, &s.Start, &durMS, &attrsJSON, &eventsJSON, &s.SourceFile); err != nil {
 			return nil, err
 		}
 		s.Duration = time.Duration(durMS * float64(time.Millisecond))
 		s.Attrs = decodeAttrs(attrsJSON)
+		s.Events = decodeEvents(eventsJSON)
 		out = append(out, s)
 	}
 	return out, rows.Err()
@@ -131,6 +174,27 @@ func decodeAttrs(raw string) []attr {
 	out := make([]attr, 0, len(kvs))
 	for _, kv := range kvs {
 		out = append(out, attr{Key: kv.Key, Value: anyValue(kv.Value)})
+	}
+	return out
+}
+
+// decodeEvents reads the spans view's events (a JSON list of {timeUnixNano, name, attributes}).
+func decodeEvents(raw string) []spanEvent {
+	var evs []struct {
+		TimeUnixNano string          `json:"timeUnixNano"`
+		Name         string          `json:"name"`
+		Attributes   json.RawMessage `json:"attributes"`
+	}
+	if json.Unmarshal([]byte(raw), &evs) != nil {
+		return nil
+	}
+	out := make([]spanEvent, 0, len(evs))
+	for _, e := range evs {
+		ev := spanEvent{Name: e.Name, Attrs: decodeAttrs(string(e.Attributes))}
+		if ns, err := strconv.ParseInt(e.TimeUnixNano, 10, 64); err == nil {
+			ev.Time = time.Unix(0, ns).UTC()
+		}
+		out = append(out, ev)
 	}
 	return out
 }
@@ -170,9 +234,9 @@ func anyValue(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// renderTrace prints the waterfall (children under parents, bars to scale on one time axis) and then each span's
+// renderTrace prints a header (span count, duration, start, a remote parent, then notes: the seal status), the waterfall (children under parents, bars to scale on one time axis) and then each span's
 // attributes, long values shortened.
-func renderTrace(w io.Writer, id string, spans []traceSpan) {
+func renderTrace(w io.Writer, id string, spans []traceSpan, notes []string) {
 	if len(spans) == 0 {
 		return
 	}
@@ -192,7 +256,20 @@ func renderTrace(w io.Writer, id string, spans []traceSpan) {
 		nameWidth = max(nameWidth, 2*depth[i]+len([]rune(s.Name)))
 	}
 	total := t1.Sub(t0)
-	fmt.Fprintf(w, "trace %s  %d spans  %s\n\n", id, len(spans), formatDuration(total))
+	fmt.Fprintf(w, "trace %s  %s  %s  started %s\n", id, count(len(spans), "span"), formatDuration(total), t0.UTC().Format("2006-01-02 15:04:05.000 UTC"))
+	inTrace := map[string]bool{}
+	for _, s := range spans {
+		inTrace[s.ID] = true
+	}
+	for _, s := range ordered {
+		if s.Parent != "" && !inTrace[s.Parent] {
+			fmt.Fprintf(w, "remote parent: %s, the caller's span (traceparent) of %s\n", printable(s.Parent), s.Name)
+		}
+	}
+	for _, n := range notes {
+		fmt.Fprintln(w, printable(n))
+	}
+	fmt.Fprintln(w)
 	for i, s := range ordered {
 		label := strings.Repeat("  ", depth[i]) + s.Name
 		offset, length := 0, barWidth
@@ -205,6 +282,9 @@ func renderTrace(w io.Writer, id string, spans []traceSpan) {
 		mark := ""
 		if s.Status == "ERROR" {
 			mark = "  ERROR"
+			if s.StatusMessage != "" {
+				mark += ": " + shorten(s.StatusMessage)
+			}
 		}
 		fmt.Fprintf(w, "%-*s  %s%s%s  %s%s\n", nameWidth, label, strings.Repeat(" ", offset), strings.Repeat("█", length),
 			strings.Repeat(" ", barWidth-offset-length), formatDuration(s.Duration), mark)
@@ -215,8 +295,18 @@ func renderTrace(w io.Writer, id string, spans []traceSpan) {
 		for _, a := range s.Attrs {
 			keyWidth = max(keyWidth, len(printable(a.Key)))
 		}
+		indent := strings.Repeat("  ", depth[i])
+		if s.StatusMessage != "" {
+			fmt.Fprintf(w, "%s  status %s: %s\n", indent, s.Status, shorten(s.StatusMessage))
+		}
 		for _, a := range s.Attrs {
-			fmt.Fprintf(w, "%s  %-*s  %s\n", strings.Repeat("  ", depth[i]), keyWidth, printable(a.Key), shorten(a.Value))
+			fmt.Fprintf(w, "%s  %-*s  %s\n", indent, keyWidth, printable(a.Key), shorten(a.Value))
+		}
+		for _, e := range s.Events {
+			fmt.Fprintf(w, "%s  event %s at +%s\n", indent, printable(e.Name), formatDuration(e.Time.Sub(s.Start)))
+			for _, a := range e.Attrs {
+				fmt.Fprintf(w, "%s    %s  %s\n", indent, printable(a.Key), shorten(a.Value))
+			}
 		}
 	}
 }
@@ -299,11 +389,11 @@ func shorten(s string) string {
 // printRaw prints, unchanged, every record that holds spans of trace id, read again with DuckDB's raw JSON reader
 // from the objects the views found them in (local or S3 alike). A split trace, or one with follow-ups, prints as
 // several lines; a record Firehose stored twice prints once.
-func printRaw(ctx context.Context, db *sql.DB, w io.Writer, id string) error {
+func printRaw(ctx context.Context, db *queries.DB, w io.Writer, id string) error {
 	rows, err := db.QueryContext(ctx, `
 		WITH files AS (SELECT list(DISTINCT source_file) AS f FROM spans WHERE trace = ?)
 		SELECT DISTINCT json::VARCHAR AS line
-		FROM read_json_objects(getvariable('audit_root') || '/traces/year=*/month=*/day=*/hour=*/*',
+		FROM read_json_objects(audit_trace_objects(),
 			format = 'newline_delimited', compression = 'gzip', filename = true)
 		WHERE list_contains((SELECT f FROM files), filename) AND contains(json::VARCHAR, ?)
 		ORDER BY line`, id, `"traceId":"`+id+`"`)
@@ -321,4 +411,30 @@ func printRaw(ctx context.Context, db *sql.DB, w io.Writer, id string) error {
 		}
 	}
 	return rows.Err()
+}
+
+// sealNotes checks the seals of the records holding the trace's spans and describes them.
+func sealNotes(ctx context.Context, root string, f sealFlags, id string, spans []traceSpan) ([]string, error) {
+	v, keyed, err := f.verifier(root)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, root)
+	if err != nil {
+		return nil, cannotCheckError(err)
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, s := range spans {
+		if k := objectKey(root, s.SourceFile); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	bySeal, err := recordSeals(ctx, store, keys, map[string]bool{id: true}, v)
+	if err != nil {
+		return nil, cannotCheckError(err)
+	}
+	return describeSeals(bySeal[id], keyed), nil
 }

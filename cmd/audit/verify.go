@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
 
@@ -27,7 +26,7 @@ const DefaultVerifyRetentionDays = 7
 
 type verifyFlags struct {
 	root             string
-	since            string
+	window           timeWindow
 	publicKeys       []string
 	kmsKeyID         string
 	digestPublicKeys []string
@@ -55,6 +54,10 @@ how many objects, records and digests were valid, each problem found, and which 
                 creation, and none was overwritten or deleted.
 Oversize content each record references is checked against the hash the record carries.
 
+--since takes the forms of every command's --since, and verify reads whole hour partitions: it checks every
+record of the hour --since falls in (the header says from which hour). It has no --until: a chain is checked to
+its end.
+
 Exit status: 0 verified (no problem; the guarantees say what is proven), 1 an integrity problem was found,
 2 a usage error (a bad flag), 3 the trail could not be checked (the root does not exist or cannot be read,
 credentials are missing, the KMS key cannot be reached).
@@ -68,19 +71,14 @@ signingPublicKeyPem) or --kms-key-id, and for its digests --digest-public-key (d
   pulumi stack output digestPublicKeyPem > audit-digest.pub.pem
   audit verify --root s3://my-audit-bucket --public-key audit-signing.pub.pem \
     --digest-public-key audit-digest.pub.pem --since 2026-11-01 --retention-days 365`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return usageError(err)
-			}
-			return nil
-		},
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVerify(cmd.Context(), cmd.OutOrStdout(), f, time.Now())
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", defaultReadRoot(), "audit root: a local directory or s3://bucket (default s3://$AUDIT_BUCKET, else ./audit-data)")
-	fl.StringVar(&f.since, "since", "", "only records in hour partitions from then on: a duration (24h) or a date or RFC 3339 time (default: everything)")
+	registerRootFlag(cmd, &f.root)
+	registerTimeWindow(cmd, &f.window, "", false)
 	fl.StringArrayVar(&f.publicKeys, "public-key", nil, "PEM public key (or local private key) that certifies the records; repeatable")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "also accept records certified by this KMS key, whose public key is fetched with kms:GetPublicKey")
 	fl.StringArrayVar(&f.digestPublicKeys, "digest-public-key", nil, "PEM public key of the digest writer; repeatable (local roots: the local signing key)")
@@ -96,6 +94,7 @@ func runVerify(ctx context.Context, stdout io.Writer, f verifyFlags, now time.Ti
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	f.root = readRoot(f.root)
 	opts, err := verifyOptions(f, now)
 	if err != nil {
 		return usageError(err)
@@ -137,7 +136,7 @@ func verifyOptions(f verifyFlags, now time.Time) (verify.Options, error) {
 	if f.retentionDays < 0 {
 		return verify.Options{}, fmt.Errorf("--retention-days %d: want 0 or more", f.retentionDays)
 	}
-	since, err := parseSince(f.since, now)
+	since, _, err := f.window.resolve(now)
 	if err != nil {
 		return verify.Options{}, err
 	}
@@ -214,7 +213,7 @@ func readPublicKeys(paths []string) ([]*ecdsa.PublicKey, error) {
 
 // kmsPublicKey fetches a KMS key's public half.
 func kmsPublicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
@@ -227,22 +226,6 @@ func kmsPublicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("verify: KMS key %s: %w", keyID, err)
 	}
 	return k, nil
-}
-
-// parseSince reads --since: empty, a duration before now, a date, or an RFC 3339 time.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d).UTC(), nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h, a date such as 2026-11-01, or an RFC 3339 time", s)
 }
 
 // count writes n things: "1 problem", "2 problems".

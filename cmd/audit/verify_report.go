@@ -25,7 +25,8 @@ func printReport(w io.Writer, format string, rep verify.Report) error {
 	}
 	window := "everything"
 	if !rep.Since.IsZero() {
-		window = "hour partitions since " + rep.Since.Format(time.RFC3339)
+		window = fmt.Sprintf("every record of the hour partitions from %s on: --since %s rounded down to its hour",
+			rep.Since.Truncate(time.Hour).Format(time.RFC3339), rep.Since.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "Validating the audit trail in %s (%s)\n", rep.Root, window)
 	fmt.Fprintf(w, "Keys accepted: %s\n", listOr(rep.AcceptedKeys, "none"))

@@ -177,7 +177,7 @@ func TestVerifyReportFaults(t *testing.T) {
 	})
 	t.Run("a one-byte change is reported once", func(t *testing.T) {
 		root := sealedRoot(t, 4)
-		rewrite(t, objectsBySeq(t, root)[1], "391", "392")
+		rewrite(t, objectsBySeq(t, root)[1], "23 = 391", "23 = 392") // the answer, not digits of a random ID
 		out, _, err := execute(t, "verify", "--root", root)
 		if exitCode(err) != ExitProblems || !slices.Equal(listedKinds(out), []string{"bad-signature"}) || !strings.Contains(out, "Problems (1)") {
 			t.Fatalf("exit %d, problems %v\n%s", exitCode(err), listedKinds(out), out)
@@ -262,7 +262,7 @@ func TestVerifyJSONFindingsAreObjectsInAStableOrder(t *testing.T) {
 	root := sealedRoot(t, 4)
 	bySeq := objectsBySeq(t, root)
 	rewrite(t, bySeq[3], "Count the words", "Count the wordz")
-	rewrite(t, bySeq[1], "391", "392")
+	rewrite(t, bySeq[1], "23 = 391", "23 = 392") // the answer, not digits of a random ID
 	var first string
 	for range 3 {
 		out, _, err := execute(t, "verify", "--root", root, "-o", "json")
@@ -310,7 +310,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		want string
 	}{
 		{nil, ExitOK, ""},
-		{[]string{"--since", "last tuesday"}, ExitUsage, "--since \"last tuesday\": want a duration"},
+		{[]string{"--since", "last tuesday"}, ExitUsage, "--since \"last tuesday\": want a duration back from now"},
 		{[]string{"-o", "yaml"}, ExitUsage, "want text or json"},
 		{[]string{"--retention-days", "-1"}, ExitUsage, "want 0 or more"},
 		{[]string{"--no-such-flag"}, ExitUsage, "unknown flag"},
@@ -327,7 +327,7 @@ func TestVerifyExitCodes(t *testing.T) {
 			t.Errorf("verify %v: exit %d (%v), want %d and %q", tt.args, exitCode(err), err, tt.code, tt.want)
 		}
 	}
-	rewrite(t, objectsBySeq(t, root)[1], "391", "392")
+	rewrite(t, objectsBySeq(t, root)[1], "23 = 391", "23 = 392") // the answer, not digits of a random ID
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitProblems {
 		t.Errorf("a tampered root: exit %d (%v), want %d", exitCode(err), err, ExitProblems)
 	}
@@ -335,7 +335,7 @@ func TestVerifyExitCodes(t *testing.T) {
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitCannotCheck || !strings.Contains(err.Error(), "pass the key that certified the records") {
 		t.Errorf("no local signing key to check against: exit %d (%v), want %d", exitCode(err), err, ExitCannotCheck)
 	}
-	if got, _ := parseSince("2026-11-01", time.Now()); !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+	if got, _ := parseTimeFlag("since", "2026-11-01", time.Now()); !got.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("--since 2026-11-01 read as %v", got)
 	}
 }
@@ -349,7 +349,7 @@ func TestVerifyChecksOversizeContent(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, stderr)
 	}
 	// audit show reads the oversize content back in place of the reference.
-	traces, _, err := execute(t, "traces", "--root", root, "-o", "csv")
+	traces, _, err := execute(t, "runs", "--root", root, "-o", "csv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,8 @@ type calcRun struct {
 	modelName string
 	// responseModel is gen_ai.response.model, "" when the provider does not report it.
 	responseModel string
+	// provider is gen_ai.provider.name: aws.bedrock for Bedrock only.
+	provider string
 }
 
 var calcRuns = []calcRun{
@@ -42,12 +44,14 @@ var calcRuns = []calcRun{
 			return m, srv
 		},
 		modelName: "claude-haiku-4-5",
+		provider:  "aws.bedrock",
 	},
 	{
 		name:          "the offline model",
 		model:         func(*testing.T) (Model, *bedrocktest.Server) { return NewOfflineModel(), nil },
 		modelName:     OfflineModelName,
 		responseModel: OfflineModelName,
+		provider:      "agent_audit.offline",
 	},
 }
 
@@ -95,7 +99,7 @@ func TestARunWithOneToolCallIsOneTraceOfFourSpans(t *testing.T) {
 				t.Fatalf("result %+v, want the answer, 2 turns, 1 tool call and usage %+v", res, total)
 			}
 
-			common := map[string]any{"gen_ai.provider.name": "aws.bedrock", "gen_ai.request.model": tt.modelName, "gen_ai.conversation.id": "conv-1"}
+			common := map[string]any{"gen_ai.provider.name": tt.provider, "gen_ai.request.model": tt.modelName, "gen_ai.conversation.id": "conv-1"}
 			for _, s := range spans {
 				assertAttrs(t, s.Name(), attrs(s), common)
 			}

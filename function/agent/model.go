@@ -6,8 +6,13 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 )
 
-// providerAWSBedrock is gen_ai.provider.name for Bedrock, and for the offline model that stands in for it.
+// providerAWSBedrock is gen_ai.provider.name for Bedrock.
 var providerAWSBedrock = semconv.GenAIProviderNameAWSBedrock.Value.AsString()
+
+// OfflineProviderName is gen_ai.provider.name for the offline model. It is no provider on the GenAI semconv's
+// list of well-known values, so it reports a custom value, as the semconv allows for such a provider; a
+// well-known value (aws.bedrock) would tell a backend to read its spans as that provider's, which they are not.
+const OfflineProviderName = "agent_audit.offline"
 
 // Model is a chat model the agent can call. Implementations: BedrockModel (Amazon Bedrock Converse) and
 // OfflineModel (deterministic, scriptable, no network). Converse must be safe for concurrent use.

@@ -70,7 +70,7 @@ var _ Model = (*OfflineModel)(nil)
 func (m *OfflineModel) Name() string { return m.name }
 
 // Provider implements Model: the offline model stands in for Bedrock, so its spans read like Bedrock's.
-func (m *OfflineModel) Provider() string { return providerAWSBedrock }
+func (m *OfflineModel) Provider() string { return OfflineProviderName }
 
 // Converse implements Model.
 func (m *OfflineModel) Converse(ctx context.Context, req Request) (Response, error) {
@@ -165,7 +165,7 @@ func defaultStep(req Request) Step {
 	case offered["clock"] && asksTime.MatchString(prompt):
 		return callTool("clock", map[string]string{"timezone": zoneIn(prompt)})
 	}
-	return Step{Text: fmt.Sprintf("Hello! This is the offline model; your message had %d words. Ask me to calculate, tell the time or count words to see a tool call.", len(strings.Fields(prompt)))}
+	return Step{Text: fmt.Sprintf("Hello! This is the offline model; your message had %s. Ask me to calculate, tell the time or count words to see a tool call.", nouns(float64(len(strings.Fields(prompt))), "word"))}
 }
 
 func callTool(name string, args map[string]string) Step {
@@ -226,7 +226,7 @@ func answerFromResults(req Request, results []ToolResult) string {
 		case name == "clock":
 			parts = append(parts, fmt.Sprintf("It is %v (%v) in %v.", v["time"], v["weekday"], v["timezone"]))
 		case name == "text_stats":
-			parts = append(parts, fmt.Sprintf("The text has %v words, %v characters and %v lines.", v["words"], v["characters"], v["lines"]))
+			parts = append(parts, fmt.Sprintf("The text has %s, %s and %s.", nouns(v["words"], "word"), nouns(v["characters"], "character"), nouns(v["lines"], "line")))
 		default:
 			parts = append(parts, fmt.Sprintf("%s returned %s.", name, r.Content))
 		}
@@ -276,4 +276,13 @@ func deterministicID(prefix string, req Request, index int) string {
 // APIError builds an AWS-shaped error (a smithy.APIError with code) for scripted steps.
 func APIError(code, message string) error {
 	return &smithy.GenericAPIError{Code: code, Message: message, Fault: smithy.FaultServer}
+}
+
+// nouns writes a count with its noun in the singular or plural: "1 word", "3 words". n is a number as JSON
+// decodes it; anything else is written as it is.
+func nouns(n any, noun string) string {
+	if f, ok := n.(float64); ok && f == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%v %ss", n, noun)
 }

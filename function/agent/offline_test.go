@@ -42,6 +42,12 @@ func TestOfflineModelPicksToolsFromThePrompt(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a one-word message is 1 word", func(t *testing.T) {
+		resp, err := m.Converse(context.Background(), Request{Messages: []Message{{Role: RoleUser, Parts: []Part{{Text: "Hello"}}}}})
+		if err != nil || !strings.Contains(resp.Message.Text(), "your message had 1 word.") {
+			t.Fatalf("resp %+v err %v", resp, err)
+		}
+	})
 	t.Run("without tools on offer it answers in text", func(t *testing.T) {
 		resp, err := m.Converse(context.Background(), Request{Messages: []Message{{Role: RoleUser, Parts: []Part{{Text: "What is 17 * 23?"}}}}})
 		if err != nil || len(resp.Message.ToolCalls()) != 0 || !strings.Contains(resp.Message.Text(), "5 words") {
@@ -81,7 +87,8 @@ func TestOfflineModelAnswersFromToolResults(t *testing.T) {
 	}
 	tests := []struct{ prompt, want string }{
 		{"What time is it in Tokyo?", "It is 2026-06-09T05:31:06+09:00 (Tuesday) in Asia/Tokyo."},
-		{`How many words are in "the quick brown fox"?`, "The text has 4 words, 19 characters and 1 lines."},
+		{`How many words are in "the quick brown fox"?`, "The text has 4 words, 19 characters and 1 line."},
+		{`How many words are in "fox"?`, "The text has 1 word, 3 characters and 1 line."},
 		{"What is (1 + 2) * 3?", "(1 + 2) * 3 = 9"},
 		{"What is 1 / 0?", "The calculator tool failed: tool calculator: division by zero."},
 	}

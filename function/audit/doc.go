@@ -15,6 +15,11 @@
 //	agent_audit.record.parts      int     number of records of the shipment
 //	agent_audit.record.followup   bool    true when the shipment holds late spans of an already shipped trace
 //
+// The function's resource also says how the spans were recorded (package app sets it from its configuration):
+//
+//	agent_audit.content.captured  bool    false when content capture was off: prompts, outputs, tool arguments
+//	                                      and results and error messages were not recorded
+//
 // A shipment larger than the record limit (Firehose's 1,000 KiB) is split into several records, each a complete
 // OTLP/JSON request with the same resource and scope and a subset of the spans. Readers that see the same
 // (batch_key, part) twice have seen a retried delivery and keep one.

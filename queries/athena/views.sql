@@ -109,7 +109,8 @@ SELECT
             p -> json_extract_scalar(p, '$.content')))), chr(10)), '') AS assistant_response,
     element_at(filter(attributes, a -> a.key = 'gen_ai.input.messages'), 1).value.stringvalue AS input_messages,
     element_at(filter(attributes, a -> a.key = 'gen_ai.output.messages'), 1).value.stringvalue AS output_messages,
-    status,
+    -- OK unless ERROR: the trail stores UNSET for success (see ../traces.sql, run_status).
+    CASE status WHEN 'ERROR' THEN 'ERROR' ELSE 'OK' END AS status,
     error_type,
     span_id,
     batch_key,
@@ -131,7 +132,8 @@ SELECT
     TRY_CAST(element_at(filter(attributes, a -> a.key = 'agent_audit.usage.output_tokens'), 1).value.intvalue AS bigint) AS out_tokens,
     TRY_CAST(element_at(filter(attributes, a -> a.key = 'agent_audit.run.turns'), 1).value.intvalue AS bigint) AS turns,
     TRY_CAST(element_at(filter(attributes, a -> a.key = 'agent_audit.run.tool_calls'), 1).value.intvalue AS bigint) AS tool_calls,
-    status,
+    -- OK unless ERROR: the trail stores UNSET for success (see ../traces.sql, run_status).
+    CASE status WHEN 'ERROR' THEN 'ERROR' ELSE 'OK' END AS status,
     error_type,
     status_message,
     element_at(filter(attributes, a -> a.key = 'gen_ai.conversation.id'), 1).value.stringvalue AS conversation_id,
@@ -160,7 +162,8 @@ SELECT
     element_at(filter(attributes, a -> a.key = 'gen_ai.tool.name'), 1).value.stringvalue AS tool,
     element_at(filter(attributes, a -> a.key = 'gen_ai.tool.call.id'), 1).value.stringvalue AS call_id,
     dur_ms,
-    status,
+    -- OK unless ERROR: the trail stores UNSET for success (see ../traces.sql, run_status).
+    CASE status WHEN 'ERROR' THEN 'ERROR' ELSE 'OK' END AS status,
     error_type,
     element_at(filter(attributes, a -> a.key = 'gen_ai.tool.call.arguments'), 1).value.stringvalue AS arguments,
     element_at(filter(attributes, a -> a.key = 'gen_ai.tool.call.result'), 1).value.stringvalue AS result,

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,7 +119,7 @@ func recordObjects(t *testing.T, root string) []string {
 	return objects
 }
 
-func openDB(t *testing.T, root string) *sql.DB {
+func openDB(t *testing.T, root string) *queries.DB {
 	t.Helper()
 	db, err := queries.Open(context.Background(), root)
 	if err != nil {

@@ -36,9 +36,15 @@ type Selected struct {
 	Started time.Time
 }
 
+// Querier runs SQL over the views: a *queries.DB (which reads around objects it cannot read), or a *sql.DB on
+// which the views are defined.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // Select runs f over the views of db (queries.Open over root) and returns the chosen traces, earliest first.
 // Bad input (a trace ID that is not one, a query that fails or returns something else) is an error naming it.
-func Select(ctx context.Context, db *sql.DB, root string, f Filter) ([]Selected, error) {
+func Select(ctx context.Context, db Querier, root string, f Filter) ([]Selected, error) {
 	for _, id := range f.TraceIDs {
 		if _, err := parseTraceID(id); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadFilter, err)
@@ -129,7 +135,7 @@ func selectSQL(f Filter, ids []string) (string, []any) {
 func sqlTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.999999") }
 
 // queryIDs runs the user's query and returns the distinct trace IDs of its first column.
-func queryIDs(ctx context.Context, db *sql.DB, query string) ([]string, error) {
+func queryIDs(ctx context.Context, db Querier, query string) ([]string, error) {
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("--query: %w", err)
