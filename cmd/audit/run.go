@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
 	"github.com/agent-audit/agent-audit/function/app"
@@ -108,10 +109,20 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		logOut = stderr
 	}
 	var written []string
-	a, err := app.New(ctx, cfg,
+	opts := []app.Option{
 		app.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
 		app.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
-	)
+	}
+	if cfg.Model == app.ModelBedrock || cfg.SigningKeyID != "" || cfg.FirehoseStream != "" {
+		// A local run takes credentials from the default chain (profiles, SSO, ...), which the function in
+		// Lambda does not link.
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("load AWS configuration: %w", err)
+		}
+		opts = append(opts, app.WithAWSConfig(awsCfg))
+	}
+	a, err := app.New(ctx, cfg, opts...)
 	if err != nil {
 		return err
 	}

@@ -7,22 +7,22 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/awsenv"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/logfire"
 	"github.com/agent-audit/agent-audit/function/seal"
@@ -72,7 +72,8 @@ func WithModel(m agent.Model) Option { return func(o *options) { o.model = m } }
 // WithSink replaces the configured sink.
 func WithSink(s audit.Sink) Option { return func(o *options) { o.sink = s } }
 
-// WithAWSConfig uses cfg for AWS clients instead of loading the default configuration chain.
+// WithAWSConfig uses cfg for AWS clients instead of the one Lambda's environment describes (see package awsenv);
+// a local run passes config.LoadDefaultConfig's, to use the default credential chain.
 func WithAWSConfig(cfg aws.Config) Option { return func(o *options) { o.awsCfg = &cfg } }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -97,9 +98,9 @@ func WithSealerOptions(opts ...seal.Option) Option {
 	return func(o *options) { o.sealOpt = append(o.sealOpt, opts...) }
 }
 
-// New validates cfg and assembles the function. AWS configuration is loaded with config.LoadDefaultConfig only
-// when a Bedrock model or a Firehose sink needs it, so AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE
-// and the rest of the standard variables apply.
+// New validates cfg and assembles the function. Unless WithAWSConfig gives one, the AWS configuration is read
+// from Lambda's environment with awsenv.Config, only when a configured part needs AWS, so
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE and the other variables awsenv lists apply.
 func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 	var o options
 	for _, opt := range opts {
@@ -119,9 +120,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*App, error) {
 		if o.awsCfg != nil {
 			return *o.awsCfg, nil
 		}
-		c, err := awsconfig.LoadDefaultConfig(ctx)
+		c, err := awsenv.Config(os.LookupEnv)
 		if err != nil {
-			return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+			return aws.Config{}, err
 		}
 		o.awsCfg = &c
 		return c, nil
@@ -264,7 +265,7 @@ func buildLogfire(cfg logfire.Config, o options, loadAWS func() (aws.Config, err
 		if err != nil {
 			return nil, err
 		}
-		client = ssm.NewFromConfig(awsCfg)
+		client = logfire.NewSSMClient(awsCfg, nil)
 	}
 	leg, err := logfire.New(cfg, client, logfire.WithLogger(o.logger))
 	if err != nil {
