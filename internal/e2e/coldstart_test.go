@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 // coldStarts is how many fresh execution environments TestColdStartAgainstHelloWorld starts for each binary. The
 // suite runs a few; docs/performance.md's figures come from -coldstarts 15.
 var coldStarts = flag.Int("coldstarts", 3, "cold starts of each binary to measure")
+
+// compareWith names more bootstraps to measure in the same run, alternating with the others, as label=path pairs
+// separated by commas (for example builds of earlier commits, to measure what a change bought).
+var compareWith = flag.String("coldstart-compare", "", "more bootstraps to measure alongside, label=path,...")
 
 // helloWorld is the baseline function: the smallest aws-lambda-go handler, built as the bootstrap is.
 const helloWorld = "./internal/lambdatest/helloworld"
@@ -30,12 +35,32 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 	bootstrap, hello := lambdatest.Build(t), lambdatest.BuildPackage(t, helloWorld)
 	env := s.env()
 	var fnInits, helloInits []time.Duration
-	for i := 0; i < *coldStarts; i++ {
+	type other struct {
+		label, path string
+		inits       []time.Duration
+	}
+	var others []*other
+	if *compareWith != "" {
+		for _, pair := range strings.Split(*compareWith, ",") {
+			label, path, ok := strings.Cut(pair, "=")
+			if !ok {
+				t.Fatalf("-coldstart-compare %q: want label=path", pair)
+			}
+			others = append(others, &other{label: label, path: path})
+		}
+	}
+	coldStart := func(bootstrap string, i int) time.Duration {
 		fn := lambdatest.Start(t, lambdatest.Options{Bootstrap: bootstrap, Env: env})
 		s.bedrock.Enqueue(bedrocktest.Reply{Text: "hello"})
 		okResponse(t, fn.Invoke(t, []byte(`{"prompt":"hi"}`)))
-		fnInits = append(fnInits, initDuration(t, fn, i))
-		fn.Stop() // the next start is a new execution environment
+		defer fn.Stop() // the next start is a new execution environment
+		return initDuration(t, fn, i)
+	}
+	for i := 0; i < *coldStarts; i++ {
+		fnInits = append(fnInits, coldStart(bootstrap, i))
+		for _, o := range others {
+			o.inits = append(o.inits, coldStart(o.path, i))
+		}
 
 		hw := lambdatest.Start(t, lambdatest.Options{Bootstrap: hello})
 		if r := hw.Invoke(t, []byte(`{"name":"world"}`)); r.Error != nil || string(r.Payload) != `"hello world"` {
@@ -43,6 +68,10 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 		}
 		helloInits = append(helloInits, initDuration(t, hw, i))
 		hw.Stop()
+	}
+	for _, o := range others {
+		t.Logf("INIT REPORT median of %s: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×", o.label, ms(median(o.inits)),
+			ms(slices.Min(o.inits)), ms(slices.Max(o.inits)), float64(median(o.inits))/float64(median(helloInits)))
 	}
 	fnMedian, helloMedian := median(fnInits), median(helloInits)
 	fnSize := fileSize(t, lambdatest.BuildPackageFor(t, "./function", "linux", "arm64"))
