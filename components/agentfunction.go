@@ -10,14 +10,17 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 // AgentFunction defaults.
 const (
 	DefaultFunctionPackage = "./function"
 	DefaultModelName       = "claude-haiku-4-5"
-	// DefaultAgentName is the function's own default agent name (function/app.DefaultAgentName), set explicitly.
-	DefaultAgentName = "agent-audit"
+	// DefaultAgentName is the runtime's own default agent name (agentenv.DefaultAgentName), what the function
+	// calls itself when neither AgentName nor its code names it.
+	DefaultAgentName = agentenv.DefaultAgentName
 	// DefaultTimeoutSeconds matches the seed's function timeout; a run with a few model turns takes seconds.
 	DefaultTimeoutSeconds = 60
 	// DefaultMemoryMB is Lambda's smallest size (128 MB). The function peaks at about 19 MB for a typical run and
@@ -26,10 +29,10 @@ const (
 	// typical run and 0.8 s to a 2 MB trace (docs/performance.md, "Memory and cost").
 	DefaultMemoryMB = 128
 	// ExtensionHTTPPort is the Parameters and Secrets Lambda Extension's port when its layer is attached.
-	ExtensionHTTPPort = 2773
+	ExtensionHTTPPort = agentenv.DefaultExtensionHTTPPort
 	// OversizePrefix is where the function stores span content too large for one Firehose record, in the audit
-	// bucket (function/audit.OversizePrefix): the only prefix it may write.
-	OversizePrefix = "oversize/"
+	// bucket (agentenv.OversizePrefix): the only prefix it may write.
+	OversizePrefix = agentenv.OversizePrefix
 )
 
 // AgentFunctionArgs configures an AgentFunction.
@@ -46,9 +49,10 @@ type AgentFunctionArgs struct {
 	ModelName string
 	// Stream is the audit delivery stream. Required.
 	Stream *AuditFirehose
-	// AgentName names the agent in span names, `invoke_agent {name}` (default "agent-audit").
+	// AgentName names the agent in span names, `invoke_agent {name}` (AGENT_NAME; default: what the function's
+	// code names it, else "agent-audit").
 	AgentName string
-	// SystemPrompt is the agent's system prompt (default: the function's built-in prompt).
+	// SystemPrompt is the agent's system prompt (AGENT_SYSTEM_PROMPT; default: the function's code's prompt).
 	SystemPrompt string
 	// CaptureContent records prompts, outputs and tool arguments in the audit trail (nil means true).
 	CaptureContent *bool
@@ -108,9 +112,6 @@ func (a *AgentFunctionArgs) resolve(name string) (AgentFunctionArgs, error) {
 	}
 	if out.ModelName == "" {
 		out.ModelName = DefaultModelName
-	}
-	if out.AgentName == "" {
-		out.AgentName = DefaultAgentName
 	}
 	if out.TimeoutSeconds == 0 {
 		out.TimeoutSeconds = DefaultTimeoutSeconds
@@ -213,37 +214,7 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		return nil, err
 	}
 
-	vars := pulumi.StringMap{
-		"FIREHOSE_DELIVERY_STREAM":      cfg.Stream.StreamName,
-		"BEDROCK_INFERENCE_PROFILE_ARN": cfg.Model.ProfileARN,
-		"BEDROCK_MODEL_ID":              pulumi.String(cfg.ModelName),
-		"AUDIT_CAPTURE_CONTENT":         pulumi.String(strconv.FormatBool(cfg.CaptureContent == nil || *cfg.CaptureContent)),
-		"AGENT_NAME":                    pulumi.String(cfg.AgentName),
-	}
-	if cfg.SystemPrompt != "" {
-		vars["AGENT_SYSTEM_PROMPT"] = pulumi.String(cfg.SystemPrompt)
-	}
-	if cfg.SigningKeyARN != nil {
-		vars["AUDIT_SIGNING_KEY_ID"] = cfg.SigningKeyARN
-	}
-	if cfg.OversizeBucket != nil {
-		vars["AUDIT_OVERSIZE_BUCKET"] = cfg.OversizeBucket.BucketName
-	}
-	var layers pulumi.StringArray
-	if cfg.Logfire != nil {
-		vars["LOGFIRE_TOKEN_PARAMETER"] = cfg.Logfire.ParameterName
-		if cfg.LogfireSampleRatio != nil {
-			vars["LOGFIRE_SAMPLE_RATIO"] = pulumi.String(strconv.FormatFloat(*cfg.LogfireSampleRatio, 'g', -1, 64))
-		}
-		if cfg.LogfireScrub {
-			vars["LOGFIRE_SCRUB"] = pulumi.String("true")
-		}
-	}
-	if cfg.SecretsExtensionLayerARN != "" {
-		layers = append(layers, pulumi.String(cfg.SecretsExtensionLayerARN))
-		vars["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = pulumi.String(strconv.Itoa(ExtensionHTTPPort))
-		vars["PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE"] = pulumi.String("100")
-	}
+	vars, layers := functionEnv(cfg)
 
 	fn, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
 		Name:           pulumi.String(name),
@@ -269,6 +240,46 @@ func NewAgentFunction(ctx *pulumi.Context, name string, args *AgentFunctionArgs,
 		"functionName": c.FunctionName, "functionArn": c.FunctionARN, "roleArn": c.RoleARN,
 		"logGroupName": c.LogGroupName, "codeSha256": c.CodeSHA256,
 	})
+}
+
+// functionEnv is the function's environment and layers: the runtime's contract (package agentenv), which
+// agentaudit.ConfigFromEnv reads back. Optional settings are written only when set, so the function's own
+// defaults (its code's agent name and prompt) apply otherwise.
+func functionEnv(cfg AgentFunctionArgs) (pulumi.StringMap, pulumi.StringArray) {
+	vars := pulumi.StringMap{
+		agentenv.FirehoseStream:      cfg.Stream.StreamName,
+		agentenv.InferenceProfileARN: cfg.Model.ProfileARN,
+		agentenv.ModelID:             pulumi.String(cfg.ModelName),
+		agentenv.CaptureContent:      pulumi.String(strconv.FormatBool(cfg.CaptureContent == nil || *cfg.CaptureContent)),
+	}
+	if cfg.AgentName != "" {
+		vars[agentenv.AgentName] = pulumi.String(cfg.AgentName)
+	}
+	if cfg.SystemPrompt != "" {
+		vars[agentenv.SystemPrompt] = pulumi.String(cfg.SystemPrompt)
+	}
+	if cfg.SigningKeyARN != nil {
+		vars[agentenv.SigningKeyID] = cfg.SigningKeyARN
+	}
+	if cfg.OversizeBucket != nil {
+		vars[agentenv.OversizeBucket] = cfg.OversizeBucket.BucketName
+	}
+	var layers pulumi.StringArray
+	if cfg.Logfire != nil {
+		vars[agentenv.LogfireTokenParameter] = cfg.Logfire.ParameterName
+		if cfg.LogfireSampleRatio != nil {
+			vars[agentenv.LogfireSampleRatio] = pulumi.String(strconv.FormatFloat(*cfg.LogfireSampleRatio, 'g', -1, 64))
+		}
+		if cfg.LogfireScrub {
+			vars[agentenv.LogfireScrub] = pulumi.String("true")
+		}
+	}
+	if cfg.SecretsExtensionLayerARN != "" {
+		layers = append(layers, pulumi.String(cfg.SecretsExtensionLayerARN))
+		vars[agentenv.ExtensionHTTPPort] = pulumi.String(strconv.Itoa(ExtensionHTTPPort))
+		vars[agentenv.ExtensionCacheSize] = pulumi.String("100")
+	}
+	return vars, layers
 }
 
 // oversizeStatements let the function store oversize content and nothing else in the audit bucket: s3:PutObject

@@ -13,8 +13,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/agent-audit/agent-audit/function/app"
-	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/internal/pulumitest"
 )
 
@@ -63,7 +61,6 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 		"environment.variables.BEDROCK_INFERENCE_PROFILE_ARN": "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/model-id",
 		"environment.variables.BEDROCK_MODEL_ID":              "claude-haiku-4-5",
 		"environment.variables.AUDIT_CAPTURE_CONTENT":         "true",
-		"environment.variables.AGENT_NAME":                    "agent-audit",
 	}
 	for path, v := range want {
 		if got := str(fn.Inputs, path); got != v {
@@ -73,10 +70,10 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	if num(fn.Inputs, "timeout") != 60 || num(fn.Inputs, "memorySize") != 128 {
 		t.Errorf("timeout %v memory %v", num(fn.Inputs, "timeout"), num(fn.Inputs, "memorySize"))
 	}
-	for _, absent := range []string{"LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "LOGFIRE_SAMPLE_RATIO", "LOGFIRE_SCRUB",
+	for _, absent := range []string{"AGENT_NAME", "AGENT_SYSTEM_PROMPT", "LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "LOGFIRE_SAMPLE_RATIO", "LOGFIRE_SCRUB",
 		"AUDIT_SIGNING_KEY_ID", "AUDIT_OVERSIZE_BUCKET"} {
 		if !pulumitest.Get(fn.Inputs, "environment.variables."+absent).IsNull() {
-			t.Errorf("%s is set without Logfire, a signing key or an oversize bucket", absent)
+			t.Errorf("%s is set without a name, a prompt, Logfire, a signing key or an oversize bucket (it would override the function's own)", absent)
 		}
 	}
 	if !pulumitest.Get(fn.Inputs, "layers").IsNull() && len(pulumitest.Get(fn.Inputs, "layers").ArrayValue()) != 0 {
@@ -84,9 +81,6 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 	}
 	if deps := strings.Join(fn.DependsOn, " "); !strings.Contains(deps, "::agent-logs") || !strings.Contains(deps, "::agent-permissions") {
 		t.Errorf("the function does not wait for its log group and its permissions: %v", fn.DependsOn)
-	}
-	if !pulumitest.Get(fn.Inputs, "environment.variables.AGENT_SYSTEM_PROMPT").IsNull() {
-		t.Error("AGENT_SYSTEM_PROMPT set without a prompt: the function's built-in one is overridden")
 	}
 	assertChildren(t, pulumiFilter(m, "agent-audit:index:AgentFunction", "agent"), "agent-audit:index:AgentFunction", "agent")
 	if num(m.One(t, "aws:cloudwatch/logGroup:LogGroup", "agent-logs").Inputs, "retentionInDays") != 30 {
@@ -171,13 +165,6 @@ func TestAgentFunctionArgsReachTheFunction(t *testing.T) {
 	}
 	if got := num(m.One(t, "aws:cloudwatch/logGroup:LogGroup", "agent-logs").Inputs, "retentionInDays"); got != 90 {
 		t.Errorf("log retention %v, want 90", got)
-	}
-}
-
-// The component sets AGENT_NAME explicitly; it must be the name the function would use by itself.
-func TestDefaultAgentNameIsTheFunctions(t *testing.T) {
-	if DefaultAgentName != app.DefaultAgentName {
-		t.Errorf("components.DefaultAgentName %q, function/app.DefaultAgentName %q", DefaultAgentName, app.DefaultAgentName)
 	}
 }
 
@@ -385,15 +372,5 @@ func TestSealingAndOversizeWiring(t *testing.T) {
 				t.Errorf("%s: shares its statement or carries conditions: %+v", s.Sid, s)
 			}
 		}
-	}
-}
-
-// The names and the prefix the component sets are the ones the function reads.
-func TestSealingAndOversizeNamesAreTheFunctions(t *testing.T) {
-	if OversizePrefix != audit.OversizePrefix {
-		t.Errorf("components.OversizePrefix %q, function/audit.OversizePrefix %q", OversizePrefix, audit.OversizePrefix)
-	}
-	if app.EnvSigningKeyID != "AUDIT_SIGNING_KEY_ID" || app.EnvOversizeBucket != "AUDIT_OVERSIZE_BUCKET" {
-		t.Errorf("the function reads %s and %s, the component sets AUDIT_SIGNING_KEY_ID and AUDIT_OVERSIZE_BUCKET", app.EnvSigningKeyID, app.EnvOversizeBucket)
 	}
 }

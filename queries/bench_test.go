@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agent-audit/agent-audit/function/app"
-	"github.com/agent-audit/agent-audit/internal/audittest"
+	"github.com/agent-audit/agent-audit"
+	"github.com/agent-audit/agent-audit/agentaudittest"
+	"github.com/agent-audit/agent-audit/function/demo"
 )
 
 const (
@@ -41,10 +42,10 @@ func benchRoot(b *testing.B) (string, int64) {
 		if benchErr != nil {
 			return
 		}
-		sink := &audittest.MemorySink{}
-		cfg := app.DefaultConfig()
-		cfg.Model = app.ModelOffline
-		a, err := app.New(context.Background(), cfg, app.WithSink(sink), app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		sink := &agentaudittest.MemorySink{}
+		cfg := agentaudit.DefaultConfig()
+		cfg.Model = agentaudit.ModelOffline
+		a, err := agentaudit.New(context.Background(), cfg, append(demo.Options(), agentaudit.WithSink(sink), agentaudit.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))...)
 		if err != nil {
 			benchErr = err
 			return

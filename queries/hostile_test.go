@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agent-audit/agent-audit"
 	"github.com/agent-audit/agent-audit/function/agent"
-	"github.com/agent-audit/agent-audit/function/app"
 )
 
 // Hostile content the views must return as recorded: control characters (NUL, ESC), line and paragraph
@@ -42,14 +42,14 @@ func TestViewsReturnHostileContentAsRecorded(t *testing.T) {
 		events = append(events, p.event)
 	}
 	events = append(events, `{"conversation_id":"c\u001b[2J\u0000"}`) // rejected: not printable
-	ids := produce(t, root, func(c *app.Config) { c.MaxPromptBytes = 1 << 20 }, nil, events...)
+	ids := produce(t, root, func(c *agentaudit.Config) { c.MaxPromptBytes = 1 << 20 }, nil, events...)
 
 	// A model asking for a tool whose name is hostile, with hostile arguments, then answering with hostile text.
 	args := `{"text":` + mustJSON(t, hostileText) + `}`
 	model := agent.NewOfflineModel(agent.WithScript(
 		agent.Step{ToolCalls: []agent.ToolCall{{ID: "call-1", Name: hostileToolName, Arguments: json.RawMessage(args)}}},
 		agent.Step{Text: hostileText}))
-	toolRun := produce(t, root, nil, []app.Option{app.WithModel(model)}, hostileEvent("use the tool"))[0]
+	toolRun := produce(t, root, nil, []agentaudit.Option{agentaudit.WithModel(model)}, hostileEvent("use the tool"))[0]
 
 	db := open(t, root)
 	for i, p := range prompts {

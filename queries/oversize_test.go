@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit"
 	"github.com/agent-audit/agent-audit/function/audit"
 )
 
@@ -14,7 +14,7 @@ func TestOversizeContentReadsAsIfItWereInline(t *testing.T) {
 	root := t.TempDir()
 	prompt := "Count the words: " + strings.Repeat("lorem ipsum ", 87_000) // 1 MB: over a record on its own
 	event, _ := json.Marshal(map[string]string{"prompt": prompt})
-	ids := produce(t, root, func(c *app.Config) { c.MaxPromptBytes = 1 << 20 }, nil, string(event), `{"prompt":"What is 17 * 23?"}`)
+	ids := produce(t, root, func(c *agentaudit.Config) { c.MaxPromptBytes = 1 << 20 }, nil, string(event), `{"prompt":"What is 17 * 23?"}`)
 	objects, _ := filepath.Glob(filepath.Join(root, "oversize", "*", "*", "*", "*", "*", "*.json.gz"))
 	if len(objects) == 0 {
 		t.Fatal("no oversize object written: the test no longer exercises the join")

@@ -15,22 +15,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit"
 	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/demo"
 )
 
 // produce runs the real function (offline model, local Firehose-layout sink) once per event into root and
 // returns the trace ID of each invocation, failed ones included.
-func produce(t *testing.T, root string, mutate func(*app.Config), opts []app.Option, events ...string) []string {
+func produce(t *testing.T, root string, mutate func(*agentaudit.Config), opts []agentaudit.Option, events ...string) []string {
 	t.Helper()
-	cfg := app.DefaultConfig()
-	cfg.Model = app.ModelOffline
+	cfg := agentaudit.DefaultConfig()
+	cfg.Model = agentaudit.ModelOffline
 	cfg.LocalRoot = root
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	opts = append([]app.Option{app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
-	a, err := app.New(context.Background(), cfg, opts...)
+	opts = append(append(demo.Options(), agentaudit.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))), opts...)
+	a, err := agentaudit.New(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 	}
 	for i, c := range chats {
 		if c["trace"] != ids[0] || c["model"] != "offline" || c["conversation_id"] != "conv-9" || c["status"] != "UNSET" ||
-			c["system_prompt"] != app.DefaultSystemPrompt || c["user_prompt"] != "What is 17 * 23?" || c["error_type"] != nil {
+			c["system_prompt"] != demo.SystemPrompt || c["user_prompt"] != "What is 17 * 23?" || c["error_type"] != nil {
 			t.Errorf("chat %d: %v", i, c)
 		}
 		if c["dur_ms"].(float64) <= 0 || c["in_tokens"].(int64) <= 0 || c["out_tokens"].(int64) <= 0 || c["started"].(time.Time).IsZero() {
@@ -157,9 +158,9 @@ func TestEveryColumnOfEveryViewForARunWithATool(t *testing.T) {
 func TestASplitTraceAndADuplicatedRecordReadAsOneTrace(t *testing.T) {
 	root := t.TempDir()
 	const limit = 2500
-	produce(t, root, nil, []app.Option{
-		app.WithProcessorOptions(audit.WithMaxRecordBytes(limit)),
-		app.WithLocalSinkOptions(audit.WithLocalMaxRecordBytes(limit)),
+	produce(t, root, nil, []agentaudit.Option{
+		agentaudit.WithProcessorOptions(audit.WithMaxRecordBytes(limit)),
+		agentaudit.WithLocalSinkOptions(audit.WithLocalMaxRecordBytes(limit)),
 	}, `{"prompt":"What is 17 * 23?"}`)
 	db := open(t, root)
 	parts := rows(t, db, "SELECT DISTINCT batch_key, part, parts FROM spans")
@@ -214,7 +215,7 @@ func TestFailedRunsAndRejectedEvents(t *testing.T) {
 
 func TestContentOffLeavesContentColumnsNull(t *testing.T) {
 	root := t.TempDir()
-	produce(t, root, func(c *app.Config) { c.CaptureContent = false }, nil, `{"prompt":"What is 6 * 7?"}`)
+	produce(t, root, func(c *agentaudit.Config) { c.CaptureContent = false }, nil, `{"prompt":"What is 6 * 7?"}`)
 	db := open(t, root)
 	for _, c := range rows(t, db, "SELECT * FROM traces") {
 		for _, k := range []string{"system_prompt", "user_prompt", "assistant_response", "input_messages", "output_messages"} {
@@ -239,7 +240,7 @@ func TestContentOffLeavesContentColumnsNull(t *testing.T) {
 func TestPartitionFiltersPruneObjects(t *testing.T) {
 	root := t.TempDir()
 	for _, day := range []time.Time{time.Date(2026, 6, 8, 20, 0, 0, 0, time.UTC), time.Date(2026, 6, 9, 9, 0, 0, 0, time.UTC)} {
-		produce(t, root, nil, []app.Option{app.WithLocalSinkOptions(audit.WithClock(func() time.Time { return day }))},
+		produce(t, root, nil, []agentaudit.Option{agentaudit.WithLocalSinkOptions(audit.WithClock(func() time.Time { return day }))},
 			`{"prompt":"What is 1 + 1?"}`, `{"prompt":"What is 2 + 2?"}`)
 	}
 	db := open(t, root)

@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit"
+	"github.com/agent-audit/agent-audit/agentenv"
+	demoagent "github.com/agent-audit/agent-audit/function/demo"
 	"github.com/agent-audit/agent-audit/function/handler"
 )
 
@@ -61,11 +63,11 @@ func demo(ctx context.Context, stdout, stderr io.Writer, root string, runs int) 
 	if err != nil {
 		return err
 	}
-	cfg := app.DefaultConfig()
-	cfg.Model = app.ModelOffline
+	cfg := agentaudit.DefaultConfig()
+	cfg.Model = agentenv.ModelOffline
 	cfg.LocalRoot = root
 	cfg.SigningKeyFile = defaultKeyFile()
-	a, err := app.New(ctx, cfg, app.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	a, err := agentaudit.New(ctx, cfg, append(demoagent.Options(), agentaudit.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))...)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/internal/kmstest"
 	"github.com/agent-audit/agent-audit/internal/miniotest"
@@ -105,7 +105,7 @@ func TestDigestWritesABucketsDigestsWithKMS(t *testing.T) {
 		"AWS_SECRET_ACCESS_KEY":       srv.SecretKey,
 		"AWS_CONFIG_FILE":             "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		app.EnvS3ForcePathStyle:       "true",
+		agentenv.S3ForcePathStyle:     "true",
 	} {
 		t.Setenv(k, v)
 	}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 // TestMain keeps the tests' signing key out of the user's configuration directory.
@@ -14,7 +14,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	os.Setenv(app.EnvSigningKeyFile, filepath.Join(dir, "signing-key.pem"))
+	os.Setenv(agentenv.SigningKeyFile, filepath.Join(dir, "signing-key.pem"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -13,8 +13,10 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit"
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/function/audit"
+	demoagent "github.com/agent-audit/agent-audit/function/demo"
 )
 
 // DefaultRoot is where `audit run` writes records when neither --root nor --firehose is given.
@@ -61,20 +63,20 @@ your AWS credentials; --firehose NAME ships the record to a real delivery stream
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.root, "root", DefaultRoot, "local directory receiving records in Firehose's S3 layout")
-	fl.StringVar(&f.model, "model", app.ModelOffline, "model: offline (deterministic, no AWS) or bedrock")
+	fl.StringVar(&f.model, "model", agentenv.ModelOffline, "model: offline (deterministic, no AWS) or bedrock")
 	fl.StringVar(&f.firehose, "firehose", "", "ship to this Firehose delivery stream instead of --root")
-	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(app.EnvInferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; default $"+app.EnvInferenceProfileARN+")")
-	fl.StringVar(&f.modelID, "model-id", os.Getenv(app.EnvModelID), "logical model name for spans (--model bedrock; default $"+app.EnvModelID+")")
-	fl.StringVar(&f.agentName, "agent-name", app.DefaultAgentName, "agent name (span invoke_agent {name})")
+	fl.StringVar(&f.inferenceProfileARN, "inference-profile-arn", os.Getenv(agentenv.InferenceProfileARN), "Bedrock application inference profile ARN (--model bedrock; default $"+agentenv.InferenceProfileARN+")")
+	fl.StringVar(&f.modelID, "model-id", os.Getenv(agentenv.ModelID), "logical model name for spans (--model bedrock; default $"+agentenv.ModelID+")")
+	fl.StringVar(&f.agentName, "agent-name", agentenv.DefaultAgentName, "agent name (span invoke_agent {name})")
 	fl.StringVar(&f.conversationID, "conversation-id", "", "conversation id recorded on every span")
 	fl.StringVar(&f.traceparent, "traceparent", "", "W3C traceparent making the run a child of a caller's trace")
 	fl.StringVar(&f.event, "event", "", "send this raw event JSON file (- for stdin) instead of building one from the prompt")
 	fl.BoolVar(&f.noContent, "no-content", false, "do not record prompts, outputs or tool arguments/results")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "invocation deadline, as Lambda's function timeout")
 	fl.BoolVar(&f.verbose, "verbose", false, "print the function's log lines")
-	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+app.EnvSigningKeyFile+")")
+	fl.StringVar(&f.signingKey, "signing-key", defaultKeyFile(), "PEM ECDSA P-256 key sealing the records (created if absent; default $"+agentenv.SigningKeyFile+")")
 	fl.StringVar(&f.kmsKeyID, "kms-key-id", "", "seal with this KMS key (ARN) instead of --signing-key")
-	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", app.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
+	fl.IntVar(&f.maxPromptBytes, "max-prompt-bytes", agentaudit.DefaultConfig().MaxPromptBytes, "largest accepted prompt, bytes (as AGENT_MAX_PROMPT_BYTES; at most 1048576)")
 	return cmd
 }
 
@@ -87,7 +89,7 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 	if err != nil {
 		return err
 	}
-	cfg := app.DefaultConfig()
+	cfg := agentaudit.DefaultConfig()
 	cfg.Model = f.model
 	cfg.InferenceProfileARN = f.inferenceProfileARN
 	cfg.ModelName = f.modelID
@@ -109,20 +111,20 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		logOut = stderr
 	}
 	var written []string
-	opts := []app.Option{
-		app.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
-		app.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
-	}
-	if cfg.Model == app.ModelBedrock || cfg.SigningKeyID != "" || cfg.FirehoseStream != "" {
+	opts := append(demoagent.Options(),
+		agentaudit.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
+		agentaudit.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
+	)
+	if cfg.Model == agentaudit.ModelBedrock || cfg.SigningKeyID != "" || cfg.FirehoseStream != "" {
 		// A local run takes credentials from the default chain (profiles, SSO, ...), which the function in
 		// Lambda does not link.
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
 			return fmt.Errorf("load AWS configuration: %w", err)
 		}
-		opts = append(opts, app.WithAWSConfig(awsCfg))
+		opts = append(opts, agentaudit.WithAWSConfig(awsCfg))
 	}
-	a, err := app.New(ctx, cfg, opts...)
+	a, err := agentaudit.New(ctx, cfg, opts...)
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 // defaultKeyFile is the local signing key `audit run` and `audit demo` seal with and `audit verify` checks
 // against: $AUDIT_SIGNING_KEY_FILE (as the function reads it), else signing-key.pem in the user's configuration directory
 // (~/.config/agent-audit on Linux), created at first use.
 func defaultKeyFile() string {
-	if p := os.Getenv(app.EnvSigningKeyFile); p != "" {
+	if p := os.Getenv(agentenv.SigningKeyFile); p != "" {
 		return p
 	}
 	dir, err := os.UserConfigDir()

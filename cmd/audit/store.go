@@ -13,7 +13,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/trail"
 )
 
@@ -29,7 +29,7 @@ func openStore(ctx context.Context, root string) (trail.Store, error) {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	// The function's own switch for S3-compatible endpoints (MinIO) applies to the CLI too.
-	pathStyle, _ := strconv.ParseBool(os.Getenv(app.EnvS3ForcePathStyle))
+	pathStyle, _ := strconv.ParseBool(os.Getenv(agentenv.S3ForcePathStyle))
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 	return trail.NewS3(client, strings.TrimSuffix(bucket, "/")), nil
 }

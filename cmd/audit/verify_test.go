@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/components"
-	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 	"github.com/agent-audit/agent-audit/trail/verify"
@@ -331,7 +331,7 @@ func TestVerifyExitCodes(t *testing.T) {
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitProblems {
 		t.Errorf("a tampered root: exit %d (%v), want %d", exitCode(err), err, ExitProblems)
 	}
-	t.Setenv(app.EnvSigningKeyFile, filepath.Join(t.TempDir(), "absent.pem"))
+	t.Setenv(agentenv.SigningKeyFile, filepath.Join(t.TempDir(), "absent.pem"))
 	if _, _, err := execute(t, "verify", "--root", root); exitCode(err) != ExitCannotCheck || !strings.Contains(err.Error(), "pass the key that certified the records") {
 		t.Errorf("no local signing key to check against: exit %d (%v), want %d", exitCode(err), err, ExitCannotCheck)
 	}

@@ -15,6 +15,9 @@ import (
 // DefaultMaxTokens bounds each model answer when Config.MaxTokens is zero.
 const DefaultMaxTokens = 1024
 
+// MinReasoningBudgetTokens is the smallest extended-thinking budget Claude accepts (1,024 tokens).
+const MinReasoningBudgetTokens = 1024
+
 // Run-level attributes on the invoke_agent span (this project's namespace; see the package doc).
 const (
 	AttrUsageInputTokens  = attribute.Key("agent_audit.usage.input_tokens")
@@ -33,6 +36,15 @@ type Config struct {
 	MaxTurns int
 	// MaxTokens bounds each model answer (default DefaultMaxTokens).
 	MaxTokens int
+	// Temperature and TopP, when set, are sent with every model call (each 0..1); nil leaves the provider's
+	// default. StopSequences, when set, end an answer at any of them.
+	Temperature, TopP *float64
+	StopSequences     []string
+	// ReasoningBudgetTokens turns extended thinking on with this budget: at least MinReasoningBudgetTokens and
+	// less than MaxTokens; 0 leaves it off. Claude's thinking cannot be combined with Temperature or TopP. The
+	// reasoning blocks go back to the model on every later turn and, with content capture on, are recorded as
+	// reasoning parts of the chat spans' messages.
+	ReasoningBudgetTokens int
 	// CaptureContent records prompts, outputs, tool arguments and results, and error messages on spans.
 	CaptureContent bool
 	// Tracer starts the run's spans. Required.
@@ -81,14 +93,28 @@ func New(model Model, tools *Registry, cfg Config) (*Agent, error) {
 	if cfg.MaxTokens < 0 {
 		errs = append(errs, fmt.Errorf("MaxTokens: %d, want 0 (default) or more", cfg.MaxTokens))
 	}
+	if t := cfg.Temperature; t != nil && (*t < 0 || *t > 1) {
+		errs = append(errs, fmt.Errorf("Temperature: %v is outside 0..1", *t))
+	}
+	if p := cfg.TopP; p != nil && (*p < 0 || *p > 1) {
+		errs = append(errs, fmt.Errorf("TopP: %v is outside 0..1", *p))
+	}
+	if cfg.MaxTokens == 0 {
+		cfg.MaxTokens = DefaultMaxTokens
+	}
+	if b := cfg.ReasoningBudgetTokens; b != 0 {
+		switch {
+		case b < MinReasoningBudgetTokens || b >= cfg.MaxTokens:
+			errs = append(errs, fmt.Errorf("ReasoningBudgetTokens: %d, want %d or more and less than MaxTokens (%d)", b, MinReasoningBudgetTokens, cfg.MaxTokens))
+		case cfg.Temperature != nil || cfg.TopP != nil:
+			errs = append(errs, errors.New("ReasoningBudgetTokens: extended thinking cannot be combined with Temperature or TopP"))
+		}
+	}
 	if cfg.Tracer == nil {
 		errs = append(errs, errors.New("Tracer: required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("agent config: %w", err)
-	}
-	if cfg.MaxTokens == 0 {
-		cfg.MaxTokens = DefaultMaxTokens
 	}
 	if tools == nil {
 		tools = &Registry{tools: map[string]Tool{}}
@@ -133,7 +159,8 @@ func (a *Agent) Run(ctx context.Context, in Input) (res Result, err error) {
 		root.End()
 	}()
 
-	req := Request{System: a.cfg.SystemPrompt, Messages: []Message{prompt}, Tools: a.tools.Specs(), MaxTokens: a.cfg.MaxTokens}
+	req := Request{System: a.cfg.SystemPrompt, Messages: []Message{prompt}, Tools: a.tools.Specs(), MaxTokens: a.cfg.MaxTokens,
+		Temperature: a.cfg.Temperature, TopP: a.cfg.TopP, StopSequences: a.cfg.StopSequences, ReasoningBudgetTokens: a.cfg.ReasoningBudgetTokens}
 	for {
 		if res.Turns == a.cfg.MaxTurns {
 			return res, fmt.Errorf("after %d model calls: %w", res.Turns, ErrMaxTurns)
@@ -188,6 +215,15 @@ func (a *Agent) chat(ctx context.Context, req Request, conversationID string) (R
 		trace.WithAttributes(a.baseAttrs(semconv.GenAIOperationNameChat, conversationID)...),
 		trace.WithAttributes(semconv.GenAIRequestMaxTokens(req.MaxTokens)))
 	defer span.End()
+	if req.Temperature != nil {
+		span.SetAttributes(semconv.GenAIRequestTemperature(*req.Temperature))
+	}
+	if req.TopP != nil {
+		span.SetAttributes(semconv.GenAIRequestTopP(*req.TopP))
+	}
+	if len(req.StopSequences) > 0 {
+		span.SetAttributes(semconv.GenAIRequestStopSequences(req.StopSequences...))
+	}
 	if a.cfg.CaptureContent {
 		span.SetAttributes(semconv.GenAIInputMessagesKey.String(messagesJSON(req.Messages, "")))
 		if req.System != "" {

@@ -104,8 +104,12 @@ func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error)
 	if req.System != "" {
 		in.System = []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: req.System}}
 	}
-	if req.MaxTokens > 0 {
-		in.InferenceConfig = &types.InferenceConfiguration{MaxTokens: aws.Int32(int32(req.MaxTokens))}
+	in.InferenceConfig = inferenceConfig(req)
+	if req.ReasoningBudgetTokens > 0 {
+		// Claude's extended thinking has no Converse field of its own: it travels as a model-specific field.
+		in.AdditionalModelRequestFields = document.NewLazyDocument(map[string]any{
+			"thinking": map[string]any{"type": "enabled", "budget_tokens": req.ReasoningBudgetTokens},
+		})
 	}
 	for _, msg := range req.Messages {
 		bm, err := toBedrockMessage(msg)
@@ -132,11 +136,32 @@ func (m *BedrockModel) input(req Request) (*bedrockruntime.ConverseInput, error)
 	return in, nil
 }
 
-// toBedrockMessage translates one message; tool results travel as JSON documents with status success or error.
+// inferenceConfig is Converse's inferenceConfig for req, nil when req sets none of its fields.
+func inferenceConfig(req Request) *types.InferenceConfiguration {
+	if req.MaxTokens <= 0 && req.Temperature == nil && req.TopP == nil && len(req.StopSequences) == 0 {
+		return nil
+	}
+	c := &types.InferenceConfiguration{StopSequences: req.StopSequences}
+	if req.MaxTokens > 0 {
+		c.MaxTokens = aws.Int32(int32(req.MaxTokens))
+	}
+	if req.Temperature != nil {
+		c.Temperature = aws.Float32(float32(*req.Temperature))
+	}
+	if req.TopP != nil {
+		c.TopP = aws.Float32(float32(*req.TopP))
+	}
+	return c
+}
+
+// toBedrockMessage translates one message; tool results travel as JSON documents with status success or error,
+// reasoning exactly as it was received.
 func toBedrockMessage(m Message) (types.Message, error) {
 	out := types.Message{Role: types.ConversationRole(m.Role)}
 	for _, p := range m.Parts {
 		switch {
+		case p.Reasoning != nil:
+			out.Content = append(out.Content, &types.ContentBlockMemberReasoningContent{Value: toBedrockReasoning(*p.Reasoning)})
 		case p.ToolCall != nil:
 			args, err := jsonDocument(p.ToolCall.Arguments)
 			if err != nil {
@@ -166,7 +191,20 @@ func toBedrockMessage(m Message) (types.Message, error) {
 	return out, nil
 }
 
-// fromBedrockMessage translates the assistant's answer, keeping text and toolUse blocks.
+// toBedrockReasoning is a reasoningContent block: redactedContent, or reasoningText with its signature.
+func toBedrockReasoning(r Reasoning) types.ReasoningContentBlock {
+	if r.Redacted != nil {
+		return &types.ReasoningContentBlockMemberRedactedContent{Value: r.Redacted}
+	}
+	text := types.ReasoningTextBlock{Text: aws.String(r.Text)}
+	if r.Signature != "" {
+		text.Signature = aws.String(r.Signature)
+	}
+	return &types.ReasoningContentBlockMemberReasoningText{Value: text}
+}
+
+// fromBedrockMessage translates the assistant's answer, keeping text, toolUse and reasoningContent blocks in
+// their order.
 func fromBedrockMessage(m types.Message) (Message, error) {
 	out := Message{Role: Role(m.Role)}
 	for _, block := range m.Content {
@@ -183,9 +221,16 @@ func fromBedrockMessage(m types.Message) (Message, error) {
 				args = raw
 			}
 			out.Parts = append(out.Parts, Part{ToolCall: &ToolCall{ID: aws.ToString(b.Value.ToolUseId), Name: aws.ToString(b.Value.Name), Arguments: args}})
+		case *types.ContentBlockMemberReasoningContent:
+			switch r := b.Value.(type) {
+			case *types.ReasoningContentBlockMemberReasoningText:
+				out.Parts = append(out.Parts, Part{Reasoning: &Reasoning{Text: aws.ToString(r.Value.Text), Signature: aws.ToString(r.Value.Signature)}})
+			case *types.ReasoningContentBlockMemberRedactedContent:
+				out.Parts = append(out.Parts, Part{Reasoning: &Reasoning{Redacted: append([]byte{}, r.Value...)}})
+			}
 		default:
-			// Reasoning, citations and other blocks carry nothing the loop acts on; they are not part of the
-			// conversation this agent continues.
+			// Citations and other blocks carry nothing the loop acts on; they are not part of the conversation
+			// this agent continues.
 		}
 	}
 	return out, nil

@@ -140,3 +140,21 @@ func TestNewBedrockModelNamesEveryMissingArgument(t *testing.T) {
 		}
 	}
 }
+
+func TestBedrockRequestCarriesTheInferenceSettings(t *testing.T) {
+	fake := &fakeConverse{out: textOutput(types.StopReasonEndTurn)}
+	m, _ := NewBedrockModel(fake, profileARN, "m")
+	temp, topP := 0.2, 0.9
+	req := Request{Messages: conversation, MaxTokens: 300, Temperature: &temp, TopP: &topP, StopSequences: []string{"END"}}
+	if _, err := m.Converse(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	ic := fake.in.InferenceConfig
+	if ic == nil || aws.ToInt32(ic.MaxTokens) != 300 || aws.ToFloat32(ic.Temperature) != float32(temp) || aws.ToFloat32(ic.TopP) != float32(topP) ||
+		len(ic.StopSequences) != 1 || ic.StopSequences[0] != "END" {
+		t.Fatalf("inference config %+v", ic)
+	}
+	if _, err := m.Converse(context.Background(), Request{Messages: conversation}); err != nil || fake.in.InferenceConfig != nil {
+		t.Fatalf("a request without settings sent inference config %+v (err %v)", fake.in.InferenceConfig, err)
+	}
+}

@@ -15,6 +15,15 @@
 // Message attributes are JSON strings in the conventions' message schemas (see package telemetry). Bedrock
 // carries tool results in user messages; they are recorded with the conventions' "tool" role.
 //
+// # Extended thinking
+//
+// With Config.ReasoningBudgetTokens set, every Converse call asks Claude to think (additionalModelRequestFields
+// thinking), and the reasoning blocks of each answer stay in the conversation, sent back unchanged with their
+// signatures on every later turn, as Converse requires after a tool call. With content capture on, a chat span's
+// messages hold them as {"type": "reasoning", "content": ...} parts ({"type": "redacted_reasoning"} for
+// reasoning the provider encrypted); signatures and encrypted bytes are never recorded. Converse counts thinking
+// in outputTokens, so gen_ai.usage.output_tokens and the run's totals include it.
+//
 // # Token usage
 //
 // Only chat spans carry gen_ai.usage.*, so summing that attribute over the spans of a trace counts every model

@@ -21,6 +21,14 @@ func messagesJSON(msgs []Message, finish string) string {
 				cm.Parts = append(cm.Parts, telemetry.MessagePart{Type: telemetry.PartToolCall, ID: p.ToolCall.ID, Name: p.ToolCall.Name, Arguments: p.ToolCall.Arguments})
 			case p.ToolResult != nil:
 				cm.Parts = append(cm.Parts, telemetry.MessagePart{Type: telemetry.PartToolCallResponse, ID: p.ToolResult.ID, Response: p.ToolResult.Content})
+			case p.Reasoning != nil:
+				onlyResults = false
+				// The signature and redacted bytes are opaque tokens for the model, not content a reader can use.
+				if p.Reasoning.Redacted != nil {
+					cm.Parts = append(cm.Parts, telemetry.MessagePart{Type: telemetry.PartRedactedReasoning})
+				} else {
+					cm.Parts = append(cm.Parts, telemetry.MessagePart{Type: telemetry.PartReasoning, Content: p.Reasoning.Text})
+				}
 			default:
 				onlyResults = false
 				cm.Parts = append(cm.Parts, telemetry.MessagePart{Type: telemetry.PartText, Content: p.Text})

@@ -40,13 +40,27 @@ type ToolResult struct {
 	IsError bool
 }
 
-// Part is one piece of a message: exactly one of Text, ToolCall, ToolResult is set.
+// Reasoning is one block of the model's extended thinking (Converse's reasoningContent). It goes back to the
+// model unchanged, in the assistant message it came in, on every later turn of the run: with thinking on, Converse
+// refuses a turn after a tool call whose assistant message lost its reasoning, and a changed block fails its
+// signature.
+type Reasoning struct {
+	// Text is the reasoning the model shows; Signature vouches for it (opaque: sent back as received).
+	Text, Signature string
+	// Redacted is reasoning the provider encrypted for safety (opaque: sent back as received); Text and
+	// Signature are then empty.
+	Redacted []byte
+}
+
+// Part is one piece of a message: exactly one of Text, ToolCall, ToolResult, Reasoning is set.
 type Part struct {
 	Text string
 	// ToolCall is set on assistant messages asking for a tool.
 	ToolCall *ToolCall
 	// ToolResult is set on user messages answering a ToolCall.
 	ToolResult *ToolResult
+	// Reasoning is set on assistant messages carrying the model's extended thinking.
+	Reasoning *Reasoning
 }
 
 // Message is one turn of the conversation.
@@ -55,11 +69,11 @@ type Message struct {
 	Parts []Part
 }
 
-// Text joins the message's text parts.
+// Text joins the message's text parts (never its reasoning).
 func (m Message) Text() string {
 	var b strings.Builder
 	for _, p := range m.Parts {
-		if p.ToolCall == nil && p.ToolResult == nil {
+		if p.ToolCall == nil && p.ToolResult == nil && p.Reasoning == nil {
 			b.WriteString(p.Text)
 		}
 	}
@@ -94,9 +108,16 @@ type Request struct {
 	Tools []ToolSpec
 	// MaxTokens bounds the answer's length in tokens (0: the provider's default).
 	MaxTokens int
+	// Temperature and TopP are the sampling settings (nil: the provider's default).
+	Temperature, TopP *float64
+	// StopSequences end the answer at any of them (none: only the model's own end).
+	StopSequences []string
+	// ReasoningBudgetTokens turns the model's extended thinking on with this many tokens for it (0: off).
+	ReasoningBudgetTokens int
 }
 
-// Usage counts tokens.
+// Usage counts tokens. OutputTokens includes reasoning tokens: Converse bills and counts extended thinking as
+// output, and reports no separate figure.
 type Usage struct {
 	InputTokens, OutputTokens int
 }

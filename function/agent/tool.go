@@ -77,9 +77,9 @@ func DefaultTools() []Tool {
 	return []Tool{Calculator{}, Clock{}, TextStats{}}
 }
 
-// decodeArgs decodes a tool's arguments strictly into dst: unknown fields and wrong types are errors naming the
-// field.
-func decodeArgs(args json.RawMessage, dst any) error {
+// DecodeArgs decodes a tool's arguments strictly into dst: empty arguments are {}, and unknown fields and wrong
+// types are errors naming the field (the model reads them and can correct its call).
+func DecodeArgs(args json.RawMessage, dst any) error {
 	if len(bytes.TrimSpace(args)) == 0 {
 		args = json.RawMessage("{}")
 	}

@@ -42,7 +42,7 @@ func (Calculator) Spec() ToolSpec {
 // Call implements Tool. The result is {"expression": ..., "value": "<exact decimal or up to 15 significant digits>"}.
 func (Calculator) Call(_ context.Context, raw json.RawMessage) (json.RawMessage, error) {
 	var args calculatorArgs
-	if err := decodeArgs(raw, &args); err != nil {
+	if err := DecodeArgs(raw, &args); err != nil {
 		return nil, err
 	}
 	switch n := len(args.Expression); {

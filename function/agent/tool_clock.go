@@ -30,7 +30,7 @@ func (Clock) Spec() ToolSpec {
 // Call implements Tool. The result is {"timezone", "time" (RFC 3339), "weekday"}.
 func (c Clock) Call(_ context.Context, raw json.RawMessage) (json.RawMessage, error) {
 	var args clockArgs
-	if err := decodeArgs(raw, &args); err != nil {
+	if err := DecodeArgs(raw, &args); err != nil {
 		return nil, err
 	}
 	if args.TimeZone == "" {

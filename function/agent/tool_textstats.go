@@ -26,7 +26,7 @@ func (TextStats) Spec() ToolSpec {
 // Call implements Tool. The result is {"characters", "bytes", "words", "lines"}.
 func (TextStats) Call(_ context.Context, raw json.RawMessage) (json.RawMessage, error) {
 	var args textStatsArgs
-	if err := decodeArgs(raw, &args); err != nil {
+	if err := DecodeArgs(raw, &args); err != nil {
 		return nil, err
 	}
 	if args.Text == nil {

@@ -12,6 +12,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 // Reference attributes of a span whose content was stored outside its record; see the package documentation.
@@ -23,8 +25,9 @@ const (
 	AttrOversizeAttributes = "agent_audit.oversize.attributes"
 )
 
-// OversizePrefix is the key prefix of oversize objects in the audit root.
-const OversizePrefix = "oversize/"
+// OversizePrefix is the key prefix of oversize objects in the audit root (the component grants the function
+// s3:PutObject under it and nothing else).
+const OversizePrefix = agentenv.OversizePrefix
 
 // OversizeStore keeps the content of spans too large for a record (the GenAI semantic conventions' "store
 // content externally and record references on the spans"). Implementations are safe for concurrent use.

@@ -121,8 +121,9 @@ func (p *Processor) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
 	}
 	st.open++
 	if localRoot {
-		if d, ok := deliveryDeadline(ctx); ok {
-			st.awaited, st.deadline = true, d
+		if d, ok := deliveryOf(ctx); ok {
+			st.awaited, st.deadline = true, d.deadline
+			d.record(sc.TraceID())
 		}
 	}
 }
@@ -236,8 +237,13 @@ func (p *Processor) settle(ctx context.Context, st *traceState) error {
 // previous FlushTrace of it, nil when all were delivered. It first waits for deliveries of the trace already in
 // flight on other goroutines. Afterwards the processor keeps nothing of the trace but the count of its open
 // spans, and failures of their follow-ups are logged. It blocks while delivering, bounded by ctx and the trace's
-// delivery deadline. Safe for concurrent use.
+// delivery deadline. When ctx carries a delivery deadline (ContextWithDeliveryDeadline) and the processor never
+// accepted the trace's local root from that context, nothing was recorded and it returns ErrTraceNotRecorded.
+// Safe for concurrent use.
 func (p *Processor) FlushTrace(ctx context.Context, id trace.TraceID) error {
+	if d, ok := deliveryOf(ctx); ok && !d.recorded(id) {
+		return fmt.Errorf("flush trace %s: %w", id, ErrTraceNotRecorded)
+	}
 	p.mu.Lock()
 	st := p.traces[id]
 	if st == nil {

@@ -18,14 +18,15 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/agent-audit/agent-audit/agentaudittest"
 	"github.com/agent-audit/agent-audit/internal/audittest"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
 )
 
 // setup returns a tracer whose spans go through a Processor into a memory sink.
-func setup(t *testing.T, opts ...Option) (trace.Tracer, *Processor, *audittest.MemorySink) {
+func setup(t *testing.T, opts ...Option) (trace.Tracer, *Processor, *agentaudittest.MemorySink) {
 	t.Helper()
-	sink := &audittest.MemorySink{}
+	sink := &agentaudittest.MemorySink{}
 	tracer, p, _ := setupWith(t, sink, opts...)
 	return tracer, p, sink
 }
@@ -299,7 +300,7 @@ func TestWarmContainerKeepsNoStateBetweenTraces(t *testing.T) {
 
 // gateSink blocks every delivery whose records contain block until release is closed; others pass at once.
 type gateSink struct {
-	audittest.MemorySink
+	agentaudittest.MemorySink
 	block   string
 	entered chan struct{}
 	release chan struct{}
@@ -423,4 +424,48 @@ func TestShutdownShipsWhatIsBufferedAndRefusesNewTraces(t *testing.T) {
 	if p.Pending() != 0 {
 		t.Fatalf("%d traces pending", p.Pending())
 	}
+}
+
+func TestFlushTraceRefusesATraceThatNeverReachedTheProcessor(t *testing.T) {
+	tracer, p, sink := setup(t) // the SDK's default sampler: ParentBased(AlwaysSample)
+	unsampled := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x4b, 0xf9, 1}, SpanID: trace.SpanID{0x00, 0xf0, 1}, Remote: true, // flags 00: not sampled
+	})
+	tests := []struct {
+		name  string
+		start func(ctx context.Context) trace.TraceID
+	}{
+		{"an unsampled traceparent under a ParentBased sampler", func(ctx context.Context) trace.TraceID {
+			_, s := tracer.Start(trace.ContextWithRemoteSpanContext(ctx, unsampled), "invoke_agent a")
+			s.End()
+			return s.SpanContext().TraceID()
+		}},
+		{"a root started from a suppressed context", func(ctx context.Context) trace.TraceID {
+			_, s := tracer.Start(Suppress(ctx), "invoke_agent a")
+			s.End()
+			return s.SpanContext().TraceID()
+		}},
+		{"a trace id no span was started for", func(context.Context) trace.TraceID { return trace.TraceID{9} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := handlerCtx()
+			id := tt.start(ctx)
+			if err := p.FlushTrace(ctx, id); !errors.Is(err, ErrTraceNotRecorded) || !strings.Contains(err.Error(), id.String()) {
+				t.Fatalf("FlushTrace = %v, want ErrTraceNotRecorded naming the trace", err)
+			}
+		})
+	}
+	if sink.Calls() != 0 {
+		t.Fatalf("%d deliveries of traces that were not recorded", sink.Calls())
+	}
+
+	t.Run("a delivered trace is not confused with one never seen", func(t *testing.T) {
+		ctx := handlerCtx()
+		_, s := tracer.Start(ctx, "invoke_agent a")
+		s.End()
+		if err := p.FlushTrace(ctx, s.SpanContext().TraceID()); err != nil || sink.Calls() != 1 {
+			t.Fatalf("FlushTrace = %v after %d deliveries", err, sink.Calls())
+		}
+	})
 }

@@ -11,7 +11,8 @@ const (
 	KindInvalidEvent = "invalid_event"
 	// KindAgentRun: the agent run failed; its ERROR trace was delivered.
 	KindAgentRun = "agent_run"
-	// KindAuditDelivery: the audit record could not be delivered, so the invocation fails (fail-closed).
+	// KindAuditDelivery: the audit record could not be delivered, or nothing of the run was recorded
+	// (audit.ErrTraceNotRecorded), so the invocation fails (fail-closed).
 	KindAuditDelivery = "audit_delivery"
 )
 

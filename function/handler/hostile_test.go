@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/agent-audit/agent-audit/agentaudittest"
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/telemetry"
@@ -43,12 +44,12 @@ func (h hostileTool) Call(context.Context, json.RawMessage) (json.RawMessage, er
 // hostileRig is the real handler, agent and audit processor, delivering to memory.
 type hostileRig struct {
 	h    *Handler
-	sink *audittest.MemorySink
+	sink *agentaudittest.MemorySink
 }
 
 func newHostileRig(t *testing.T, model agent.Model, tools ...agent.Tool) hostileRig {
 	t.Helper()
-	sink := &audittest.MemorySink{}
+	sink := &agentaudittest.MemorySink{}
 	proc := audit.NewProcessor(sink, audit.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	tp := telemetry.NewTracerProvider(resource.Empty(), proc)
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })

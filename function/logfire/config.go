@@ -7,16 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
-// Environment variables read by ConfigFromEnv.
+// Environment variables read by ConfigFromEnv (spelled once, in package agentenv).
 const (
-	EnvTokenParameter = "LOGFIRE_TOKEN_PARAMETER"
-	EnvExtensionPort  = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
-	EnvBaseURL        = "LOGFIRE_BASE_URL"
-	EnvSampleRatio    = "LOGFIRE_SAMPLE_RATIO"
-	EnvScrub          = "LOGFIRE_SCRUB"
-	EnvFlushTimeout   = "LOGFIRE_FLUSH_TIMEOUT"
+	EnvTokenParameter = agentenv.LogfireTokenParameter
+	EnvExtensionPort  = agentenv.ExtensionHTTPPort
+	EnvBaseURL        = agentenv.LogfireBaseURL
+	EnvSampleRatio    = agentenv.LogfireSampleRatio
+	EnvScrub          = agentenv.LogfireScrub
+	EnvFlushTimeout   = agentenv.LogfireFlushTimeout
 )
 
 // DefaultFlushTimeout bounds how long an invocation waits for the export to Logfire.

@@ -17,15 +17,18 @@ const (
 	RoleTool      = "tool"
 )
 
-// Part types of the GenAI message schema.
+// Part types of the GenAI message schema. PartRedactedReasoning is not one of the schema's named parts: it is
+// encoded as the schema's generic part, {"type"} alone, for reasoning the provider encrypted.
 const (
-	PartText             = "text"
-	PartToolCall         = "tool_call"
-	PartToolCallResponse = "tool_call_response"
+	PartText              = "text"
+	PartToolCall          = "tool_call"
+	PartToolCallResponse  = "tool_call_response"
+	PartReasoning         = "reasoning"
+	PartRedactedReasoning = "redacted_reasoning"
 )
 
-// MessagePart is one part of a GenAI message: text (Content), a tool call (ID, Name, Arguments) or a tool call
-// response (ID, Response). Marshalled, it carries exactly the fields its Type defines, each required field
+// MessagePart is one part of a GenAI message: text or reasoning (Content), a tool call (ID, Name, Arguments) or a
+// tool call response (ID, Response). Marshalled, it carries exactly the fields its Type defines, each required field
 // present even when empty, so every encoded part validates against the schema.
 type MessagePart struct {
 	Type      string
@@ -63,7 +66,7 @@ type (
 // schema's generic part, {"type"} alone.
 func (p MessagePart) MarshalJSON() ([]byte, error) {
 	switch p.Type {
-	case PartText:
+	case PartText, PartReasoning: // the schema's TextPart and ReasoningPart have the same fields
 		return json.Marshal(textPart{p.Type, p.Content})
 	case PartToolCall:
 		return json.Marshal(toolCallPart{p.Type, p.ID, p.Name, jsonOrNull(p.Arguments)})

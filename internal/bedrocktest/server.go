@@ -42,12 +42,14 @@ type Server struct {
 	replies   []Reply
 	responder func(Request) Reply
 	requests  []Request
+	// handedOut holds the key of every reasoning block the server has answered with.
+	handedOut map[string]bool
 }
 
 // New starts a server that knows the given model ids (inference profile ARNs or model ids); any other id is
 // answered with ResourceNotFoundException. The server stops when the test ends.
 func New(t testing.TB, modelIDs ...string) *Server {
-	s := &Server{models: map[string]bool{}}
+	s := &Server{models: map[string]bool{}, handedOut: map[string]bool{}}
 	for _, id := range modelIDs {
 		s.models[id] = true
 	}
@@ -112,6 +114,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	known := s.models[modelID]
 	problem := validate(body)
+	if keys, where := reasoningSentBack(body); problem == "" {
+		for i, k := range keys {
+			if !s.handedOut[k] {
+				problem = fmt.Sprintf("%s: Invalid `signature` in `thinking` block: the reasoning was not sent back as the model returned it.", where[i])
+				break
+			}
+		}
+	}
 	var reply Reply
 	scripted := known && problem == "" && len(s.replies) > 0
 	if scripted {
@@ -144,6 +154,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, req.RequestID, reply.ErrStatus, reply.ErrCode, reply.ErrMessage)
 		return
 	}
+	s.mu.Lock()
+	for _, rb := range reply.Reasoning {
+		s.handedOut[rb.key()] = true
+	}
+	s.mu.Unlock()
 	writeReply(w, req.RequestID, reply)
 }
 

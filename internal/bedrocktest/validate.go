@@ -17,6 +17,9 @@ func validate(b ConverseBody) string {
 	if msg := validateConfig(b); msg != "" {
 		return msg
 	}
+	if msg := validateThinking(b); msg != "" {
+		return msg
+	}
 	if len(b.Messages) == 0 || b.Messages[0].Role != "user" {
 		return "A conversation must start with a user message. Try again with a conversation that starts with a user message."
 	}

@@ -13,6 +13,8 @@ type ConverseBody struct {
 	System          []map[string]any `json:"system"`
 	ToolConfig      *ToolConfig      `json:"toolConfig"`
 	InferenceConfig *InferenceConfig `json:"inferenceConfig"`
+	// AdditionalModelRequestFields are model-specific settings, as sent (Claude's thinking, for example).
+	AdditionalModelRequestFields json.RawMessage `json:"additionalModelRequestFields"`
 }
 
 // Message is one message of a Converse request.
@@ -39,8 +41,10 @@ type ToolSpec struct {
 
 // InferenceConfig is the request's inference configuration.
 type InferenceConfig struct {
-	MaxTokens   *int     `json:"maxTokens"`
-	Temperature *float64 `json:"temperature"`
+	MaxTokens     *int     `json:"maxTokens"`
+	Temperature   *float64 `json:"temperature"`
+	TopP          *float64 `json:"topP"`
+	StopSequences []string `json:"stopSequences"`
 }
 
 // ToolUse is a tool call in a scripted reply.
@@ -50,10 +54,14 @@ type ToolUse struct {
 	Input json.RawMessage
 }
 
-// Reply is one scripted answer: an assistant message (Text and/or ToolUses) or, with ErrCode set, a fault.
+// Reply is one scripted answer: an assistant message (Reasoning, Text and/or ToolUses, in that order) or, with
+// ErrCode set, a fault.
 type Reply struct {
-	Text     string
-	ToolUses []ToolUse
+	// Reasoning leads the message with extended-thinking blocks. The server remembers them: a request that sends
+	// one back changed fails with ValidationException, as Bedrock checks the signature.
+	Reasoning []Reasoning
+	Text      string
+	ToolUses  []ToolUse
 	// StopReason defaults to tool_use when ToolUses is set, else end_turn.
 	StopReason string
 	// InputTokens and OutputTokens are the usage reported; both zero means 10 and 5.
@@ -123,6 +131,9 @@ const replyLatencyMs = 42
 
 func writeReply(w http.ResponseWriter, requestID string, r Reply) {
 	content := []map[string]any{}
+	for _, rb := range r.Reasoning {
+		content = append(content, rb.wire())
+	}
 	if r.Text != "" {
 		content = append(content, map[string]any{"text": r.Text})
 	}

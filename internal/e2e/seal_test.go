@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
 	"github.com/agent-audit/agent-audit/internal/kmstest"
@@ -21,9 +22,9 @@ func sealedFunction(t *testing.T) (*lambdatest.Function, *firehosetest.Server, *
 	fn := lambdatest.Start(t, lambdatest.Options{Env: map[string]string{
 		"AWS_ENDPOINT_URL_FIREHOSE": fh.URL,
 		"AWS_ENDPOINT_URL_KMS":      keys.URL,
-		"AGENT_MODEL":               "offline",
-		"FIREHOSE_DELIVERY_STREAM":  stream,
-		"AUDIT_SIGNING_KEY_ID":      keys.KeyARN,
+		agentenv.Model:              agentenv.ModelOffline,
+		agentenv.FirehoseStream:     stream,
+		agentenv.SigningKeyID:       keys.KeyARN,
 	}})
 	return fn, fh, keys
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/internal/bedrocktest"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
 	"github.com/agent-audit/agent-audit/internal/kmstest"
@@ -87,17 +88,17 @@ func (s *stack) env() map[string]string {
 		"AWS_ENDPOINT_URL_SSM":             s.params.URL,
 		"AWS_ENDPOINT_URL_KMS":             s.keys.URL,
 		"AWS_ENDPOINT_URL_S3":              s.store.Endpoint,
-		"AGENT_MODEL":                      "bedrock",
-		"BEDROCK_INFERENCE_PROFILE_ARN":    profileARN,
-		"BEDROCK_MODEL_ID":                 modelID,
-		"AGENT_NAME":                       agentName,
-		"AGENT_MAX_PROMPT_BYTES":           fmt.Sprint(maxPromptBytes),
-		"FIREHOSE_DELIVERY_STREAM":         stream,
-		"AUDIT_OVERSIZE_BUCKET":            bucket,
-		"AUDIT_S3_FORCE_PATH_STYLE":        "true",
-		"AUDIT_SIGNING_KEY_ID":             s.keys.KeyARN,
-		"LOGFIRE_TOKEN_PARAMETER":          tokenParameter,
-		"LOGFIRE_BASE_URL":                 s.logfire.URL,
+		agentenv.Model:                     "bedrock",
+		agentenv.InferenceProfileARN:       profileARN,
+		agentenv.ModelID:                   modelID,
+		agentenv.AgentName:                 agentName,
+		agentenv.MaxPromptBytes:            fmt.Sprint(maxPromptBytes),
+		agentenv.FirehoseStream:            stream,
+		agentenv.OversizeBucket:            bucket,
+		agentenv.S3ForcePathStyle:          "true",
+		agentenv.SigningKeyID:              s.keys.KeyARN,
+		agentenv.LogfireTokenParameter:     tokenParameter,
+		agentenv.LogfireBaseURL:            s.logfire.URL,
 	}
 }
 

@@ -17,9 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/agent-audit/agent-audit"
 	"github.com/agent-audit/agent-audit/function/agent"
-	"github.com/agent-audit/agent-audit/function/app"
 	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/demo"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/internal/bedrocktest"
@@ -103,23 +104,23 @@ type harness struct {
 	fh         *firehosetest.Server
 	model      *scriptedModel
 	background *BackgroundTool
-	cfg        app.Config
+	cfg        agentaudit.Config
 	logger     *slog.Logger
 
 	mu     sync.Mutex
 	truths []*groundTruth
 }
 
-// container is one function instance (one app.New), as one Lambda execution environment.
+// container is one function instance (one agentaudit.New), as one Lambda execution environment.
 type container struct {
-	app   *app.App
+	app   *agentaudit.Function
 	truth *groundTruth
-	// own is app.New's handler; withTools is the same processor and provider with an agent that also offers
-	// the test tools (app.New takes no tools option).
+	// own is agentaudit.New's handler (the demo agent, as the function deploys it); withTools is the same
+	// processor and provider with an agent that also offers the test tools.
 	own, withTools *handler.Handler
 }
 
-// RunInProcess runs n invocations of kind k through the function assembled by app.New from its environment,
+// RunInProcess runs n invocations of kind k through the function assembled by agentaudit.New from its environment,
 // with the real Firehose and Bedrock clients pointed at fresh local peers, and returns what it observed. It sets
 // environment variables with t.Setenv, so it must not run in parallel with other tests.
 func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
@@ -145,7 +146,7 @@ func RunInProcess(t testing.TB, k Kind, n int, o Options) Observed {
 	for key, v := range env {
 		t.Setenv(key, v)
 	}
-	cfg, err := app.ConfigFromEnv(func(key string) (string, bool) { v, ok := env[key]; return v, ok })
+	cfg, err := agentaudit.ConfigFromEnv(func(key string) (string, bool) { v, ok := env[key]; return v, ok })
 	if err != nil {
 		t.Fatalf("function configuration: %v", err)
 	}
@@ -241,16 +242,16 @@ func isFault(f firehosetest.Fault) bool {
 	return f.Status != 0 || len(f.FailRecords) > 0 || f.Delay > 0 || f.Reset || f.StoreThenFail
 }
 
-// newContainer assembles one function instance with app.New and registers the ground truth on its provider.
+// newContainer assembles one function instance with agentaudit.New and registers the ground truth on its provider.
 func (h *harness) newContainer() (*container, error) {
 	ctx := context.Background()
-	opts := []app.Option{app.WithLogger(h.logger)}
+	opts := append(demo.Options(), agentaudit.WithLogger(h.logger))
 	if h.kind.MaxRecordBytes > 0 {
-		opts = append(opts, app.WithProcessorOptions(audit.WithMaxRecordBytes(h.kind.MaxRecordBytes)))
+		opts = append(opts, agentaudit.WithProcessorOptions(audit.WithMaxRecordBytes(h.kind.MaxRecordBytes)))
 	}
-	a, err := app.New(ctx, h.cfg, opts...)
+	a, err := agentaudit.New(ctx, h.cfg, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("app.New: %w", err)
+		return nil, fmt.Errorf("agentaudit.New: %w", err)
 	}
 	truth := &groundTruth{}
 	a.Provider.RegisterSpanProcessor(truth)
@@ -258,7 +259,7 @@ func (h *harness) newContainer() (*container, error) {
 	h.truths = append(h.truths, truth)
 	h.mu.Unlock()
 
-	// The same model, processor and provider as app.New's, with the test tools offered beside the function's.
+	// The same model, processor and provider as agentaudit.New's, with the test tools offered beside the function's.
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)

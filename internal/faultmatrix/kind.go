@@ -41,7 +41,7 @@ type Plan struct {
 	Invalid bool
 	// ModelStall makes the model's answer arrive after the Lambda deadline: the run is cut at deadline − reserve.
 	ModelStall bool
-	// SIGTERM runs the invocation in a fresh container and delivers SIGTERM (App.LastChanceFlush) while its
+	// SIGTERM runs the invocation in a fresh container and delivers SIGTERM (Function.LastChanceFlush) while its
 	// second model call is in flight, with the first model call and the tool call ended and buffered.
 	SIGTERM bool
 	// HugeAnswer makes the model answer with OversizeResultBytes of text.
@@ -230,7 +230,7 @@ func Kinds() []Kind {
 		},
 		{
 			Name:        "sigterm-buffered",
-			Description: "Each invocation runs in a fresh container (a new `app.New`). While its second model call is in flight — the first `chat` and the `execute_tool` spans ended and buffered, the root open — SIGTERM arrives and `App.LastChanceFlush` ships what is buffered; then the call completes and the invocation returns. Stored requires the flushed spans to be stored by the flush itself and the rest to follow.",
+			Description: "Each invocation runs in a fresh container (a new `agentaudit.New`). While its second model call is in flight — the first `chat` and the `execute_tool` spans ended and buffered, the root open — SIGTERM arrives and `Function.LastChanceFlush` ships what is buffered; then the call completes and the invocation returns. Stored requires the flushed spans to be stored by the flush itself and the rest to follow.",
 			Plan: func(r *rand.Rand) Plan {
 				return Plan{SIGTERM: true, Tool: defaultTools[r.IntN(len(defaultTools))]}
 			},

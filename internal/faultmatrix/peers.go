@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/agent-audit/agent-audit/function/app"
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/internal/bedrocktest"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
 	"github.com/agent-audit/agent-audit/internal/kmstest"
@@ -83,20 +83,20 @@ func (p peers) FunctionEnv() map[string]string {
 		"AWS_CONFIG_FILE":                  "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE":      "/dev/null",
 		"AWS_LAMBDA_FUNCTION_NAME":         "agent-audit-faultmatrix",
-		app.EnvModel:                       app.ModelBedrock,
-		app.EnvInferenceProfileARN:         ProfileARN,
-		app.EnvModelID:                     ModelName,
-		app.EnvFirehoseStream:              Stream,
-		app.EnvAgentName:                   AgentName,
-		app.EnvSigningKeyID:                p.kms.KeyARN,
+		agentenv.Model:                     agentenv.ModelBedrock,
+		agentenv.InferenceProfileARN:       ProfileARN,
+		agentenv.ModelID:                   ModelName,
+		agentenv.FirehoseStream:            Stream,
+		agentenv.AgentName:                 AgentName,
+		agentenv.SigningKeyID:              p.kms.KeyARN,
 	}
 	if p.store != nil {
 		env["AWS_ENDPOINT_URL_S3"] = p.store.Server.Endpoint
 		env["AWS_ACCESS_KEY_ID"] = p.store.Creds.AccessKeyID
 		env["AWS_SECRET_ACCESS_KEY"] = p.store.Creds.SecretAccessKey
 		env["AWS_SESSION_TOKEN"] = p.store.Creds.SessionToken
-		env[app.EnvOversizeBucket] = Bucket
-		env[app.EnvS3ForcePathStyle] = "true"
+		env[agentenv.OversizeBucket] = Bucket
+		env[agentenv.S3ForcePathStyle] = "true"
 	}
 	return env
 }

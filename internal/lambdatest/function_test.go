@@ -8,14 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agent-audit/agent-audit/agentenv"
 )
 
 func TestTheRealBootstrapAnswersOverTheInvokeAPI(t *testing.T) {
 	// The test process's environment must not reach the function: were this inherited, every prompt would be
 	// rejected as too long.
-	t.Setenv("AGENT_MAX_PROMPT_BYTES", "1")
+	t.Setenv(agentenv.MaxPromptBytes, "1")
 	root := t.TempDir()
-	fn := Start(t, Options{Env: map[string]string{"AGENT_MODEL": "offline", "AUDIT_LOCAL_ROOT": root}})
+	fn := Start(t, Options{Env: map[string]string{agentenv.Model: agentenv.ModelOffline, agentenv.LocalRoot: root}})
 	if _, ok := fn.InitDuration(); ok {
 		t.Fatal("an init duration before the first invocation: the emulator initialises lazily")
 	}
@@ -50,7 +52,7 @@ func TestTheRealBootstrapAnswersOverTheInvokeAPI(t *testing.T) {
 }
 
 func TestStopLeavesNothingRunning(t *testing.T) {
-	fn := Start(t, Options{Env: map[string]string{"AGENT_MODEL": "offline", "AUDIT_LOCAL_ROOT": t.TempDir()}})
+	fn := Start(t, Options{Env: map[string]string{agentenv.Model: agentenv.ModelOffline, agentenv.LocalRoot: t.TempDir()}})
 	fn.Invoke(t, []byte(`{}`)) // the function process exists from the first invocation on
 	emulator := fn.cmd.Process.Pid
 	children := childProcesses(emulator)

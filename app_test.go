@@ -1,4 +1,4 @@
-package app
+package agentaudit
 
 import (
 	"context"
@@ -13,12 +13,15 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
+	"github.com/agent-audit/agent-audit/agentaudittest"
+	"github.com/agent-audit/agent-audit/agentenv"
+	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/internal/audittest"
 )
 
 // newOfflineApp assembles the function exactly as main does, with the offline model and an in-memory sink.
-func newOfflineApp(t *testing.T, mutate func(*Config), opts ...Option) (*App, *audittest.MemorySink) {
+func newOfflineApp(t *testing.T, mutate func(*Config), opts ...Option) (*Function, *agentaudittest.MemorySink) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Model = ModelOffline
@@ -26,8 +29,8 @@ func newOfflineApp(t *testing.T, mutate func(*Config), opts ...Option) (*App, *a
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	sink := &audittest.MemorySink{}
-	opts = append([]Option{WithSink(sink), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
+	sink := &agentaudittest.MemorySink{}
+	opts = append([]Option{WithTools(agent.DefaultTools()...), WithSink(sink), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
 	a, err := New(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -36,7 +39,7 @@ func newOfflineApp(t *testing.T, mutate func(*Config), opts ...Option) (*App, *a
 	return a, sink
 }
 
-func invoke(t *testing.T, a *App, payload string) (handler.Response, error) {
+func invoke(t *testing.T, a *Function, payload string) (handler.Response, error) {
 	t.Helper()
 	out, err := a.Invoke(context.Background(), []byte(payload))
 	if err != nil {
@@ -242,41 +245,41 @@ func TestConcurrentInvocationsDeliverEveryTraceExactlyOnce(t *testing.T) {
 
 func TestConfigFromEnvNamesEveryBadVariable(t *testing.T) {
 	env := map[string]string{
-		EnvModel:            "bedrock",
-		EnvMaxTurns:         "many",
-		EnvCaptureContent:   "perhaps",
-		EnvShipReserve:      "5",
-		EnvLocalRoot:        "/tmp/audit",
-		EnvOversizeBucket:   "audit-bucket",
-		EnvSigningKeyID:     "arn:aws:kms:eu-west-1:123456789012:key/k",
-		EnvSigningKeyFile:   "/tmp/key.pem",
-		EnvS3ForcePathStyle: "yes please",
+		agentenv.Model:            "bedrock",
+		agentenv.MaxTurns:         "many",
+		agentenv.CaptureContent:   "perhaps",
+		agentenv.ShipReserve:      "5",
+		agentenv.LocalRoot:        "/tmp/audit",
+		agentenv.OversizeBucket:   "audit-bucket",
+		agentenv.SigningKeyID:     "arn:aws:kms:eu-west-1:123456789012:key/k",
+		agentenv.SigningKeyFile:   "/tmp/key.pem",
+		agentenv.S3ForcePathStyle: "yes please",
 	}
 	_, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err == nil {
 		t.Fatal("accepted a broken environment")
 	}
-	for _, name := range []string{EnvMaxTurns, EnvCaptureContent, EnvShipReserve, EnvInferenceProfileARN, EnvModelID, EnvOversizeBucket, EnvSigningKeyID, EnvS3ForcePathStyle} {
+	for _, name := range []string{agentenv.MaxTurns, agentenv.CaptureContent, agentenv.ShipReserve, agentenv.InferenceProfileARN, agentenv.ModelID, agentenv.OversizeBucket, agentenv.SigningKeyID, agentenv.S3ForcePathStyle} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
 	}
 
 	good := map[string]string{
-		EnvInferenceProfileARN: "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc",
-		EnvModelID:             "claude-haiku-4-5",
-		EnvFirehoseStream:      "agent-audit-dev",
-		EnvCaptureContent:      "false",
-		EnvShipReserve:         "3s",
-		EnvOversizeBucket:      "audit-bucket",
-		EnvSigningKeyID:        "arn:aws:kms:eu-west-1:123456789012:key/k",
+		agentenv.InferenceProfileARN: "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc",
+		agentenv.ModelID:             "claude-haiku-4-5",
+		agentenv.FirehoseStream:      "agent-audit-dev",
+		agentenv.CaptureContent:      "false",
+		agentenv.ShipReserve:         "3s",
+		agentenv.OversizeBucket:      "audit-bucket",
+		agentenv.SigningKeyID:        "arn:aws:kms:eu-west-1:123456789012:key/k",
 	}
 	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := good[k]; return v, ok })
 	if err != nil {
 		t.Fatalf("a good environment was refused: %v", err)
 	}
-	if cfg.Model != ModelBedrock || cfg.CaptureContent || cfg.ShipReserve.String() != "3s" || cfg.MaxTurns != DefaultMaxTurns || cfg.AgentName != DefaultAgentName ||
-		cfg.OversizeBucket != "audit-bucket" || cfg.SigningKeyID != good[EnvSigningKeyID] {
+	if cfg.Model != ModelBedrock || cfg.CaptureContent || cfg.ShipReserve.String() != "3s" || cfg.MaxTurns != DefaultMaxTurns || cfg.AgentName != "" ||
+		cfg.OversizeBucket != "audit-bucket" || cfg.SigningKeyID != good[agentenv.SigningKeyID] {
 		t.Fatalf("config %+v", cfg)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package agentaudit
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/agent-audit/agent-audit/agentenv"
+	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/internal/audittest"
@@ -47,12 +49,12 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 		"AWS_SECRET_ACCESS_KEY":            store.SecretKey,
 		"AWS_CONFIG_FILE":                  "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE":      "/dev/null",
-		EnvInferenceProfileARN:             testProfileARN,
-		EnvModelID:                         "claude-haiku-4-5",
-		EnvFirehoseStream:                  testStream,
-		EnvOversizeBucket:                  bucket,
-		EnvS3ForcePathStyle:                "true",
-		EnvSigningKeyID:                    keys.KeyARN,
+		agentenv.InferenceProfileARN:       testProfileARN,
+		agentenv.ModelID:                   "claude-haiku-4-5",
+		agentenv.FirehoseStream:            testStream,
+		agentenv.OversizeBucket:            bucket,
+		agentenv.S3ForcePathStyle:          "true",
+		agentenv.SigningKeyID:              keys.KeyARN,
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -62,7 +64,7 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	a, err := New(context.Background(), cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	a, err := New(context.Background(), cfg, WithTools(agent.DefaultTools()...), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ func fingerprint(t *testing.T, keys *kmstest.Server) string {
 
 // kmsApp is the function with the offline model, Firehose and a KMS signing key, configured through its
 // environment, the AWS clients making one attempt per call (so injected KMS faults are counted exactly).
-func kmsApp(t *testing.T, keys *kmstest.Server, opts ...Option) (*App, *firehosetest.Server, *bytes.Buffer) {
+func kmsApp(t *testing.T, keys *kmstest.Server, opts ...Option) (*Function, *firehosetest.Server, *bytes.Buffer) {
 	t.Helper()
 	fh := firehosetest.New(t, testStream)
 	env := map[string]string{
@@ -174,9 +176,9 @@ func kmsApp(t *testing.T, keys *kmstest.Server, opts ...Option) (*App, *firehose
 		"AWS_SECRET_ACCESS_KEY":       "not-a-secret",
 		"AWS_CONFIG_FILE":             "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		EnvModel:                      ModelOffline,
-		EnvFirehoseStream:             testStream,
-		EnvSigningKeyID:               keys.KeyARN,
+		agentenv.Model:                ModelOffline,
+		agentenv.FirehoseStream:       testStream,
+		agentenv.SigningKeyID:         keys.KeyARN,
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -190,7 +192,7 @@ func kmsApp(t *testing.T, keys *kmstest.Server, opts ...Option) (*App, *firehose
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	a, err := New(context.Background(), cfg, append([]Option{WithAWSConfig(awsCfg), WithLogger(slog.New(slog.NewTextHandler(logs, nil)))}, opts...)...)
+	a, err := New(context.Background(), cfg, append([]Option{WithTools(agent.DefaultTools()...), WithAWSConfig(awsCfg), WithLogger(slog.New(slog.NewTextHandler(logs, nil)))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,13 @@
-package audittest
+package agentaudittest
 
 import (
 	"context"
 	"sync"
 )
 
-// MemorySink is an audit.Sink that keeps every delivered record in memory. Safe for concurrent use.
+// MemorySink is an audit.Sink (and so a sink for agentaudit.WithSink) that keeps every delivered record in
+// memory: each record one OTLP/JSON line, as Firehose would receive it. The zero value is ready to use. Safe for
+// concurrent use.
 type MemorySink struct {
 	mu      sync.Mutex
 	records [][]byte

@@ -1,4 +1,4 @@
-package app
+package agentaudit
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agent-audit/agent-audit/agentenv"
+	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/internal/audittest"
 	"github.com/agent-audit/agent-audit/internal/bedrocktest"
@@ -22,7 +24,7 @@ const (
 
 // awsEnv points the function, configured only through its environment as in Lambda, at local Bedrock and
 // Firehose peers through the standard AWS_ENDPOINT_URL_<SERVICE> variables.
-func awsEnv(t *testing.T) (*App, *bedrocktest.Server, *firehosetest.Server) {
+func awsEnv(t *testing.T) (*Function, *bedrocktest.Server, *firehosetest.Server) {
 	t.Helper()
 	bedrock := bedrocktest.New(t, testProfileARN)
 	fh := firehosetest.New(t, testStream)
@@ -34,10 +36,10 @@ func awsEnv(t *testing.T) (*App, *bedrocktest.Server, *firehosetest.Server) {
 		"AWS_SECRET_ACCESS_KEY":            "not-a-secret",
 		"AWS_CONFIG_FILE":                  "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE":      "/dev/null",
-		EnvInferenceProfileARN:             testProfileARN,
-		EnvModelID:                         "claude-haiku-4-5",
-		EnvFirehoseStream:                  testStream,
-		EnvAgentName:                       "pr-agent",
+		agentenv.InferenceProfileARN:       testProfileARN,
+		agentenv.ModelID:                   "claude-haiku-4-5",
+		agentenv.FirehoseStream:            testStream,
+		agentenv.AgentName:                 "pr-agent",
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -46,7 +48,7 @@ func awsEnv(t *testing.T) (*App, *bedrocktest.Server, *firehosetest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(context.Background(), cfg, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	a, err := New(context.Background(), cfg, WithTools(agent.DefaultTools()...), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

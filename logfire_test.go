@@ -1,4 +1,4 @@
-package app
+package agentaudit
 
 import (
 	"bytes"
@@ -7,17 +7,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/internal/audittest"
 	"github.com/agent-audit/agent-audit/internal/bedrocktest"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
 	"github.com/agent-audit/agent-audit/internal/otlptest"
 	"github.com/agent-audit/agent-audit/internal/ssmtest"
+
+	"github.com/agent-audit/agent-audit/function/agent"
 )
 
 const logfireToken = "pylf_v1_eu_APPTESTTOKEN-never-in-logs-0123456789"
 
 // liveViewEnv configures the function as Lambda would, with or without a Logfire token parameter.
-func liveViewEnv(t *testing.T, wired bool) (*App, *firehosetest.Server, *ssmtest.Server, *otlptest.Receiver, *bytes.Buffer) {
+func liveViewEnv(t *testing.T, wired bool) (*Function, *firehosetest.Server, *ssmtest.Server, *otlptest.Receiver, *bytes.Buffer) {
 	t.Helper()
 	bedrock := bedrocktest.New(t, testProfileARN)
 	bedrock.Enqueue(bedrocktest.Reply{Text: "hello"})
@@ -28,11 +31,11 @@ func liveViewEnv(t *testing.T, wired bool) (*App, *firehosetest.Server, *ssmtest
 		"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.URL, "AWS_ENDPOINT_URL_FIREHOSE": fh.URL, "AWS_ENDPOINT_URL_SSM": params.URL,
 		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret",
 		"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		EnvInferenceProfileARN: testProfileARN, EnvModelID: "claude-haiku-4-5", EnvFirehoseStream: testStream,
-		"LOGFIRE_BASE_URL": receiver.URL,
+		agentenv.InferenceProfileARN: testProfileARN, agentenv.ModelID: "claude-haiku-4-5", agentenv.FirehoseStream: testStream,
+		agentenv.LogfireBaseURL: receiver.URL,
 	}
 	if wired {
-		env["LOGFIRE_TOKEN_PARAMETER"] = "/agent-audit-dev/logfire-token"
+		env[agentenv.LogfireTokenParameter] = "/agent-audit-dev/logfire-token"
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -42,7 +45,7 @@ func liveViewEnv(t *testing.T, wired bool) (*App, *firehosetest.Server, *ssmtest
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	a, err := New(context.Background(), cfg, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	a, err := New(context.Background(), cfg, WithTools(agent.DefaultTools()...), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}

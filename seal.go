@@ -1,4 +1,4 @@
-package app
+package agentaudit
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/agent-audit/agent-audit/agentenv"
 	"github.com/agent-audit/agent-audit/function/seal"
 )
 
@@ -84,6 +85,6 @@ func buildSealer(ctx context.Context, cfg Config, o options, loadAWS func() (aws
 		}
 		return sealer, nil
 	}
-	o.logger.WarnContext(ctx, "audit records are not sealed: no signing key configured", "variables", EnvSigningKeyID+", "+EnvSigningKeyFile)
+	o.logger.WarnContext(ctx, "audit records are not sealed: no signing key configured", "variables", agentenv.SigningKeyID+", "+agentenv.SigningKeyFile)
 	return nil, nil
 }
