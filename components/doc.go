@@ -7,8 +7,8 @@
 //     role allowed exactly what delivery needs;
 //   - AgentModel: the Bedrock application inference profile and the policy to invoke it;
 //   - AgentFunction: the Go Lambda, built from source for provided.al2023 on arm64 by the program itself;
-//   - SigningKey: the asymmetric KMS key (ECDSA P-256) that seals every audit record, kms:Sign through IAM only,
-//     and its public key as PEM;
+//   - SigningKey: the asymmetric KMS key (ECDSA P-256) that certifies the key each container seals its audit
+//     records with, kms:Sign through IAM only, and its public key as PEM;
 //   - DigestWriter: the digest Lambda, run every period by EventBridge Scheduler, which writes a signed digest of
 //     the audit bucket's object versions under digests/, with its own role and its own SigningKey;
 //   - LogfireSecret: the Logfire write token in an SSM SecureString, read by the function at first invoke;

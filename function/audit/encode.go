@@ -113,7 +113,7 @@ func (e *Encoder) encode(ctx context.Context, spans []sdktrace.ReadOnlySpan, fol
 		}
 		part.ResourceSpans().At(0).Resource().Attributes().PutStr(seal.AttrUnsealed, reason)
 		e.logger.ErrorContext(ctx, "audit record kept unsealed: it could not be sealed", "record", i, "records", len(parts), "error", err)
-		if records[i], err = marshalLine(part, 0); err != nil {
+		if records[i], err = marshalLine(part); err != nil {
 			return nil, seqs, err
 		}
 	}
@@ -125,14 +125,6 @@ func (e *Encoder) undelivered(seqs []int64) {
 	if e.sealer != nil && len(seqs) > 0 {
 		e.sealer.Undelivered(seqs...)
 	}
-}
-
-// spare is the room a record needs beyond its size: the seal's, when there is a Sealer.
-func (e *Encoder) spare() int {
-	if e.sealer != nil {
-		return seal.Overhead
-	}
-	return 0
 }
 
 // limit is the size a record may have before sealing.
@@ -165,9 +157,8 @@ func (e *Encoder) toTraces(ctx context.Context, spans []sdktrace.ReadOnlySpan) (
 	return td, nil
 }
 
-// marshalRecord frames td as part of parts and renders it as one '\n'-terminated JSON line, with spare bytes of
-// spare capacity (marshalLine).
-func marshalRecord(td ptrace.Traces, key string, part, parts int, followup bool, spare int) ([]byte, error) {
+// marshalRecord frames td as part of parts and renders it as one '\n'-terminated JSON line (marshalLine).
+func marshalRecord(td ptrace.Traces, key string, part, parts int, followup bool) ([]byte, error) {
 	for i := 0; i < td.ResourceSpans().Len(); i++ {
 		attrs := td.ResourceSpans().At(i).Resource().Attributes()
 		attrs.PutStr(AttrBatchKey, key)
@@ -175,19 +166,17 @@ func marshalRecord(td ptrace.Traces, key string, part, parts int, followup bool,
 		attrs.PutInt(AttrParts, int64(parts))
 		attrs.PutBool(AttrFollowup, followup)
 	}
-	return marshalLine(td, spare)
+	return marshalLine(td)
 }
 
-// marshalLine renders td as one '\n'-terminated OTLP/JSON line with at least spare bytes of spare capacity, in
-// which a Sealer builds the sealed line without a second buffer (pdata's own buffer usually has the room).
-func marshalLine(td ptrace.Traces, spare int) ([]byte, error) {
+// marshalLine renders td as one '\n'-terminated OTLP/JSON line. No room is reserved for a seal: the Sealer
+// builds the sealed line in one buffer of exactly its size (reserving seal.Overhead here would copy the line
+// into a larger buffer first, more garbage for the same one copy).
+func marshalLine(td ptrace.Traces) ([]byte, error) {
 	var m ptrace.JSONMarshaler
 	b, err := m.MarshalTraces(td)
 	if err != nil {
 		return nil, fmt.Errorf("marshal OTLP/JSON: %w", err)
-	}
-	if cap(b)-len(b) < 1+spare {
-		b = append(make([]byte, 0, len(b)+1+spare), b...)
 	}
 	return append(b, '\n'), nil
 }

@@ -79,7 +79,7 @@ func (e *Encoder) offload(ctx context.Context, td ptrace.Traces, ref spanRef, ke
 
 		one := subset(td, []spanRef{ref})
 		setReference(one.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0), moved, e.store.URI(objKey), objKey, sha, len(content))
-		rec, err := marshalRecord(one, key, 0, 1, followup, 0)
+		rec, err := marshalRecord(one, key, 0, 1, followup)
 		if err != nil {
 			return ptrace.Traces{}, nil, err
 		}

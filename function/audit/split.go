@@ -21,7 +21,7 @@ type spanRef struct{ rs, ss, span int }
 // overflows (the measure is an estimate of the shared envelope) is packed again with a larger allowance for it.
 func (e *Encoder) split(ctx context.Context, td ptrace.Traces, key string, followup bool) ([]ptrace.Traces, [][]byte, error) {
 	limit := e.limit()
-	whole, err := marshalRecord(td, key, 0, 1, followup, e.spare())
+	whole, err := marshalRecord(td, key, 0, 1, followup)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -40,7 +40,7 @@ func (e *Encoder) split(ctx context.Context, td ptrace.Traces, key string, follo
 		fits := true
 		for i, g := range groups {
 			part := subset(td, refs[g[0]:g[1]])
-			rec, err := marshalRecord(part, key, i, len(groups), followup, e.spare())
+			rec, err := marshalRecord(part, key, i, len(groups), followup)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -69,7 +69,7 @@ func (e *Encoder) measure(ctx context.Context, td ptrace.Traces, key string, fol
 			for k := 0; k < spans.Len(); k++ {
 				ref := spanRef{i, j, k}
 				one := subset(td, []spanRef{ref})
-				rec, err := marshalRecord(one, key, 0, 1, followup, 0)
+				rec, err := marshalRecord(one, key, 0, 1, followup)
 				if err != nil {
 					return nil, nil, 0, err
 				}
@@ -79,7 +79,7 @@ func (e *Encoder) measure(ctx context.Context, td ptrace.Traces, key string, fol
 					}
 				}
 				one.ResourceSpans().At(0).ScopeSpans().At(0).Spans().RemoveIf(func(ptrace.Span) bool { return true })
-				empty, err := marshalRecord(one, key, 0, 1, followup, 0)
+				empty, err := marshalRecord(one, key, 0, 1, followup)
 				if err != nil {
 					return nil, nil, 0, err
 				}

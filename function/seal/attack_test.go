@@ -3,7 +3,9 @@ package seal
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/asn1"
@@ -14,6 +16,7 @@ import (
 	"log/slog"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +24,8 @@ import (
 
 // forgery builds format-2 records with any keys, as an attacker holding them would.
 type forgery struct {
-	recordKey *ecdsa.PrivateKey // signs the record
-	certified *ecdsa.PublicKey  // the key the certificate certifies
+	recordKey crypto.PrivateKey // signs the record: an ed25519.PrivateKey or an *ecdsa.PrivateKey
+	certified crypto.PublicKey  // the key the certificate certifies
 	cert      Certificate
 	// certSig signs the certificate's bytes ("" for an uncertified record).
 	certSig func(raw []byte) string
@@ -47,8 +50,21 @@ func (g forgery) line(t *testing.T, content string) []byte {
 	}
 	head := appendSeal(nil, &f)
 	digest := domainHashParts(DomainRecord, plain[:ins.at], head, []byte(ins.close), plain[ins.at:])
-	sig := signDigest(t, g.recordKey, digest)
+	sig := signRecord(t, g.recordKey, digest)
 	return bytes.Join([][]byte{plain[:ins.at], head, []byte(sig), []byte(ins.close), plain[ins.at:]}, nil)
+}
+
+// signRecord signs a record's digest as a chain key of k's kind does: Ed25519, or (older chains) ECDSA P-256.
+func signRecord(t *testing.T, k crypto.PrivateKey, d [32]byte) string {
+	t.Helper()
+	switch k := k.(type) {
+	case ed25519.PrivateKey:
+		return base64.RawURLEncoding.EncodeToString(ed25519.Sign(k, d[:]))
+	case *ecdsa.PrivateKey:
+		return signDigest(t, k, d)
+	}
+	t.Fatalf("no record signature with a %T", k)
+	return ""
 }
 
 func signDigest(t *testing.T, k *ecdsa.PrivateKey, d [32]byte) string {
@@ -64,19 +80,34 @@ func signDigest(t *testing.T, k *ecdsa.PrivateKey, d [32]byte) string {
 	return s
 }
 
-// honest is a correctly certified record of issuer's: the chain key signs, issuer certifies.
+// honest is a correctly certified record of issuer's: the chain's Ed25519 key signs, issuer certifies.
 func honest(t *testing.T, issuer *ecdsa.PrivateKey, issuerID string) forgery {
 	t.Helper()
+	pub, chainKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return honestWith(t, issuer, issuerID, chainKey, pub, Algorithm)
+}
+
+// honestP256 is honest with a P-256 chain key, as chains were sealed before chain keys were Ed25519.
+func honestP256(t *testing.T, issuer *ecdsa.PrivateKey, issuerID string) forgery {
+	t.Helper()
 	chainKey := newTestKey(t)
-	fp, _ := Fingerprint(&chainKey.PublicKey)
+	return honestWith(t, issuer, issuerID, chainKey, &chainKey.PublicKey, AlgorithmP256)
+}
+
+func honestWith(t *testing.T, issuer *ecdsa.PrivateKey, issuerID string, chainKey crypto.PrivateKey, pub crypto.PublicKey, alg string) forgery {
+	t.Helper()
+	fp, _ := Fingerprint(pub)
 	ifp, _ := Fingerprint(&issuer.PublicKey)
 	now := time.Now().UTC().Truncate(time.Second)
 	return forgery{
-		recordKey: chainKey, certified: &chainKey.PublicKey,
+		recordKey: chainKey, certified: pub,
 		cert: Certificate{Chain: "00112233445566778899aabbccddeeff", Key: fp, Issuer: issuerID, IssuerKey: ifp,
 			Function: "local", Version: "local", LogStream: "host/1", NotBefore: now.Add(-time.Minute), NotAfter: now.Add(time.Hour)},
 		certSig: func(raw []byte) string { return signDigest(t, issuer, DomainHash(DomainCert, raw)) },
-		fields:  sealFields{chain: "00112233445566778899aabbccddeeff", seq: 1, key: fp, time: now.UnixNano()},
+		fields:  sealFields{chain: "00112233445566778899aabbccddeeff", seq: 1, key: fp, time: now.UnixNano(), alg: alg},
 	}
 }
 
@@ -155,7 +186,7 @@ func TestASignatureOfAnotherDomainIsNoCertificateSignature(t *testing.T) {
 		g := honest(t, issuer, "local:issuer")
 		l := g.line(t, "x")
 		s, _ := parseSeal(l)
-		swapped := signDigest(t, g.recordKey, domainHashParts(DomainCert, l[:s.sigStart], l[s.sigEnd:]))
+		swapped := signRecord(t, g.recordKey, domainHashParts(DomainCert, l[:s.sigStart], l[s.sigEnd:]))
 		l = append(append(append([]byte{}, l[:s.sigStart]...), swapped...), l[s.sigEnd:]...)
 		if _, err := v.Verify(l); !errors.Is(err, ErrBadSignature) {
 			t.Fatalf("accepted a record signature made in the certificate domain: %v", err)
@@ -163,10 +194,11 @@ func TestASignatureOfAnotherDomainIsNoCertificateSignature(t *testing.T) {
 	})
 }
 
-// Issue 11 point 1: anyone holding the trail can turn a record's signature (r, s) into its twin (r, n−s), or
-// change the unused bits of its last base64 character. The record is refused, and since the next record's link
-// covers the signed hash, which the signature does not enter, the next record still links to it: the chain does
-// not report a replaced record.
+// Issue 11 point 1: anyone holding the trail can try to rewrite a record's signature without the key: for
+// Ed25519, S plus the group order ℓ (which a verifier reducing S mod ℓ accepts) or a flipped bit of R; for any
+// encoding, the unused bits of its last base64 character, another base64 alphabet, a pad. The record is refused,
+// and since the next record's link covers the signed hash, which the signature does not enter, the next record
+// still links to it: the chain does not report a replaced record.
 func TestAMalleatedRecordSignatureIsRefusedAndTheNextLinkHolds(t *testing.T) {
 	k := newTestKey(t)
 	fs, _ := NewFileSigner(k)
@@ -190,16 +222,19 @@ func TestAMalleatedRecordSignatureIsRefusedAndTheNextLinkHolds(t *testing.T) {
 	}
 	next, _ := v.Verify(lines[2])
 	sealed, _ := parseSeal(lines[1])
-	raw, _ := base64.RawURLEncoding.DecodeString(sealed.sig)
-	var rs ecdsaSig
-	if _, err := asn1.Unmarshal(raw, &rs); err != nil {
-		t.Fatal(err)
+	if sealed.alg != Algorithm {
+		t.Fatalf("a Sealer's record names algorithm %q, want %s", sealed.alg, Algorithm)
 	}
-	twinDER, _ := asn1.Marshal(ecdsaSig{rs.R, new(big.Int).Sub(p256Order, rs.S)})
+	raw, _ := base64.RawURLEncoding.DecodeString(sealed.sig)
+	plusOrder := slices.Clone(raw)
+	addOrder(plusOrder[32:])
+	flippedR := slices.Clone(raw)
+	flippedR[0] ^= 1
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	last := strings.IndexByte(alphabet, sealed.sig[len(sealed.sig)-1])
 	variants := map[string]string{
-		"the (r, n−s) twin":                 base64.RawURLEncoding.EncodeToString(twinDER),
+		"S plus the group order":            base64.RawURLEncoding.EncodeToString(plusOrder),
+		"R with a bit flipped":              base64.RawURLEncoding.EncodeToString(flippedR),
 		"another final base64 character":    sealed.sig[:len(sealed.sig)-1] + string(alphabet[last^1]),
 		"the signature in standard base64":  base64.RawStdEncoding.EncodeToString(raw) + "==",
 		"the signature with a trailing pad": sealed.sig + "=",
@@ -229,7 +264,31 @@ func TestAMalleatedRecordSignatureIsRefusedAndTheNextLinkHolds(t *testing.T) {
 			}
 		})
 	}
-	if !ecdsa.VerifyASN1(&s.cur.priv.PublicKey, domainHashPtr(genuine.Hash), twinDER) {
+	// S + ℓ is the same signature to a verifier that reduces S mod ℓ; only the canonical-S check refuses it.
+	if leInt(plusOrder[32:]).Cmp(ed25519Order) < 0 || leInt(raw[32:]).Cmp(ed25519Order) >= 0 {
+		t.Fatal("S plus the group order must be out of range, or this test proves nothing")
+	}
+
+	// A chain sealed with a P-256 chain key (before chain keys were Ed25519) is checked by the same strict rules:
+	// its (r, n−s) twin, which plain ECDSA accepts, is refused.
+	g := honestP256(t, k, "local:issuer")
+	line := g.line(t, "x")
+	if _, err := v.Verify(line); err != nil {
+		t.Fatalf("the P-256 chain's honest record: %v", err)
+	}
+	ps, _ := parseSeal(line)
+	der, _ := base64.RawURLEncoding.DecodeString(ps.sig)
+	var rs ecdsaSig
+	if _, err := asn1.Unmarshal(der, &rs); err != nil {
+		t.Fatal(err)
+	}
+	twinDER, _ := asn1.Marshal(ecdsaSig{rs.R, new(big.Int).Sub(p256Order, rs.S)})
+	twin := append(append(append([]byte{}, line[:ps.sigStart]...), base64.RawURLEncoding.EncodeToString(twinDER)...), line[ps.sigEnd:]...)
+	if _, err := v.Verify(twin); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("the P-256 twin verified: %v", err)
+	}
+	digest := domainHashParts(DomainRecord, line[:ps.sigStart], line[ps.sigEnd:])
+	if !ecdsa.VerifyASN1(g.certified.(*ecdsa.PublicKey), digest[:], twinDER) {
 		t.Fatal("the twin must verify under plain ECDSA, or this test proves nothing")
 	}
 
@@ -248,9 +307,21 @@ func TestAMalleatedRecordSignatureIsRefusedAndTheNextLinkHolds(t *testing.T) {
 	}
 }
 
-func domainHashPtr(hexHash string) []byte {
-	b, _ := hex.DecodeString(hexHash)
-	return b
+// ed25519Order is ℓ, the order of Ed25519's base point: 2^252 + 27742317777372353535851937790883648493.
+var ed25519Order, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
+
+// leInt reads a little-endian integer, as Ed25519 encodes S.
+func leInt(le []byte) *big.Int {
+	be := slices.Clone(le)
+	slices.Reverse(be)
+	return new(big.Int).SetBytes(be)
+}
+
+// addOrder adds ℓ to the 32-byte little-endian S in place (S < ℓ < 2^253, so the sum still fits).
+func addOrder(le []byte) {
+	sum := new(big.Int).Add(leInt(le), ed25519Order).FillBytes(make([]byte, 32))
+	slices.Reverse(sum)
+	copy(le, sum)
 }
 
 func TestTheCertificateWindowMustHoldTheSealTime(t *testing.T) {

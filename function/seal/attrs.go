@@ -28,8 +28,16 @@ const (
 	AttrUnsealed = "agent_audit.seal.unsealed"
 )
 
-// Algorithm is the only signature algorithm: ECDSA on P-256 over SHA-256 (KMS ECC_NIST_P256, ECDSA_SHA_256).
-const Algorithm = "ECDSA_P256_SHA256"
+// Signature algorithms, as AttrAlg names the one of a record's signature.
+const (
+	// Algorithm is the record signature of the chain keys a Sealer generates: Ed25519 (RFC 8032) over the
+	// record's 32-byte signed hash. It is deterministic and strict (Verify rejects a non-canonical S or R), and
+	// costs about half a P-256 signature with no garbage, on the record's path.
+	Algorithm = "ED25519"
+	// AlgorithmP256 is ECDSA on P-256 over SHA-256 (KMS ECC_NIST_P256, ECDSA_SHA_256): the issuers' signatures
+	// (certificates, digests), format-1 records, and format-2 records of chain keys sealed before Ed25519.
+	AlgorithmP256 = "ECDSA_P256_SHA256"
+)
 
 // MaxKeyIDBytes bounds an issuer's key id, so the seal's size is bounded (Overhead).
 const MaxKeyIDBytes = 256

@@ -2,7 +2,7 @@ package seal
 
 import (
 	"bytes"
-	"crypto/ecdsa"
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -70,7 +70,7 @@ type certJSON struct {
 }
 
 // marshalCert writes the certificate of pub: the exact bytes an issuer signs.
-func marshalCert(c Certificate, pub *ecdsa.PublicKey) ([]byte, error) {
+func marshalCert(c Certificate, pub crypto.PublicKey) ([]byte, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("seal: encode the certified key: %w", err)
@@ -105,40 +105,37 @@ var errCertForm = errors.New("certificate malformed")
 
 // parseCert reads a certificate attribute strictly: canonical unpadded base64url of JSON exactly as
 // marshalCert writes it (re-marshalling gives the same bytes, so one certificate has one encoding), holding a
-// P-256 key.
-func parseCert(attr string) (Certificate, []byte, *ecdsa.PublicKey, error) {
+// chain key (Ed25519, or P-256 for chains sealed before chain keys were Ed25519).
+func parseCert(attr string) (Certificate, []byte, recordKey, error) {
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(attr)
 	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != attr {
-		return Certificate{}, nil, nil, fmt.Errorf("not canonical base64url: %w", errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("not canonical base64url: %w", errCertForm)
 	}
 	var w certJSON
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
-		return Certificate{}, nil, nil, fmt.Errorf("%v: %w", err, errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("%v: %w", err, errCertForm)
 	}
 	if again, err := json.Marshal(w); err != nil || !bytes.Equal(again, raw) {
-		return Certificate{}, nil, nil, fmt.Errorf("not in its canonical form: %w", errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("not in its canonical form: %w", errCertForm)
 	}
 	if w.V != Version || w.Type != certType {
-		return Certificate{}, nil, nil, fmt.Errorf("version %d type %q, want %d %q: %w", w.V, w.Type, Version, certType, errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("version %d type %q, want %d %q: %w", w.V, w.Type, Version, certType, errCertForm)
 	}
 	der, err := base64.RawURLEncoding.Strict().DecodeString(w.Key)
 	if err != nil {
-		return Certificate{}, nil, nil, fmt.Errorf("key is not base64url: %w", errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("key is not base64url: %w", errCertForm)
 	}
-	pub, err := ParsePublicKeyDER(der)
+	pub, err := parseRecordKey(der)
 	if err != nil {
-		return Certificate{}, nil, nil, fmt.Errorf("key: %v: %w", err, errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("key: %v: %w", err, errCertForm)
 	}
-	fp, err := Fingerprint(pub)
-	if err != nil {
-		return Certificate{}, nil, nil, fmt.Errorf("key: %v: %w", err, errCertForm)
-	}
+	fp := fingerprintDER(der)
 	nb, err1 := time.Parse(time.RFC3339, w.NotBefore)
 	na, err2 := time.Parse(time.RFC3339, w.NotAfter)
 	if err1 != nil || err2 != nil || !na.After(nb) {
-		return Certificate{}, nil, nil, fmt.Errorf("validity %q..%q: %w", w.NotBefore, w.NotAfter, errCertForm)
+		return Certificate{}, nil, recordKey{}, fmt.Errorf("validity %q..%q: %w", w.NotBefore, w.NotAfter, errCertForm)
 	}
 	return Certificate{
 		Chain: w.Chain, Key: fp, Issuer: w.Issuer, IssuerKey: w.IssuerKey,

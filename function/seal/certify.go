@@ -3,8 +3,7 @@ package seal
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -21,7 +20,7 @@ var errWrongIssuerKey = errors.New("the issuer's public key does not verify the 
 
 // keyState is one sealing key of a chain and its certificate. Its fields change only under the Sealer's lock.
 type keyState struct {
-	priv *ecdsa.PrivateKey
+	priv ed25519.PrivateKey
 	fp   string
 	cert Certificate
 	// certRaw is the certificate's JSON, what the issuer signs; certAttr its AttrCert value.
@@ -39,11 +38,11 @@ type keyState struct {
 // newKey generates a key with a certificate valid from now for the validity, and starts its certification.
 // Callers hold s.mu.
 func (s *Sealer) newKey(now time.Time) (*keyState, error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("seal: generate a sealing key: %w", err)
 	}
-	fp, err := Fingerprint(&priv.PublicKey)
+	fp, err := Fingerprint(priv.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +71,7 @@ func (s *Sealer) newKey(now time.Time) (*keyState, error) {
 
 // setCert renders ks.cert.
 func (ks *keyState) setCert() error {
-	raw, err := marshalCert(ks.cert, &ks.priv.PublicKey)
+	raw, err := marshalCert(ks.cert, ks.priv.Public())
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package seal makes audit records tamper-evident and checks them.
 //
-// A Sealer signs every record it is given and links it into a chain. It signs with a P-256 key of its own,
+// A Sealer signs every record it is given and links it into a chain. It signs with an Ed25519 key of its own,
 // generated in memory, which its Issuer (a KMS key, KMSSigner, or a local key file, FileSigner) certifies once:
 // one issuer signature per key, not per record. Each record carries, at the start of its first resource's
 // attributes, the seal (format 2):
@@ -14,11 +14,12 @@
 //	agent_audit.seal.cert         string  base64url (unpadded) certificate JSON: the key, chain, subject and window
 //	agent_audit.seal.cert_sig     string  (once certified) the issuer's signature of the certificate
 //	agent_audit.seal.time         int     when the record was sealed, Unix nanoseconds
-//	agent_audit.seal.alg          string  ECDSA_P256_SHA256
+//	agent_audit.seal.alg          string  ED25519 (ECDSA_P256_SHA256 in chains sealed before chain keys were Ed25519)
 //	agent_audit.seal.sig          string  the record's signature
 //
-// The record stays a plain OTLP/JSON line that any OTLP reader parses. Signatures are low-S, canonical DER,
-// unpadded base64url, and are decoded strictly (DecodeSignature), so each has one accepted encoding. Every
+// The record stays a plain OTLP/JSON line that any OTLP reader parses. Record signatures are Ed25519 (64 bytes,
+// verified with the canonical-S check of crypto/ed25519), the issuers' are ECDSA P-256, low-S, canonical DER;
+// both are unpadded base64url, decoded strictly (DecodeSignature for ECDSA), so each has one accepted encoding. Every
 // signature is over DomainHash(domain, message): the record's signature in DomainRecord over the line exactly
 // as stored, '\n' included, with the sig value blanked; the certificate's in DomainCert over its JSON bytes. A
 // signature made for one can never pass for the other, nor for a digest (DomainDigest).

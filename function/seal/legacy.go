@@ -76,8 +76,8 @@ func (v *Verifier) verifyV1(line []byte, attrs pcommon.Map, sig string) (Record,
 	if !okChain || !okKey || r.Seq < 1 {
 		return r, fmt.Errorf("%w: format-1 seal incomplete: chain, key and a positive seq are required", ErrMalformed)
 	}
-	if alg, _ := attrs.Get(AttrAlg); alg.Str() != Algorithm {
-		return r, fmt.Errorf("%w: seal algorithm %q, want %s", ErrMalformed, alg.Str(), Algorithm)
+	if alg, _ := attrs.Get(AttrAlg); alg.Str() != AlgorithmP256 {
+		return r, fmt.Errorf("%w: seal algorithm %q, want %s", ErrMalformed, alg.Str(), AlgorithmP256)
 	}
 	var pub *ecdsa.PublicKey
 	if fp, local := strings.CutPrefix(r.Issuer, "local:"); local {

@@ -26,7 +26,7 @@ func legacyChain(t *testing.T, key *ecdsa.PrivateKey, keyID string, n int) [][]b
 		attrs.PutInt(AttrSeq, int64(i+1))
 		attrs.PutStr(AttrPrev, prev)
 		attrs.PutStr(AttrKey, keyID)
-		attrs.PutStr(AttrAlg, Algorithm)
+		attrs.PutStr(AttrAlg, AlgorithmP256)
 		attrs.PutStr(AttrSig, "")
 		line := LineForTest(t, td)
 		digest := sha256.Sum256(line)

@@ -3,8 +3,9 @@ package seal
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -170,8 +171,8 @@ func (s *Sealer) Certify() {
 // A failure takes no position (the chain has no gap for a record that never existed) and returns no line: a
 // line that does not start with its first resource, one that already holds an agent_audit.seal.* attribute
 // (the seal's namespace is reserved), or a closed Sealer; line is then unchanged. On success the sealed line
-// may be built in line's spare capacity, so the caller keeps only the returned line (an encoder can reserve
-// Overhead bytes of capacity to save a copy).
+// may be built in line's spare capacity, so the caller keeps only the returned line; without enough capacity it
+// is one new buffer of exactly its size.
 func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
 	ins, err := findInsertion(line)
 	if err != nil {
@@ -194,7 +195,7 @@ func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
 	}
 	f := sealFields{
 		chain: s.chain, seq: s.seq + 1, prev: s.prev, undelivered: s.pending[:min(len(s.pending), MaxUndelivered)],
-		key: ks.fp, cert: ks.certAttr, certSig: ks.certSig, time: now.UnixNano(),
+		key: ks.fp, cert: ks.certAttr, certSig: ks.certSig, time: now.UnixNano(), alg: Algorithm,
 	}
 	head := appendSeal(append(s.scratch[:0], ins.open...), &f)
 	s.scratch = head
@@ -202,14 +203,8 @@ func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("seal: the seal would take %d bytes, over its bound of %d", n, Overhead)
 	}
 	digest := domainHashParts(DomainRecord, line[:ins.at], head, []byte(ins.close), line[ins.at:])
-	der, err := ecdsa.SignASN1(rand.Reader, ks.priv, digest[:])
-	if err != nil {
-		return nil, 0, fmt.Errorf("seal: sign record %d of chain %s: %w", f.seq, s.chain, err)
-	}
-	sig, err := EncodeSignature(der)
-	if err != nil {
-		return nil, 0, err
-	}
+	var sig [ed25519SigChars]byte
+	base64.RawURLEncoding.Encode(sig[:], ed25519.Sign(ks.priv, digest[:]))
 	n := len(head) + len(sig) + len(ins.close)
 	var out []byte
 	if cap(line)-len(line) >= n {
@@ -222,7 +217,7 @@ func (s *Sealer) Seal(ctx context.Context, line []byte) ([]byte, int64, error) {
 	copy(out[ins.at+n:], line[ins.at:])
 	at := ins.at
 	at += copy(out[at:], head)
-	at += copy(out[at:], sig)
+	at += copy(out[at:], sig[:])
 	copy(out[at:], ins.close)
 
 	s.seq, s.prev = f.seq, hex.EncodeToString(digest[:])

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
@@ -104,13 +105,19 @@ func VerifyDigest(pub *ecdsa.PublicKey, digest [32]byte, sig string) error {
 	return nil
 }
 
-// Fingerprint names a public key by its content: "sha256:" and the hex SHA-256 of its PKIX (SPKI) DER. Keys
-// are selected by fingerprint, never by trying every accepted key.
-func Fingerprint(pub *ecdsa.PublicKey) (string, error) {
+// Fingerprint names a public key (an issuer's *ecdsa.PublicKey, a chain's ed25519.PublicKey) by its content:
+// "sha256:" and the hex SHA-256 of its PKIX (SPKI) DER. Keys are selected by fingerprint, never by trying every
+// accepted key.
+func Fingerprint(pub crypto.PublicKey) (string, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return "", fmt.Errorf("seal: encode public key: %w", err)
 	}
+	return fingerprintDER(der), nil
+}
+
+// fingerprintDER is Fingerprint of a key given as its SPKI DER.
+func fingerprintDER(der []byte) string {
 	sum := sha256.Sum256(der)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

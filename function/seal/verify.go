@@ -86,7 +86,7 @@ type Verifier struct {
 // checkedCert is the outcome of checking one certificate with one cert_sig (or none).
 type checkedCert struct {
 	cert      Certificate
-	pub       *ecdsa.PublicKey
+	pub       recordKey
 	id        string
 	certified bool
 	err       error
@@ -138,11 +138,11 @@ func (v *Verifier) Keys() []string {
 // without cert_sig verifies with Certified false. Format-1 records are verified as before format 2, under the
 // key their AttrKey selects.
 //
-// Format 2 costs one SHA-256 over the line and one ECDSA verification: the seal is read from the line's first
+// Format 2 costs one SHA-256 over the line and one Ed25519 verification: the seal is read from the line's first
 // bytes (see wire.go) without unmarshalling the record, and each certificate is checked once and cached.
 func (v *Verifier) Verify(line []byte) (Record, error) { return v.verify(line, true) }
 
-// Inspect checks everything Verify checks except the ECDSA verification of the record's own signature (its one
+// Inspect checks everything Verify checks except the verification of the record's own signature (its one
 // accepted encoding is still checked), at about a fifth of the cost. It is for a caller that checks chains: a
 // record whose successor's signature verifies and whose Hash that successor's Prev equals is vouched for by that
 // signature, since the signed hash covers every byte of the record but its signature. Such a caller Verifies the
@@ -190,11 +190,14 @@ func (v *Verifier) verify(line []byte, checkSig bool) (Record, error) {
 		return r, fmt.Errorf("record %d of chain %s sealed at %s: %w: valid %s to %s", r.Seq, r.Chain,
 			r.SealTime.Format(time.RFC3339), ErrCertificate, c.cert.NotBefore.Format(time.RFC3339), c.cert.NotAfter.Format(time.RFC3339))
 	}
+	if s.alg != c.pub.alg {
+		return r, fmt.Errorf("record %d of chain %s: %w: the seal names algorithm %s, the certified key is %s", r.Seq, r.Chain, ErrCertificate, s.alg, c.pub.alg)
+	}
 	digest := domainHashParts(DomainRecord, line[:s.sigStart], line[s.sigEnd:])
 	if checkSig {
-		err = VerifyDigest(c.pub, digest, s.sig)
+		err = c.pub.verify(digest, s.sig)
 	} else {
-		_, err = DecodeSignature(s.sig)
+		err = c.pub.checkEncoding(s.sig)
 	}
 	if err != nil {
 		return r, fmt.Errorf("record %d of chain %s, key %s: %w", r.Seq, r.Chain, s.key, err)

@@ -40,7 +40,8 @@ const emptyResource = `{"resourceSpans":[{"resource":{}`
 // v2Prefix is how every line sealed in format 2 starts.
 const v2Prefix = linePrefix + `{"key":"` + AttrVersion + `","value":{"intValue":"2"}},`
 
-// maxSigChars is the longest base64url text of a P-256 DER signature (72 bytes).
+// maxSigChars is the longest signature text a seal holds: a P-256 DER signature (72 bytes) in base64url; an
+// Ed25519 signature takes ed25519SigChars.
 const maxSigChars = 96
 
 // sealFields are the values of one record's seal.
@@ -53,7 +54,9 @@ type sealFields struct {
 	cert        string
 	certSig     string
 	time        int64
-	sig         string
+	// alg is the record signature's algorithm (AttrAlg): Algorithm, or AlgorithmP256 in older chains.
+	alg string
+	sig string
 }
 
 // insertion is where a seal goes into a line: at, and the text that closes the seal there.
@@ -105,7 +108,7 @@ func appendSeal(b []byte, f *sealFields) []byte {
 		b = appendStr(b, AttrCertSig, f.certSig)
 	}
 	b = appendInt(b, AttrTime, f.time)
-	b = appendStr(b, AttrAlg, Algorithm)
+	b = appendStr(b, AttrAlg, f.alg)
 	return append(b, sigField...)
 }
 
@@ -192,8 +195,14 @@ func parseSeal(line []byte) (readSeal, error) {
 		s.attrs++
 	}
 	s.time = r.int(timeOpen)
-	if alg := r.strBytes(algOpen, isAlgChar); r.err == nil && string(alg) != Algorithm {
-		return s, fmt.Errorf("seal algorithm %q, want %s: %w", alg, Algorithm, errWire)
+	switch alg := r.strBytes(algOpen, isAlgChar); {
+	case r.err != nil:
+	case string(alg) == Algorithm:
+		s.alg = Algorithm
+	case string(alg) == AlgorithmP256:
+		s.alg = AlgorithmP256
+	default:
+		return s, fmt.Errorf("seal algorithm %q, want %s or %s: %w", alg, Algorithm, AlgorithmP256, errWire)
 	}
 	r.lit(sigField)
 	s.sigStart = r.i

@@ -83,6 +83,17 @@ func TestFreePortCanBeBound(t *testing.T) {
 	l.Close()
 }
 
+// A port from the ephemeral range can be taken by any outgoing connection before a late bind: FreePort's ports
+// come from below it.
+func TestFreePortIsBelowTheEphemeralRange(t *testing.T) {
+	low := ephemeralLow()
+	for range 50 {
+		if p := FreePort(); p < lowestPort || p >= low {
+			t.Fatalf("port %d, want one in [%d, %d)", p, lowestPort, low)
+		}
+	}
+}
+
 func TestOutputTakesConcurrentWrites(t *testing.T) {
 	var out Output
 	var wg sync.WaitGroup

@@ -44,7 +44,7 @@ type recordVerifier interface {
 	Verify(line []byte) (seal.Record, error)
 }
 
-// recordReader also inspects a record: everything Verify checks but the ECDSA verification of the record's own
+// recordReader also inspects a record: everything Verify checks but the verification of the record's own
 // signature (seal.Verifier.Inspect, about a fifth of the cost). It lets Verify check one signature per run of
 // linked records: a record whose Hash the next record's Prev names is authenticated by that record's signature,
 // the next one's by the one after it, up to the last record of the run, whose own signature is checked.
