@@ -24,7 +24,7 @@ const (
 	// DefaultTimeoutSeconds matches the seed's function timeout; a run with a few model turns takes seconds.
 	DefaultTimeoutSeconds = 60
 	// DefaultMemoryMB is Lambda's smallest size (128 MB). The function peaks at about 19 MB for a typical run and
-	// 55 MB for the largest trace it accepts, and spends a run waiting on Bedrock; Lambda bills memory × duration,
+	// 58 MB for the largest trace it accepts, and spends a run waiting on Bedrock; Lambda bills memory × duration,
 	// so 512 MB cost 4× as much for the same wait. The smaller CPU share (7.2% of a vCPU) costs a typical run a few
 	// ms and a 2 MB trace 0.7 s (docs/performance.md, "Memory and cost").
 	DefaultMemoryMB = 128
