@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,27 +29,49 @@ func ShareOfMemory(memoryMB int) float64 { return float64(memoryMB) / LambdaFull
 // the test ends (after the process is gone or moved back). It fails the test when no cgroup can be made.
 func Limit(t testing.TB, pid int, share float64) {
 	t.Helper()
+	if err := system.limit(t, pid, share); err != nil {
+		t.Fatalf("cputest: %v", err)
+	}
+}
+
+// hierarchy is where cgroups are made: the candidate cgroup v2 roots (the first holding cgroup.controllers is
+// used) and the cgroup v1 cpu controller's root.
+type hierarchy struct {
+	v2Roots []string
+	v1Root  string
+}
+
+// system is the machine's cgroup file system (v2 unified, or v1 with the hybrid layout's unified tree beside it).
+var system = hierarchy{v2Roots: []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}, v1Root: "/sys/fs/cgroup/cpu"}
+
+func (h hierarchy) limit(t testing.TB, pid int, share float64) error {
 	if share <= 0 || share > 1 {
-		t.Fatalf("cputest: share %v is outside (0, 1]", share)
+		return fmt.Errorf("share %v is outside (0, 1]", share)
 	}
 	quota := time.Duration(share * float64(period))
 	name := fmt.Sprintf("cputest-%d-%d", os.Getpid(), time.Now().UnixNano())
 	var errs []error
-	for _, try := range []func(string, int, time.Duration) (string, error){limitV2, limitV1} {
+	for _, try := range []func(string, int, time.Duration) (string, error){h.limitV2, h.limitV1} {
 		dir, err := try(name, pid, quota)
 		if err == nil {
 			t.Cleanup(func() { release(dir) })
-			return
+			return nil
 		}
 		errs = append(errs, err)
 	}
-	t.Fatalf("cputest: cannot limit process %d to %.1f%% of a CPU: %v", pid, 100*share, errors.Join(errs...))
+	return fmt.Errorf("cannot limit process %d to %.1f%% of a CPU: %w", pid, 100*share, errors.Join(errs...))
 }
 
-func limitV2(name string, pid int, quota time.Duration) (string, error) {
-	root := "/sys/fs/cgroup"
-	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
-		root = "/sys/fs/cgroup/unified"
+func (h hierarchy) limitV2(name string, pid int, quota time.Duration) (string, error) {
+	root := ""
+	for _, r := range h.v2Roots {
+		if _, err := os.Stat(filepath.Join(r, "cgroup.controllers")); err == nil {
+			root = r
+			break
+		}
+	}
+	if root == "" {
+		return "", errors.New("cgroup v2: no hierarchy mounted")
 	}
 	dir := filepath.Join(root, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -57,20 +80,23 @@ func limitV2(name string, pid int, quota time.Duration) (string, error) {
 	value := fmt.Sprintf("%d %d", quota.Microseconds(), period.Microseconds())
 	if err := os.WriteFile(filepath.Join(dir, "cpu.max"), []byte(value), 0o644); err != nil {
 		_ = os.Remove(dir)
-		return "", fmt.Errorf("cgroup v2 cpu.max: %w", err)
+		return "", fmt.Errorf("cgroup v2 cpu.max (is the cpu controller enabled?): %w", err)
 	}
 	return dir, move(dir, pid)
 }
 
-func limitV1(name string, pid int, quota time.Duration) (string, error) {
-	dir := filepath.Join("/sys/fs/cgroup/cpu", name)
+func (h hierarchy) limitV1(name string, pid int, quota time.Duration) (string, error) {
+	dir := filepath.Join(h.v1Root, name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cgroup v1: %w", err)
 	}
-	for file, v := range map[string]int64{"cpu.cfs_period_us": period.Microseconds(), "cpu.cfs_quota_us": quota.Microseconds()} {
-		if err := os.WriteFile(filepath.Join(dir, file), []byte(strconv.FormatInt(v, 10)), 0o644); err != nil {
+	for _, f := range []struct {
+		file  string
+		value int64
+	}{{"cpu.cfs_period_us", period.Microseconds()}, {"cpu.cfs_quota_us", quota.Microseconds()}} {
+		if err := os.WriteFile(filepath.Join(dir, f.file), []byte(strconv.FormatInt(f.value, 10)), 0o644); err != nil {
 			_ = os.Remove(dir)
-			return "", fmt.Errorf("cgroup v1 %s: %w", file, err)
+			return "", fmt.Errorf("cgroup v1 %s: %w", f.file, err)
 		}
 	}
 	return dir, move(dir, pid)
@@ -91,7 +117,10 @@ func release(dir string) {
 			_ = os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.procs"), []byte(pid), 0o644)
 		}
 	}
-	for i := 0; i < 50 && os.Remove(dir) != nil; i++ {
+	for i := 0; i < 50; i++ { // a cgroup is busy until the kernel has moved its last process out
+		if err := os.Remove(dir); err == nil || !errors.Is(err, syscall.EBUSY) {
+			return
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
