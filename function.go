@@ -3,21 +3,21 @@ package agentaudit
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/awsenv"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/logfire"
 	"github.com/agent-audit/agent-audit/function/telemetry"
@@ -44,10 +44,10 @@ type Function struct {
 var _ lambda.Handler = (*Function)(nil)
 
 // New validates cfg together with opts and assembles the function: a value set in cfg wins over the Option's
-// (see Config). The error names every bad or missing setting. AWS configuration is loaded with
-// config.LoadDefaultConfig only when a Bedrock model, a Firehose sink, an S3 oversize store, a KMS signing key or
-// the Logfire token's SSM read needs it, so AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE and the
-// rest of the standard variables apply.
+// (see Config). The error names every bad or missing setting. Unless WithAWSConfig gives one, the AWS
+// configuration is read from Lambda's environment with awsenv.Config, only when a Bedrock model, a Firehose sink,
+// an S3 oversize store, a KMS signing key or the Logfire token's SSM read needs it, so
+// AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_FIREHOSE and the other variables awsenv lists apply.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 	o := newOptions(opts)
 	cfg = o.fill(cfg)
@@ -55,7 +55,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 
-	loadAWS := awsLoader(ctx, o)
+	loadAWS := awsLoader(o)
 
 	model := o.model
 	if model == nil {
@@ -93,15 +93,16 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Function, error) {
 	return &Function{Trail: trail, Handler: trail.handler(a), Provider: provider}, nil
 }
 
-// awsLoader loads the AWS configuration once, when a part first needs it: WithAWSConfig's, else the default chain.
-func awsLoader(ctx context.Context, o options) func() (aws.Config, error) {
+// awsLoader reads the AWS configuration once, when a part first needs it: WithAWSConfig's, else the one Lambda's
+// environment describes (awsenv.Config: no credential chain is linked, see docs/performance.md).
+func awsLoader(o options) func() (aws.Config, error) {
 	return func() (aws.Config, error) {
 		if o.awsCfg != nil {
 			return *o.awsCfg, nil
 		}
-		c, err := awsconfig.LoadDefaultConfig(ctx)
+		c, err := awsenv.Config(os.LookupEnv)
 		if err != nil {
-			return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+			return aws.Config{}, err
 		}
 		o.awsCfg = &c
 		return c, nil
@@ -211,7 +212,7 @@ func buildLogfire(cfg logfire.Config, o options, loadAWS func() (aws.Config, err
 		if err != nil {
 			return nil, err
 		}
-		client = ssm.NewFromConfig(awsCfg)
+		client = logfire.NewSSMClient(awsCfg, nil)
 	}
 	leg, err := logfire.New(cfg, client, logfire.WithLogger(o.logger))
 	if err != nil {

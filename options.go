@@ -77,7 +77,8 @@ func WithModel(m agent.Model) Option { return func(o *options) { o.model = m } }
 // agentaudittest.MemorySink in tests. Oversize content and sealing still follow the configuration.
 func WithSink(s audit.Sink) Option { return func(o *options) { o.sink = s } }
 
-// WithAWSConfig uses cfg for AWS clients instead of loading the default configuration chain.
+// WithAWSConfig uses cfg for AWS clients instead of the one Lambda's environment describes (see package awsenv);
+// a local run passes config.LoadDefaultConfig's, to use the default credential chain.
 func WithAWSConfig(cfg aws.Config) Option { return func(o *options) { o.awsCfg = &cfg } }
 
 // WithLogger sets the logger (default slog.Default()).

@@ -46,7 +46,7 @@ func NewTrail(ctx context.Context, cfg Config, opts ...Option) (*Trail, error) {
 	if err := cfg.validate(p); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	return newTrail(ctx, cfg, o, awsLoader(ctx, o))
+	return newTrail(ctx, cfg, o, awsLoader(o))
 }
 
 // TracerProviderOptions make a tracer provider an audited one: the Trail's resource, the audit processor and the

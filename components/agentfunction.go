@@ -23,9 +23,11 @@ const (
 	DefaultAgentName = agentenv.DefaultAgentName
 	// DefaultTimeoutSeconds matches the seed's function timeout; a run with a few model turns takes seconds.
 	DefaultTimeoutSeconds = 60
-	// DefaultMemoryMB is not for memory: the Go function idles at a few tens of MB. Lambda gives CPU and network
-	// throughput in proportion to memory, and 512 MB keeps TLS handshakes and the trace encoding quick.
-	DefaultMemoryMB = 512
+	// DefaultMemoryMB is Lambda's smallest size (128 MB). The function peaks at about 19 MB for a typical run and
+	// 58 MB for the largest trace it accepts, and spends a run waiting on Bedrock; Lambda bills memory × duration,
+	// so 512 MB cost 4× as much for the same wait. The smaller CPU share (7.2% of a vCPU) costs a typical run a few
+	// ms and a 2 MB trace 0.7 s (docs/performance.md, "Memory and cost").
+	DefaultMemoryMB = 128
 	// ExtensionHTTPPort is the Parameters and Secrets Lambda Extension's port when its layer is attached.
 	ExtensionHTTPPort = agentenv.DefaultExtensionHTTPPort
 	// OversizePrefix is where the function stores span content too large for one Firehose record, in the audit
@@ -57,8 +59,8 @@ type AgentFunctionArgs struct {
 	// TimeoutSeconds bounds one invocation, 1–900 s (default 60): a run of a few model turns takes seconds, and
 	// the function keeps AUDIT_SHIP_RESERVE of it to ship the trace.
 	TimeoutSeconds int
-	// MemoryMB is the function's memory, 128–10240 MB (default 512). The Go function idles at a few tens of MB;
-	// Lambda allots CPU and network throughput in proportion to memory, which is what the 512 MB buy.
+	// MemoryMB is the function's memory, 128–10240 MB (default 128, DefaultMemoryMB). Lambda allots CPU and network
+	// throughput in proportion to memory; more buys a faster audit path for large traces, not room.
 	MemoryMB int
 	// LogRetentionDays keeps the function's logs this long (default 30).
 	LogRetentionDays int

@@ -67,7 +67,7 @@ func TestAgentFunctionSettingsAndGrants(t *testing.T) {
 			t.Errorf("%s = %q, want %q", path, got, v)
 		}
 	}
-	if num(fn.Inputs, "timeout") != 60 || num(fn.Inputs, "memorySize") != 512 {
+	if num(fn.Inputs, "timeout") != 60 || num(fn.Inputs, "memorySize") != 128 {
 		t.Errorf("timeout %v memory %v", num(fn.Inputs, "timeout"), num(fn.Inputs, "memorySize"))
 	}
 	for _, absent := range []string{"AGENT_NAME", "AGENT_SYSTEM_PROMPT", "LOGFIRE_TOKEN_PARAMETER", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "LOGFIRE_SAMPLE_RATIO", "LOGFIRE_SCRUB",

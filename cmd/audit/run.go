@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
 	"github.com/agent-audit/agent-audit"
@@ -114,10 +115,20 @@ func runOnce(ctx context.Context, stdout, stderr io.Writer, stdin io.Reader, f r
 		logOut = stderr
 	}
 	var written []string
-	a, err := agentaudit.New(ctx, cfg, append(demoagent.Options(),
+	opts := append(demoagent.Options(),
 		agentaudit.WithLogger(slog.New(slog.NewTextHandler(logOut, nil))),
 		agentaudit.WithLocalSinkOptions(audit.WithOnWrite(func(path string) { written = append(written, path) })),
-	)...)
+	)
+	if cfg.Model == agentaudit.ModelBedrock || cfg.SigningKeyID != "" || cfg.FirehoseStream != "" {
+		// A local run takes credentials from the default chain (profiles, SSO, ...), which the function in
+		// Lambda does not link.
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("load AWS configuration: %w", err)
+		}
+		opts = append(opts, agentaudit.WithAWSConfig(awsCfg))
+	}
+	a, err := agentaudit.New(ctx, cfg, opts...)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -145,7 +144,8 @@ func (e *Encoder) toTraces(ctx context.Context, spans []sdktrace.ReadOnlySpan) (
 		return ptrace.Traces{}, fmt.Errorf("convert spans to OTLP: %w", err)
 	}
 	repairUTF8(captured)
-	b, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: captured})
+	// TracesData has ExportTraceServiceRequest's wire form; the collector package would link gRPC's stubs.
+	b, err := proto.Marshal(&tracepb.TracesData{ResourceSpans: captured})
 	if err != nil {
 		return ptrace.Traces{}, fmt.Errorf("marshal OTLP protobuf: %w", err)
 	}

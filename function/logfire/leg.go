@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -122,12 +121,7 @@ func (g *Leg) start(token string) error {
 	if base == "" {
 		base = BaseURL(token)
 	}
-	exp, err := otlptracehttp.New(context.Background(),
-		otlptracehttp.WithEndpointURL(base+"/v1/traces"),
-		otlptracehttp.WithHeaders(map[string]string{"Authorization": token}),
-		otlptracehttp.WithTimeout(g.cfg.FlushTimeout),
-		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}),
-		otlptracehttp.WithHTTPClient(g.http))
+	exp, err := newExporter(context.Background(), base+"/v1/traces", token, g.cfg.FlushTimeout, g.http)
 	if err != nil {
 		return fmt.Errorf("create the OTLP exporter for %s: %w", base, err)
 	}

@@ -98,7 +98,7 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	leg, err := New(cfg, f.ssm.Client(), WithLogger(slog.New(slog.NewTextHandler(f.logs, nil))), WithClock(f.clock.Now))
+	leg, err := New(cfg, NewSSMClient(f.ssm.AWSConfig(), f.ssm.Server.Client()), WithLogger(slog.New(slog.NewTextHandler(f.logs, nil))), WithClock(f.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,20 +9,19 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 )
 
-// ParameterAPI is the part of the SSM client the leg uses; *ssm.Client implements it.
+// ParameterAPI reads one SSM parameter, decrypted; *SSMClient implements it. An AWS error answer is a
+// smithy.APIError.
 type ParameterAPI interface {
-	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+	GetParameter(ctx context.Context, name string) (string, error)
 }
 
-// fetchFromSSM reads and decrypts the parameter through the SSM API. Errors carry the AWS error code only: the
-// SDK's messages never hold the value, but nothing of a response body is repeated here either.
+// fetchFromSSM reads and decrypts the parameter through the SSM API. Errors carry the AWS error code only: nothing
+// of a response body is repeated.
 func fetchFromSSM(ctx context.Context, client ParameterAPI, name string) (string, error) {
-	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	value, err := client.GetParameter(ctx, name)
 	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {
@@ -30,10 +29,10 @@ func fetchFromSSM(ctx context.Context, client ParameterAPI, name string) (string
 		}
 		return "", fmt.Errorf("ssm GetParameter %s: request failed", name)
 	}
-	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
+	if value == "" {
 		return "", fmt.Errorf("ssm GetParameter %s: no value", name)
 	}
-	return aws.ToString(out.Parameter.Value), nil
+	return value, nil
 }
 
 // fetchFromExtension reads the parameter through the AWS Parameters and Secrets Lambda Extension's local HTTP API,

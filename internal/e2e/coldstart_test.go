@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"flag"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,33 +12,113 @@ import (
 	"github.com/agent-audit/agent-audit/internal/lambdatest"
 )
 
-// coldStarts is how many fresh execution environments TestEveryColdStartReportsItsInit starts. The suite runs a
-// few; docs/performance.md's figures come from -coldstarts 21.
-var coldStarts = flag.Int("coldstarts", 3, "cold starts of the real bootstrap to measure")
+// coldStarts is how many fresh execution environments TestColdStartAgainstHelloWorld starts for each binary. The
+// suite runs a few; docs/performance.md's figures come from -coldstarts 15.
+var coldStarts = flag.Int("coldstarts", 3, "cold starts of each binary to measure")
 
-// TestEveryColdStartReportsItsInit starts the real bootstrap in a fresh emulator again and again, with the
-// configuration the stack deploys (Bedrock model, Firehose sink, KMS seal, S3 oversize store, Logfire token
-// parameter), and collects the emulator's INIT REPORT of each first invocation. It logs the median; it asserts
-// only that every cold start initialised, answered and reported (timings are not asserted).
-func TestEveryColdStartReportsItsInit(t *testing.T) {
+// compareWith names more bootstraps to measure in the same run, alternating with the others, as label=path pairs
+// separated by commas (for example builds of earlier commits, to measure what a change bought).
+var compareWith = flag.String("coldstart-compare", "", "more bootstraps to measure alongside, label=path,...")
+
+// helloWorld is the baseline function: the smallest aws-lambda-go handler, built as the bootstrap is.
+const helloWorld = "./internal/lambdatest/helloworld"
+
+// TestColdStartAgainstHelloWorld is the cold-start benchmark. It builds the real bootstrap and a hello-world
+// aws-lambda-go handler as shipped (host architecture, since the emulator runs them natively), then starts each in
+// a fresh emulator -coldstarts times, alternating so that both see the same machine load. The function runs with
+// the configuration the stack deploys (Bedrock model, Firehose sink, KMS seal, S3 oversize store, Logfire token
+// parameter) against the peers. Each first invocation's INIT REPORT is collected. It logs both medians, their
+// ratio and both linux/arm64 binary sizes (what Lambda runs), and the median of the hello world registered for
+// SIGTERM as the function is, the share of init the function's last-chance flush costs. It asserts only that every
+// cold start initialised, answered and reported (timings are not asserted).
+func TestColdStartAgainstHelloWorld(t *testing.T) {
 	s := newPeers(t)
-	bootstrap := lambdatest.Build(t)
+	bootstrap, hello := lambdatest.Build(t), lambdatest.BuildPackage(t, helloWorld)
 	env := s.env()
-	inits := make([]time.Duration, 0, *coldStarts)
-	for i := 0; i < *coldStarts; i++ {
+	var fnInits, helloInits, sigtermInits []time.Duration
+	type other struct {
+		label, path string
+		inits       []time.Duration
+	}
+	var others []*other
+	if *compareWith != "" {
+		for _, pair := range strings.Split(*compareWith, ",") {
+			label, path, ok := strings.Cut(pair, "=")
+			if !ok {
+				t.Fatalf("-coldstart-compare %q: want label=path", pair)
+			}
+			others = append(others, &other{label: label, path: path})
+		}
+	}
+	coldStart := func(bootstrap string, i int) time.Duration {
 		fn := lambdatest.Start(t, lambdatest.Options{Bootstrap: bootstrap, Env: env})
 		s.bedrock.Enqueue(bedrocktest.Reply{Text: "hello"})
 		okResponse(t, fn.Invoke(t, []byte(`{"prompt":"hi"}`)))
-		d, ok := fn.InitDuration()
-		if !ok || d <= 0 {
-			t.Fatalf("cold start %d: no INIT REPORT:\n%s", i+1, fn.Logs())
-		}
-		inits = append(inits, d)
-		fn.Stop() // the next start is a new execution environment
+		defer fn.Stop() // the next start is a new execution environment
+		return initDuration(t, fn, i)
 	}
-	slices.Sort(inits)
-	t.Logf("INIT REPORT of %d cold starts: median %.1f ms, min %.1f ms, max %.1f ms", len(inits),
-		ms(inits[len(inits)/2]), ms(inits[0]), ms(inits[len(inits)-1]))
+	for i := 0; i < *coldStarts; i++ {
+		fnInits = append(fnInits, coldStart(bootstrap, i))
+		for _, o := range others {
+			o.inits = append(o.inits, coldStart(o.path, i))
+		}
+
+		helloInits = append(helloInits, helloStart(t, hello, nil, i))
+		sigtermInits = append(sigtermInits, helloStart(t, hello, map[string]string{"HELLO_WITH_SIGTERM": "1"}, i))
+	}
+	t.Logf("INIT REPORT median of hello world registered for SIGTERM as the function is: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×",
+		ms(median(sigtermInits)), ms(slices.Min(sigtermInits)), ms(slices.Max(sigtermInits)), float64(median(sigtermInits))/float64(median(helloInits)))
+	for _, o := range others {
+		t.Logf("INIT REPORT median of %s: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×", o.label, ms(median(o.inits)),
+			ms(slices.Min(o.inits)), ms(slices.Max(o.inits)), float64(median(o.inits))/float64(median(helloInits)))
+	}
+	fnMedian, helloMedian := median(fnInits), median(helloInits)
+	fnSize := fileSize(t, lambdatest.BuildPackageFor(t, "./function", "linux", "arm64"))
+	helloSize := fileSize(t, lambdatest.BuildPackageFor(t, helloWorld, "linux", "arm64"))
+	t.Logf("INIT REPORT median of %d cold starts each: function %.1f ms (min %.1f, max %.1f), hello world %.1f ms (min %.1f, max %.1f), ratio %.2f×",
+		*coldStarts, ms(fnMedian), ms(slices.Min(fnInits)), ms(slices.Max(fnInits)),
+		ms(helloMedian), ms(slices.Min(helloInits)), ms(slices.Max(helloInits)), float64(fnMedian)/float64(helloMedian))
+	t.Logf("bootstrap linux/arm64 stripped: function %d bytes (%.1f MB), hello world %d bytes (%.1f MB), ratio %.2f×",
+		fnSize, float64(fnSize)/1e6, helloSize, float64(helloSize)/1e6, float64(fnSize)/float64(helloSize))
+}
+
+// helloStart cold-starts the hello world with env, checks its answer and returns its INIT REPORT.
+func helloStart(t *testing.T, hello string, env map[string]string, i int) time.Duration {
+	t.Helper()
+	hw := lambdatest.Start(t, lambdatest.Options{Bootstrap: hello, Env: env})
+	defer hw.Stop()
+	if r := hw.Invoke(t, []byte(`{"name":"world"}`)); r.Error != nil || string(r.Payload) != `"hello world"` {
+		t.Fatalf("hello world answered %d %s", r.Status, r.Payload)
+	}
+	return initDuration(t, hw, i)
+}
+
+// initDuration is the INIT REPORT of cold start i, which must exist after its first invocation.
+func initDuration(t *testing.T, fn *lambdatest.Function, i int) time.Duration {
+	t.Helper()
+	d, ok := fn.InitDuration()
+	for deadline := time.Now().Add(2 * time.Second); !ok && time.Now().Before(deadline); d, ok = fn.InitDuration() {
+		time.Sleep(10 * time.Millisecond) // the emulator may write the line just after the first answer
+	}
+	if !ok || d <= 0 {
+		t.Fatalf("cold start %d: no INIT REPORT:\n%s", i+1, fn.Logs())
+	}
+	return d
+}
+
+// median is the middle value (the upper one of an even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Sorted(slices.Values(ds))
+	return s[len(s)/2]
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

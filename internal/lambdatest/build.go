@@ -20,11 +20,18 @@ func Build(t testing.TB) string {
 // BuildPackage is Build for another main package of this module (such as "./digester"), relative to its root.
 func BuildPackage(t testing.TB, pkg string) string {
 	t.Helper()
+	return BuildPackageFor(t, pkg, runtime.GOOS, runtime.GOARCH)
+}
+
+// BuildPackageFor is BuildPackage for another platform, such as linux/arm64 (what the stack deploys), to measure
+// what ships; the result runs only where goos/goarch does.
+func BuildPackageFor(t testing.TB, pkg, goos, goarch string) string {
+	t.Helper()
 	root := moduleRoot(t)
 	out := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}

@@ -39,10 +39,15 @@ func New(t testing.TB, params map[string]string) *Server {
 
 // Client is a real SSM client pointed at the server, SDK retries off.
 func (s *Server) Client() *ssm.Client {
-	return ssm.New(ssm.Options{
+	return ssm.NewFromConfig(s.AWSConfig())
+}
+
+// AWSConfig is an AWS configuration pointed at the server (region eu-west-1, static credentials), SDK retries off.
+func (s *Server) AWSConfig() aws.Config {
+	return aws.Config{
 		Region: "eu-west-1", BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1, HTTPClient: s.Server.Client(),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
-	})
+	}
 }
 
 // FailNext makes the next calls fail with these error codes (ThrottlingException, InternalServerError, ...).
