@@ -35,7 +35,7 @@ func (r *run) guarantees(ctx context.Context, state *seal.ChainState, keepsReten
 	case r.fs.has(signatureKinds...):
 		g.Signatures = Guarantee{Failed, fmt.Sprintf("%d of %d records do not verify (%s)", r.rep.Records.Invalid, r.rep.Records.Checked, r.tally(signatureKinds))}
 	default:
-		g.Signatures = Guarantee{Held, fmt.Sprintf("all %d records verify, each under the key its certificate names, certified by a key you passed", r.rep.Records.Checked)}
+		g.Signatures = Guarantee{Held, fmt.Sprintf("%s, each under the key its certificate names, certified by a key you passed", count(r.rep.Records.Checked, "the 1 record verifies", "all %d records verify"))}
 	}
 
 	switch {
@@ -44,9 +44,9 @@ func (r *run) guarantees(ctx context.Context, state *seal.ChainState, keepsReten
 	case r.fs.has(chainKinds...):
 		g.Chains = Guarantee{Failed, r.tally(chainKinds)}
 	default:
-		why := fmt.Sprintf("%d chains: no seq missing between the records present, every link matches, no fork", chains)
+		why := fmt.Sprintf("%s: no seq missing between the records present, every link matches, no fork", count(chains, "1 chain", "%d chains"))
 		if n := r.fs.count(KindDeclaredUndelivered); n > 0 {
-			why += fmt.Sprintf("; %d seqs declared undelivered", n)
+			why += "; " + count(n, "1 seq", "%d seqs") + " declared undelivered"
 		}
 		if r.windowed() {
 			why += "; chains may begin before the window"
@@ -58,15 +58,15 @@ func (r *run) guarantees(ctx context.Context, state *seal.ChainState, keepsReten
 	case r.opts.Digests == nil:
 		why := "not asked for"
 		if ds, err := r.store.Versions(ctx, digest.Prefix, ""); err == nil && len(ds) > 0 {
-			why = fmt.Sprintf("the root holds %d digest versions under %s, not checked: pass the digest key", len(ds), digest.Prefix)
+			why = fmt.Sprintf("the root holds %s under %s, not checked: pass the digest key", count(len(ds), "1 digest version", "%d digest versions"), digest.Prefix)
 		}
 		g.Digests = Guarantee{NotChecked, why}
 	case !r.digestsHeld:
 		g.Digests = Guarantee{Failed, r.digestProblems}
 	default:
 		d := r.rep.Digests
-		g.Digests = Guarantee{Held, fmt.Sprintf("%d digests verify and chain from %s to %s; every object version they list is here unchanged, and every one here is listed",
-			d.Digests, d.FirstPeriodStart.Format(time.RFC3339), d.LastPeriodEnd.Format(time.RFC3339))}
+		g.Digests = Guarantee{Held, fmt.Sprintf("%s and chain from %s to %s; every object version they list is here unchanged, and every one here is listed",
+			count(d.Digests, "1 digest verifies", "%d digests verify"), d.FirstPeriodStart.Format(time.RFC3339), d.LastPeriodEnd.Format(time.RFC3339))}
 	}
 
 	_, local := r.store.(*trail.Local)
@@ -89,7 +89,7 @@ func (r *run) guarantees(ctx context.Context, state *seal.ChainState, keepsReten
 	case state != nil && unproven == 0:
 		g.Completeness = Guarantee{Held, fmt.Sprintf("the chain state proves where the root's chain ends (seq %d), and every record up to it is here", state.Seq)}
 	case state != nil:
-		g.Completeness = Guarantee{NotChecked, fmt.Sprintf("the chain state proves the end of chain %s only; where the other %d chains end is not proven (their newest records could be removed unseen)", state.Chain, unproven)}
+		g.Completeness = Guarantee{NotChecked, fmt.Sprintf("the chain state proves the end of chain %s only; where the other %s not proven (their newest records could be removed unseen)", state.Chain, count(unproven, "chain ends is", "%d chains end is"))}
 	case local:
 		g.Completeness = Guarantee{NotChecked, "the root has no chain state (" + seal.ChainStateFile + "): nothing proves where its chains end, so records removed from the end of a chain, or a whole chain, would go unseen"}
 	default:
@@ -118,4 +118,12 @@ func (r *run) tally(kinds []trail.Kind) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// count writes n with the noun of its number: one for 1, many (a format with one %d) otherwise.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return fmt.Sprintf(many, n)
 }

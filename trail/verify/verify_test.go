@@ -409,3 +409,15 @@ func TestFindingsPerKindAreBounded(t *testing.T) {
 		t.Fatalf("%d findings listed, %v suppressed, %d problems", len(rep.Findings), rep.Suppressed, rep.Problems)
 	}
 }
+
+// Issue 14 point 8: the report counts in words a reader files as written: "1 chain", not "1 chains".
+func TestTheGuaranteesCountInTheRightNumber(t *testing.T) {
+	one := newFixture(t, verifytest.Options{Records: 1, PerObject: 1, Chains: 1}).verify(t, Options{})
+	if g := one.Guarantees; !strings.HasPrefix(g.Signatures.Why, "the 1 record verifies,") || !strings.HasPrefix(g.Chains.Why, "1 chain:") {
+		t.Fatalf("one record, one chain: %q / %q", g.Signatures.Why, g.Chains.Why)
+	}
+	two := newFixture(t, verifytest.Options{Records: 4, PerObject: 2, Chains: 2}).verify(t, Options{})
+	if g := two.Guarantees; !strings.HasPrefix(g.Signatures.Why, "all 4 records verify,") || !strings.HasPrefix(g.Chains.Why, "2 chains:") {
+		t.Fatalf("four records, two chains: %q / %q", g.Signatures.Why, g.Chains.Why)
+	}
+}
