@@ -203,7 +203,8 @@ func plain(v any, dbType string) any {
 	return v
 }
 
-// orderedMap is a DuckDB MAP, encoded as a JSON object in its own key order.
+// orderedMap is a map with an order of its keys (a DuckDB MAP, an OTLP key/value list), encoded as a JSON object
+// in that order.
 type orderedMap struct{ keys, values []any }
 
 // MarshalJSON writes the map as an object, keys in order.

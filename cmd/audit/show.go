@@ -201,37 +201,79 @@ func decodeEvents(raw string) []spanEvent {
 
 // anyValue renders an OTLP AnyValue (JSON-encoded; DuckDB may hand it over as a JSON string) as plain text.
 func anyValue(raw json.RawMessage) string {
+	v, ok := otlpValue(raw)
+	if !ok {
+		return string(raw)
+	}
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool, float64:
+		return fmt.Sprint(t)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
+}
+
+// otlpValue reads an OTLP/JSON AnyValue (as the views give it: an object, or a JSON string holding one) as the
+// value it stands for: string, json.Number (an int64, kept exact), bool, float64, []any for an array and
+// orderedMap for a key/value list, so that nested values print as JSON. Hand-written because pdata unmarshals
+// whole requests only, not one attribute value of a view's row.
+func otlpValue(raw json.RawMessage) (any, bool) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		raw = json.RawMessage(s)
 	}
 	var v struct {
 		StringValue *string                             `json:"stringValue"`
-		IntValue    *string                             `json:"intValue"`
+		IntValue    *json.Number                        `json:"intValue"`
 		BoolValue   *bool                               `json:"boolValue"`
 		DoubleValue *float64                            `json:"doubleValue"`
+		BytesValue  *string                             `json:"bytesValue"`
 		ArrayValue  *struct{ Values []json.RawMessage } `json:"arrayValue"`
+		KvlistValue *struct {
+			Values []struct {
+				Key   string
+				Value json.RawMessage
+			}
+		} `json:"kvlistValue"`
 	}
 	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
+		return nil, false
 	}
 	switch {
 	case v.StringValue != nil:
-		return *v.StringValue
+		return *v.StringValue, true
 	case v.IntValue != nil:
-		return *v.IntValue
+		return *v.IntValue, true
 	case v.BoolValue != nil:
-		return fmt.Sprint(*v.BoolValue)
+		return *v.BoolValue, true
 	case v.DoubleValue != nil:
-		return fmt.Sprint(*v.DoubleValue)
+		return *v.DoubleValue, true
+	case v.BytesValue != nil:
+		return *v.BytesValue, true
 	case v.ArrayValue != nil:
-		parts := make([]string, len(v.ArrayValue.Values))
+		out := make([]any, len(v.ArrayValue.Values))
 		for i, e := range v.ArrayValue.Values {
-			parts[i] = anyValue(e)
+			if out[i], _ = otlpValue(e); out[i] == nil {
+				out[i] = json.RawMessage(e)
+			}
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return out, true
+	case v.KvlistValue != nil:
+		var m orderedMap
+		for _, kv := range v.KvlistValue.Values {
+			val, _ := otlpValue(kv.Value)
+			m.keys, m.values = append(m.keys, kv.Key), append(m.values, val)
+		}
+		return m, true
 	}
-	return string(raw)
+	return nil, false
 }
 
 // renderTrace prints a header (span count, duration, start, a remote parent, then notes: the seal status), the waterfall (children under parents, bars to scale on one time axis) and then each span's

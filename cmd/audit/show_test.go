@@ -120,3 +120,19 @@ func TestRunsListsOneConversationInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14 point 6: a nested attribute value prints as JSON, never as Go's `[stop]` or `map[…]`.
+func TestNestedAttributeValuesPrintAsJSON(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"stringValue":"stop"}`:                                                              `stop`,
+		`{"intValue":"9007199254740993"}`:                                                     `9007199254740993`,
+		`{"arrayValue":{"values":[{"stringValue":"stop"}]}}`:                                  `["stop"]`,
+		`{"arrayValue":{"values":[{"intValue":"1"},{"boolValue":true},{"doubleValue":0.5}]}}`: `[1,true,0.5]`,
+		`{"kvlistValue":{"values":[{"key":"z","value":{"intValue":"1"}},{"key":"a","value":{"arrayValue":{"values":[]}}}]}}`: `{"z":1,"a":[]}`,
+		`"{\"arrayValue\":{\"values\":[{\"stringValue\":\"a b\"}]}}"`:                                                        `["a b"]`,
+	} {
+		if got := anyValue(json.RawMessage(raw)); got != want {
+			t.Errorf("anyValue(%s) = %s, want %s", raw, got, want)
+		}
+	}
+}
