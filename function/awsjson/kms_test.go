@@ -1,0 +1,271 @@
+package awsjson
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/agent-audit/agent-audit/function/awsenv"
+	"github.com/agent-audit/agent-audit/internal/kmstest"
+)
+
+// seen is one request as it reached the server.
+type seen struct {
+	header http.Header
+	host   string
+	path   string
+	body   []byte
+}
+
+// recorder is a proxy in front of a test peer that keeps every request.
+type recorder struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []seen
+}
+
+func newRecorder(t *testing.T, target string) *recorder {
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	r := &recorder{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.reqs = append(r.reqs, seen{header: req.Header.Clone(), host: req.Host, path: req.URL.Path, body: body})
+		r.mu.Unlock()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *recorder) taken() []seen {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.reqs
+	r.reqs = nil
+	return out
+}
+
+var testCreds = aws.Credentials{AccessKeyID: "ASIAEXAMPLEEXAMPLE", SecretAccessKey: "c2VjcmV0LWZvci10aGUtdGVzdA", SessionToken: "dG9rZW4tZm9yLXRoZS10ZXN0"}
+
+// config points both clients at url with three attempts and no backoff wait.
+func config(url string) aws.Config {
+	return aws.Config{
+		Region: "eu-west-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.StaticCredentialsProvider{Value: testCreds},
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		},
+	}
+}
+
+// TestTheKMSClientAnswersAsTheSDKClient runs the SDK's kms client and KMS through the same calls against the same
+// server and requires the same outcome (the public key, a signature that verifies, or the error code, and how
+// many attempts), and requests the server reads and authenticates alike: a valid Signature V4 for service kms,
+// the same target and the same body.
+func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
+	digest := sha256.Sum256([]byte("a chain head"))
+	cases := []struct {
+		name     string
+		op       string
+		key      func(*kmstest.Server) string
+		digest   []byte
+		disable  bool
+		failures []string
+	}{
+		{"the public key is read", "GetPublicKey", arn, nil, false, nil},
+		{"a digest is signed", "Sign", arn, digest[:], false, nil},
+		{"a key named by its alias signs", "Sign", func(*kmstest.Server) string { return kmstest.Alias }, digest[:], false, nil},
+		{"a missing key is NotFoundException", "GetPublicKey", func(*kmstest.Server) string { return "1234abcd-0000-0000-0000-000000000000" }, nil, false, nil},
+		{"a disabled key is DisabledException", "Sign", arn, digest[:], true, nil},
+		{"a digest of the wrong length is refused", "Sign", arn, digest[:20], false, nil},
+		{"throttling is retried", "Sign", arn, digest[:], false, []string{"ThrottlingException"}},
+		{"an internal error is retried until the attempts run out", "GetPublicKey", arn, nil, false, []string{"KMSInternalException", "KMSInternalException", "KMSInternalException"}},
+		{"an unavailable key is retried", "Sign", arn, digest[:], false, []string{"KeyUnavailableException"}},
+		{"an access error is not retried", "Sign", arn, digest[:], false, []string{"AccessDeniedException"}},
+	}
+	type outcome struct {
+		PublicKey []byte
+		Signed    bool
+		Code      string
+		Attempts  int
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			server := kmstest.New(t)
+			if tc.disable {
+				server.Disable()
+			}
+			rec := newRecorder(t, server.URL)
+			key := tc.key(server)
+			run := func(pub func(context.Context) ([]byte, error), sign func(context.Context) ([]byte, error)) (outcome, []seen) {
+				server.FailNext(tc.failures...)
+				var o outcome
+				var err error
+				if tc.op == "GetPublicKey" {
+					o.PublicKey, err = pub(context.Background())
+				} else {
+					var sig []byte
+					sig, err = sign(context.Background())
+					o.Signed = err == nil && ecdsa.VerifyASN1(server.PublicKey(), tc.digest, sig)
+				}
+				var apiErr smithy.APIError
+				if errors.As(err, &apiErr) {
+					o.Code = apiErr.ErrorCode()
+				} else if err != nil {
+					t.Fatalf("not an API error: %v", err)
+				}
+				reqs := rec.taken()
+				o.Attempts = len(reqs)
+				return o, reqs
+			}
+			sdk := kms.NewFromConfig(config(rec.URL))
+			want, sdkReqs := run(func(ctx context.Context) ([]byte, error) {
+				out, err := sdk.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
+				if err != nil {
+					return nil, err
+				}
+				return out.PublicKey, nil
+			}, func(ctx context.Context) ([]byte, error) {
+				out, err := sdk.Sign(ctx, &kms.SignInput{KeyId: aws.String(key), Message: tc.digest,
+					MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
+				if err != nil {
+					return nil, err
+				}
+				return out.Signature, nil
+			})
+			ours := NewKMS(config(rec.URL), nil)
+			got, ourReqs := run(func(ctx context.Context) ([]byte, error) { return ours.GetPublicKey(ctx, key) },
+				func(ctx context.Context) ([]byte, error) { return ours.SignDigest(ctx, key, tc.digest) })
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("KMS: %+v, the SDK client: %+v", got, want)
+			}
+			for _, r := range append(sdkReqs, ourReqs...) {
+				verifySignature(t, r, "kms")
+			}
+			s, o := sdkReqs[0], ourReqs[0]
+			for _, h := range []string{"Content-Type", "X-Amz-Target", "X-Amz-Security-Token"} {
+				if s.header.Get(h) != o.header.Get(h) {
+					t.Errorf("%s: ours %q, the SDK's %q", h, o.header.Get(h), s.header.Get(h))
+				}
+			}
+			var sb, ob any
+			_ = json.Unmarshal(s.body, &sb)
+			_ = json.Unmarshal(o.body, &ob)
+			if !reflect.DeepEqual(sb, ob) || s.path != o.path {
+				t.Errorf("request %s %s, the SDK's %s %s", o.path, o.body, s.path, s.body)
+			}
+		})
+	}
+}
+
+func arn(s *kmstest.Server) string { return s.KeyARN }
+
+var authorization = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
+
+// verifySignature does what AWS does with a request: recompute its Signature V4 from the signed headers, the body
+// and the secret, and compare.
+func verifySignature(t *testing.T, r seen, service string) {
+	t.Helper()
+	m := authorization.FindStringSubmatch(r.header.Get("Authorization"))
+	if m == nil {
+		t.Fatalf("Authorization %q is not Signature V4", r.header.Get("Authorization"))
+	}
+	if m[1] != testCreds.AccessKeyID || m[3] != "eu-west-1" || m[4] != service {
+		t.Fatalf("credential scope %s/%s/%s/%s", m[1], m[2], m[3], m[4])
+	}
+	when, err := time.Parse("20060102T150405Z", r.header.Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatalf("X-Amz-Date %q: %v", r.header.Get("X-Amz-Date"), err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+r.host+r.path, bytes.NewReader(r.body))
+	req.Host = r.host
+	for _, h := range strings.Split(m[5], ";") {
+		switch h {
+		case "host", "x-amz-date", "x-amz-security-token", "content-length":
+		default:
+			req.Header.Set(h, r.header.Get(h))
+		}
+	}
+	sum := sha256.Sum256(r.body)
+	if err := v4.NewSigner().SignHTTP(context.Background(), testCreds, req, hex.EncodeToString(sum[:]), service, "eu-west-1", when); err != nil {
+		t.Fatal(err)
+	}
+	if again := authorization.FindStringSubmatch(req.Header.Get("Authorization")); again == nil || again[6] != m[6] {
+		t.Fatalf("signature does not verify:\n sent     %s\n expected %s", r.header.Get("Authorization"), req.Header.Get("Authorization"))
+	}
+}
+
+// TestTheKMSClientFindsItsEndpointAsTheSDKDoes resolves the endpoint from Lambda-like environments through awsenv
+// and through the SDK's kms client's own resolution, and requires the same URL.
+func TestTheKMSClientFindsItsEndpointAsTheSDKDoes(t *testing.T) {
+	env := func(kv ...string) func(string) (string, bool) {
+		m := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	cases := []struct {
+		name   string
+		lookup func(string) (string, bool)
+		want   string
+	}{
+		{"the regional endpoint by default", env(), "https://kms.eu-west-1.amazonaws.com"},
+		{"China's partition", env("AWS_REGION", "cn-north-1"), "https://kms.cn-north-1.amazonaws.com.cn"},
+		{"AWS_ENDPOINT_URL_KMS first", env("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9", "AWS_ENDPOINT_URL", "http://127.0.0.1:8"), "http://127.0.0.1:9"},
+		{"then AWS_ENDPOINT_URL", env("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:9", "AWS_ENDPOINT_URL", "http://127.0.0.1:8"), "http://127.0.0.1:8"},
+		{"neither when they are ignored", env("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"), "https://kms.eu-west-1.amazonaws.com"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := awsenv.Config(tc.lookup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The SDK client's request URL, caught before it leaves.
+			var sdkURL string
+			catch := func(r *http.Request) (*http.Response, error) {
+				sdkURL = r.URL.Scheme + "://" + r.URL.Host
+				return nil, errors.New("caught")
+			}
+			client := kms.NewFromConfig(cfg, func(o *kms.Options) { o.HTTPClient = doer(catch); o.RetryMaxAttempts = 1 })
+			_, _ = client.GetPublicKey(context.Background(), &kms.GetPublicKeyInput{KeyId: aws.String("k")})
+			if got := NewKMS(cfg, nil).Endpoint(); got != tc.want || got != sdkURL {
+				t.Fatalf("endpoint %s, want %s; the SDK client sent to %s", got, tc.want, sdkURL)
+			}
+		})
+	}
+}
+
+// doer is an HTTP client made of a function.
+type doer func(*http.Request) (*http.Response, error)
+
+func (d doer) Do(r *http.Request) (*http.Response, error) { return d(r) }
