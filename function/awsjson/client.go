@@ -31,6 +31,9 @@ type Service struct {
 	SigningName string
 	// TargetPrefix is what X-Amz-Target puts before ".<operation>" ("AmazonSSM", "TrentService").
 	TargetPrefix string
+	// KeepMessages keeps an error answer's message in the error (for an operator); false drops it, for a service
+	// whose answers are kept out of logs altogether (the Logfire token's parameter).
+	KeepMessages bool
 }
 
 // Client calls the operations of one service. It is safe for concurrent use.
@@ -91,8 +94,8 @@ func New(cfg aws.Config, svc Service, httpClient aws.HTTPClient) *Client {
 func (c *Client) Endpoint() string { return c.endpoint }
 
 // Call sends operation with the JSON of in and decodes the answer into out, retrying as the retryer decides. An
-// AWS error answer is a smithy.APIError carrying its code and HTTP status; nothing of an answer's text (a message,
-// a value) appears in an error.
+// AWS error answer is a smithy.APIError carrying its code, HTTP status and request ID (and its message when the
+// service keeps messages); nothing else of an answer appears in an error.
 func (c *Client) Call(ctx context.Context, operation string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -141,7 +144,7 @@ func (c *Client) call(ctx context.Context, operation string, body []byte, out an
 		return fmt.Errorf("read %s answer: %w", operation, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return apiError(resp, answer)
+		return apiError(c.svc, operation, resp, answer)
 	}
 	if err := json.Unmarshal(answer, out); err != nil {
 		return fmt.Errorf("%s answer is not JSON", operation)

@@ -8,7 +8,7 @@ import (
 )
 
 // kmsService is AWS KMS as its SDK client names it.
-var kmsService = Service{SDKID: "KMS", SigningName: "kms", TargetPrefix: "TrentService"}
+var kmsService = Service{SDKID: "KMS", SigningName: "kms", TargetPrefix: "TrentService", KeepMessages: true}
 
 // KMS makes the two KMS calls of a seal: kms:Sign of a digest and kms:GetPublicKey. It implements seal.KMSAPI and
 // is safe for concurrent use.
@@ -26,7 +26,7 @@ func (k *KMS) Endpoint() string { return k.c.Endpoint() }
 // signature. An empty signature is an error.
 func (k *KMS) SignDigest(ctx context.Context, keyID string, digest []byte) ([]byte, error) {
 	in := struct {
-		KeyId            string
+		KeyID            string `json:"KeyId"`
 		Message          []byte
 		MessageType      string
 		SigningAlgorithm string
@@ -43,7 +43,9 @@ func (k *KMS) SignDigest(ctx context.Context, keyID string, digest []byte) ([]by
 
 // GetPublicKey is kms:GetPublicKey of keyID: its DER SubjectPublicKeyInfo.
 func (k *KMS) GetPublicKey(ctx context.Context, keyID string) ([]byte, error) {
-	in := struct{ KeyId string }{keyID}
+	in := struct {
+		KeyID string `json:"KeyId"`
+	}{keyID}
 	var out struct{ PublicKey []byte }
 	if err := k.c.Call(ctx, "GetPublicKey", in, &out); err != nil {
 		return nil, err
