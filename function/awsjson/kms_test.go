@@ -150,3 +150,43 @@ func TestTheKMSClientFindsItsEndpointAsTheSDKDoes(t *testing.T) {
 		})
 	}
 }
+
+// TestRetrySettingsFromTheEnvironmentApplyAsToTheSDKClient configures both clients from the same Lambda-like
+// environment (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE through awsenv) and requires as many attempts against a KMS that
+// keeps failing with a retryable error.
+func TestRetrySettingsFromTheEnvironmentApplyAsToTheSDKClient(t *testing.T) {
+	for _, mode := range []string{"standard", "adaptive"} {
+		t.Run(mode, func(t *testing.T) {
+			server := kmstest.New(t)
+			env := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
+				"AWS_ENDPOINT_URL_KMS": server.URL, "AWS_MAX_ATTEMPTS": "2", "AWS_RETRY_MODE": mode}
+			cfg, err := awsenv.Config(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			if err != nil {
+				t.Fatal(err)
+			}
+			attempts := func(call func() error) int {
+				server.FailNext("KMSInternalException", "KMSInternalException", "KMSInternalException")
+				before := server.Calls("GetPublicKey")
+				if err := call(); err == nil {
+					t.Fatal("want an error after the attempts")
+				}
+				n := server.Calls("GetPublicKey") - before
+				// Three failures were queued, more than the attempts allowed: use up what is left, so the next
+				// client starts against a clean server.
+				for server.Calls("GetPublicKey")-before < 3 {
+					_, _ = NewKMS(cfg, nil).GetPublicKey(context.Background(), server.KeyARN)
+				}
+				return n
+			}
+			sdk := kms.NewFromConfig(cfg)
+			want := attempts(func() error {
+				_, err := sdk.GetPublicKey(context.Background(), &kms.GetPublicKeyInput{KeyId: aws.String(server.KeyARN)})
+				return err
+			})
+			got := attempts(func() error { _, err := NewKMS(cfg, nil).GetPublicKey(context.Background(), server.KeyARN); return err })
+			if got != want || got != 2 {
+				t.Fatalf("KMS made %d attempts, the SDK client %d, want 2", got, want)
+			}
+		})
+	}
+}
