@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
@@ -18,6 +17,7 @@ import (
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/awsenv"
+	"github.com/agent-audit/agent-audit/function/awsjson"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/logfire"
 	"github.com/agent-audit/agent-audit/function/telemetry"
@@ -183,9 +183,8 @@ func buildSink(cfg Config, o options, loadAWS func() (aws.Config, error)) (audit
 	if err != nil {
 		return nil, err
 	}
-	// The sink owns retries (within the invocation's deadline); the SDK's own retryer would multiply them.
-	client := firehose.NewFromConfig(awsCfg, audit.NoSDKRetries)
-	return audit.NewFirehoseSink(client, cfg.FirehoseStream), nil
+	// The sink owns retries (within the invocation's deadline); awsjson.Firehose makes one attempt per call.
+	return audit.NewFirehoseSink(awsjson.NewFirehose(awsCfg, nil), cfg.FirehoseStream), nil
 }
 
 // buildEncoding chooses where oversize content goes.

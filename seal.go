@@ -8,9 +8,9 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/agent-audit/agent-audit/agentenv"
+	"github.com/agent-audit/agent-audit/function/awsjson"
 	"github.com/agent-audit/agent-audit/function/seal"
 )
 
@@ -53,7 +53,7 @@ func buildSealer(ctx context.Context, cfg Config, o options, loadAWS func() (aws
 			return nil, err
 		}
 		// One chain per container: its records are sealed in order, one invocation at a time.
-		sealer, err := seal.NewSealer(seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID), opts...)
+		sealer, err := seal.NewSealer(seal.NewKMSSigner(awsjson.NewKMS(awsCfg, nil), cfg.SigningKeyID), opts...)
 		if err != nil {
 			return nil, err
 		}

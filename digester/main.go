@@ -18,9 +18,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/agent-audit/agent-audit/function/awsjson"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 	"github.com/agent-audit/agent-audit/trail/digest"
@@ -54,7 +54,7 @@ func newWriter(ctx context.Context, logger *slog.Logger) (*digest.Writer, error)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	issuer := seal.NewKMSSigner(kms.NewFromConfig(awsCfg), cfg.SigningKeyID)
+	issuer := seal.NewKMSSigner(awsjson.NewKMS(awsCfg, nil), cfg.SigningKeyID)
 	pub, err := issuer.PublicKey(ctx)
 	if err != nil {
 		return nil, err

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/spf13/cobra"
 
+	"github.com/agent-audit/agent-audit/function/awsjson"
 	"github.com/agent-audit/agent-audit/function/seal"
 	"github.com/agent-audit/agent-audit/trail"
 	"github.com/agent-audit/agent-audit/trail/digest"
@@ -154,7 +154,7 @@ func digestSigner(ctx context.Context, stderr io.Writer, f digestFlags) (seal.Si
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	signer := seal.NewKMSSigner(kms.NewFromConfig(cfg), f.kmsKeyID)
+	signer := seal.NewKMSSigner(awsjson.NewKMS(cfg, nil), f.kmsKeyID)
 	pub, err := signer.PublicKey(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("digest: %w", err)

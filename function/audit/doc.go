@@ -43,7 +43,7 @@
 // Delivery is bounded by the deadline the handler put in the local root's context (ContextWithDeliveryDeadline),
 // or by the default ship timeout. A failure is kept for the handler's FlushTrace; a failure nobody can collect
 // any more (a late span's follow-up after FlushTrace) is logged at Error level with the trace ID and span count.
-// The sinks are FirehoseSink, which owns retries (build its client with NoSDKRetries), and LocalDirSink, which
-// writes the objects Firehose would write to S3. The processor delivers with a Suppress'ed context, so an
-// instrumented AWS client inside a sink never feeds its own spans back into the audit.
+// The sinks are FirehoseSink, which owns retries (its client, awsjson.Firehose, makes one attempt), and
+// LocalDirSink, which writes the objects Firehose would write to S3. The processor delivers with a Suppress'ed
+// context, so an instrumented AWS client inside a sink never feeds its own spans back into the audit.
 package audit

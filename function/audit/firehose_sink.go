@@ -8,11 +8,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/agent-audit/agent-audit/function/awsjson"
 )
 
 // Firehose PutRecordBatch limits.
@@ -32,18 +30,19 @@ const (
 	minAttemptTimeout = 250 * time.Millisecond
 )
 
-// FirehoseAPI is the part of the Firehose client the sink uses; *firehose.Client implements it.
+// FirehoseAPI is the Firehose call the sink makes, one attempt per call; *awsjson.Firehose implements it. (The SDK's
+// firehose client is not used: its package initialises on every cold start, see docs/performance.md.)
 type FirehoseAPI interface {
-	PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, opts ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error)
+	PutRecordBatch(ctx context.Context, stream string, records [][]byte) (*awsjson.PutRecordBatchOutput, error)
 }
 
 // FirehoseSink delivers records to a Kinesis Data Firehose delivery stream with PutRecordBatch, in batches within
 // Firehose's limits. It owns the retry policy: throttling, 5xx, transport errors, attempt time-outs and the
 // per-record failures of a partially successful batch are retried (only the failed records) with exponential
-// backoff and jitter while the context's deadline allows; other errors fail at once. Build the client with
-// NoSDKRetries: the SDK's standard retryer also retries throttling and 5xx, up to 3 attempts with its own
-// backoff, which would multiply our attempts and spend the invocation's deadline without our per-record
-// handling (it cannot see failures inside a successful PutRecordBatch). Safe for concurrent use.
+// backoff and jitter while the context's deadline allows; other errors fail at once. The client must not retry by
+// itself (awsjson.Firehose does not): a retryer would multiply our attempts and spend the invocation's deadline
+// without our per-record handling (it cannot see failures inside a successful PutRecordBatch). Safe for
+// concurrent use.
 type FirehoseSink struct {
 	client         FirehoseAPI
 	stream         string
@@ -54,10 +53,6 @@ type FirehoseSink struct {
 }
 
 var _ Sink = (*FirehoseSink)(nil)
-
-// NoSDKRetries is a firehose client option that turns the SDK's own retries off, leaving them to FirehoseSink:
-// firehose.NewFromConfig(cfg, audit.NoSDKRetries).
-func NoSDKRetries(o *firehose.Options) { o.Retryer = aws.NopRetryer{} }
 
 // FirehoseOption configures a FirehoseSink.
 type FirehoseOption func(*FirehoseSink)
@@ -169,32 +164,25 @@ func withAnswer(err, answer error) error {
 // attempt makes one PutRecordBatch call and returns the records still to deliver: all of them when the call
 // failed, the failed ones of a partial success.
 func (s *FirehoseSink) attempt(ctx context.Context, records [][]byte) ([][]byte, error) {
-	in := &firehose.PutRecordBatchInput{DeliveryStreamName: &s.stream, Records: make([]types.Record, len(records))}
-	for i, r := range records {
-		in.Records[i] = types.Record{Data: r}
-	}
 	actx, cancel := context.WithTimeout(ctx, s.attemptBudget(ctx))
 	defer cancel()
-	out, err := s.client.PutRecordBatch(actx, in)
+	out, err := s.client.PutRecordBatch(actx, s.stream, records)
 	if err != nil {
 		return records, err
 	}
-	if out.FailedPutCount == nil || *out.FailedPutCount == 0 {
+	if out.FailedPutCount == 0 {
 		return nil, nil
 	}
 	if len(out.RequestResponses) != len(records) {
-		return records, fmt.Errorf("PutRecordBatch answered %d entries for %d records with %d failed", len(out.RequestResponses), len(records), *out.FailedPutCount)
+		return records, fmt.Errorf("PutRecordBatch answered %d entries for %d records with %d failed", len(out.RequestResponses), len(records), out.FailedPutCount)
 	}
 	var failed [][]byte
 	var first *recordError
 	for i, rr := range out.RequestResponses {
-		if rr.ErrorCode != nil {
+		if rr.ErrorCode != "" {
 			failed = append(failed, records[i])
 			if first == nil {
-				first = &recordError{code: *rr.ErrorCode}
-				if rr.ErrorMessage != nil {
-					first.message = *rr.ErrorMessage
-				}
+				first = &recordError{code: rr.ErrorCode, message: rr.ErrorMessage}
 			}
 		}
 	}
@@ -243,9 +231,9 @@ func retryable(err error) bool {
 			return true
 		}
 	}
-	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 400 {
-		return respErr.HTTPStatusCode() >= 500 || respErr.HTTPStatusCode() == http.StatusTooManyRequests
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() >= 400 {
+		return status.HTTPStatusCode() >= 500 || status.HTTPStatusCode() == http.StatusTooManyRequests
 	}
 	// No answer from the service at all (connection refused or reset, attempt time-out, a 200 whose body was cut
 	// off: the records may or may not be stored, and a duplicate is recoverable where a loss is not) is worth

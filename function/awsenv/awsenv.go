@@ -17,7 +17,7 @@
 //	AWS_MAX_ATTEMPTS, AWS_RETRY_MODE                          the standard retryer's attempts and mode
 //
 // Retries, endpoint rules, signing and the HTTP client are the service clients' own defaults, as with the loader.
-// Options a client is built with (such as audit.NoSDKRetries) still override these.
+// Options a client is built with (such as a retryer of its own) still override these.
 package awsenv
 
 import (

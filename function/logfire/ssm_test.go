@@ -214,7 +214,7 @@ func TestTheSSMClientFindsItsEndpointAsTheSDKDoes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := NewSSMClient(cfg, nil).endpoint; got != tc.want {
+			if got := NewSSMClient(cfg, nil).c.Endpoint(); got != tc.want {
 				t.Fatalf("endpoint %s, want %s", got, tc.want)
 			}
 		})

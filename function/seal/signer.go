@@ -5,10 +5,6 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"sync"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
 // Signer signs 32-byte digests (DomainHash values) with an ECDSA P-256 key and names that key. Implementations
@@ -28,10 +24,13 @@ type Issuer interface {
 	PublicKey(ctx context.Context) (*ecdsa.PublicKey, error)
 }
 
-// KMSAPI is the part of the KMS client KMSSigner uses.
+// KMSAPI is the part of KMS that KMSSigner uses (awsjson.KMS implements it). It names no SDK type, so that this
+// package does not link the SDK's kms client, whose initialisation runs on every cold start.
 type KMSAPI interface {
-	Sign(ctx context.Context, in *kms.SignInput, opts ...func(*kms.Options)) (*kms.SignOutput, error)
-	GetPublicKey(ctx context.Context, in *kms.GetPublicKeyInput, opts ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
+	// SignDigest is kms:Sign of a SHA-256 digest (MessageType DIGEST, ECDSA_SHA_256): the ASN.1 DER signature.
+	SignDigest(ctx context.Context, keyID string, digest []byte) ([]byte, error)
+	// GetPublicKey is kms:GetPublicKey: the key's DER SubjectPublicKeyInfo.
+	GetPublicKey(ctx context.Context, keyID string) ([]byte, error)
 }
 
 // KMSSigner signs with an asymmetric KMS key (key spec ECC_NIST_P256, usage SIGN_VERIFY). Only the digest
@@ -56,19 +55,14 @@ func (s *KMSSigner) KeyID() string { return s.keyID }
 
 // Sign implements Signer with kms:Sign, MessageType DIGEST, ECDSA_SHA_256.
 func (s *KMSSigner) Sign(ctx context.Context, digest []byte) ([]byte, error) {
-	out, err := s.client.Sign(ctx, &kms.SignInput{
-		KeyId:            aws.String(s.keyID),
-		Message:          digest,
-		MessageType:      types.MessageTypeDigest,
-		SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256,
-	})
+	sig, err := s.client.SignDigest(ctx, s.keyID, digest)
 	if err != nil {
 		return nil, fmt.Errorf("kms Sign with %s: %w", s.keyID, err)
 	}
-	if len(out.Signature) == 0 {
+	if len(sig) == 0 {
 		return nil, fmt.Errorf("kms Sign with %s: empty signature", s.keyID)
 	}
-	return out.Signature, nil
+	return sig, nil
 }
 
 // PublicKey implements Issuer with kms:GetPublicKey, called until it first succeeds; the key is cached for the
@@ -80,11 +74,11 @@ func (s *KMSSigner) PublicKey(ctx context.Context) (*ecdsa.PublicKey, error) {
 	if s.pub != nil {
 		return s.pub, nil
 	}
-	out, err := s.client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(s.keyID)})
+	der, err := s.client.GetPublicKey(ctx, s.keyID)
 	if err != nil {
 		return nil, fmt.Errorf("kms GetPublicKey %s: %w", s.keyID, err)
 	}
-	pub, err := ParsePublicKeyDER(out.PublicKey)
+	pub, err := ParsePublicKeyDER(der)
 	if err != nil {
 		return nil, fmt.Errorf("kms GetPublicKey %s: %w", s.keyID, err)
 	}

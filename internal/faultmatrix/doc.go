@@ -4,9 +4,9 @@
 // lost. Duplicates are counted: a byte-identical second copy of a (batch_key, part) is what Firehose stores when
 // an acknowledgement is lost and what the views de-duplicate on; any other repetition is unexplained.
 //
-// In process, the function is assembled by agentaudit.New from its environment, exactly as in Lambda, with the real
-// aws-sdk-go-v2 Firehose and Bedrock clients pointed at the local peers (internal/firehosetest,
-// internal/bedrocktest), which inject the faults. The ground truth is a span processor registered on the
+// In process, the function is assembled by agentaudit.New from its environment, exactly as in Lambda, with the
+// Firehose client it ships (awsjson.Firehose) and the aws-sdk-go-v2 Bedrock client pointed at the local peers
+// (internal/firehosetest, internal/bedrocktest), which inject the faults. The ground truth is a span processor registered on the
 // function's own tracer provider after the audit processor: it sees every span the process ends.
 //
 // TestFaultMatrix runs a small matrix with `go test ./...`; with -matrix.n and -matrix.out it regenerates

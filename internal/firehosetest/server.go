@@ -83,6 +83,17 @@ func (s *Server) Client() *firehose.Client {
 	})
 }
 
+// Config is an AWS configuration pointed at the server with static credentials, for awsjson.NewFirehose (what the
+// function uses) or the SDK's firehose.NewFromConfig.
+func (s *Server) Config() aws.Config {
+	return aws.Config{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
+		HTTPClient:   s.Server.Client(),
+	}
+}
+
 // Inject queues faults, applied one per call in order; calls after the queue is empty are answered normally.
 func (s *Server) Inject(faults ...Fault) {
 	s.mu.Lock()
