@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
+	"github.com/agent-audit/agent-audit/internal/awsjsontest"
 	"github.com/agent-audit/agent-audit/internal/firehosetest"
 )
 
@@ -53,13 +54,13 @@ func TestTheFirehoseClientAnswersAsTheSDKClient(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			server := firehosetest.New(t, stream)
-			rec := newRecorder(t, server.URL)
+			rec := awsjsontest.NewRecorder(t, server.URL)
 			direct := tc.fault != nil && tc.fault.Reset
 			url := rec.URL
 			if direct {
 				url = server.URL
 			}
-			run := func(put func(context.Context) (int, []string, error)) (outcome, []seen) {
+			run := func(put func(context.Context) (int, []string, error)) (outcome, []awsjsontest.Request) {
 				if tc.fault != nil {
 					server.Inject(*tc.fault)
 				}
@@ -78,12 +79,12 @@ func TestTheFirehoseClientAnswersAsTheSDKClient(t *testing.T) {
 				case err != nil:
 					o.NoAnswer = true
 				}
-				reqs := rec.taken()
+				reqs := rec.Taken()
 				o.Attempts = server.Calls() - calls
 				o.Stored = len(server.Records(stream)) - before
 				return o, reqs
 			}
-			cfg := config(url)
+			cfg := awsjsontest.Config(url)
 			sdk := firehose.NewFromConfig(cfg, func(o *firehose.Options) { o.Retryer = aws.NopRetryer{} })
 			want, sdkReqs := run(func(ctx context.Context) (int, []string, error) {
 				in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(tc.stream)}
@@ -119,9 +120,9 @@ func TestTheFirehoseClientAnswersAsTheSDKClient(t *testing.T) {
 				return
 			}
 			for _, r := range append(sdkReqs, ourReqs...) {
-				verifySignature(t, r, "firehose")
+				awsjsontest.VerifySignature(t, r, "firehose")
 			}
-			sameRequests(t, sdkReqs, ourReqs)
+			awsjsontest.SameRequest(t, sdkReqs[0], ourReqs[0])
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
+	"github.com/agent-audit/agent-audit/internal/awsjsontest"
 	"github.com/agent-audit/agent-audit/internal/kmstest"
 )
 
@@ -55,9 +56,9 @@ func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
 			if tc.disable {
 				server.Disable()
 			}
-			rec := newRecorder(t, server.URL)
+			rec := awsjsontest.NewRecorder(t, server.URL)
 			key := tc.key(server)
-			run := func(pub func(context.Context) ([]byte, error), sign func(context.Context) ([]byte, error)) (outcome, []seen) {
+			run := func(pub func(context.Context) ([]byte, error), sign func(context.Context) ([]byte, error)) (outcome, []awsjsontest.Request) {
 				server.FailNext(tc.failures...)
 				var o outcome
 				var err error
@@ -74,11 +75,11 @@ func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
 				} else if err != nil {
 					t.Fatalf("not an API error: %v", err)
 				}
-				reqs := rec.taken()
+				reqs := rec.Taken()
 				o.Attempts = len(reqs)
 				return o, reqs
 			}
-			sdk := kms.NewFromConfig(config(rec.URL))
+			sdk := kms.NewFromConfig(awsjsontest.Config(rec.URL))
 			want, sdkReqs := run(func(ctx context.Context) ([]byte, error) {
 				out, err := sdk.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
 				if err != nil {
@@ -93,16 +94,16 @@ func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
 				}
 				return out.Signature, nil
 			})
-			ours := NewKMS(config(rec.URL), nil)
+			ours := NewKMS(awsjsontest.Config(rec.URL), nil)
 			got, ourReqs := run(func(ctx context.Context) ([]byte, error) { return ours.GetPublicKey(ctx, key) },
 				func(ctx context.Context) ([]byte, error) { return ours.SignDigest(ctx, key, tc.digest) })
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("KMS: %+v, the SDK client: %+v", got, want)
 			}
 			for _, r := range append(sdkReqs, ourReqs...) {
-				verifySignature(t, r, "kms")
+				awsjsontest.VerifySignature(t, r, "kms")
 			}
-			sameRequests(t, sdkReqs, ourReqs)
+			awsjsontest.SameRequest(t, sdkReqs[0], ourReqs[0])
 		})
 	}
 }

@@ -1,0 +1,146 @@
+// Package awsjsontest holds what the differential tests of the function's signed AWS calls (function/awsjson,
+// and logfire's SSMClient on top of it) share: a recording proxy in front of a test peer, a client
+// configuration both the SDK's client and ours take, and a check of each request's Signature V4 as AWS makes it.
+// It is for tests only; no shipped code imports it.
+package awsjsontest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Region is the region Config names and VerifySignature expects in the credential scope.
+const Region = "eu-west-1"
+
+// Request is one request as it reached the server.
+type Request struct {
+	Header http.Header
+	Host   string
+	Path   string
+	Body   []byte
+}
+
+// Recorder is a proxy in front of a test peer that keeps every request. Safe for concurrent use.
+type Recorder struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []Request
+}
+
+// NewRecorder starts a Recorder in front of target (a peer's base URL), closed when the test ends.
+func NewRecorder(t testing.TB, target string) *Recorder {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("awsjsontest: target %q: %v", target, err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	r := &Recorder{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.reqs = append(r.reqs, Request{Header: req.Header.Clone(), Host: req.Host, Path: req.URL.Path, Body: body})
+		r.mu.Unlock()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+// Taken returns the requests recorded since the last call, and forgets them.
+func (r *Recorder) Taken() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.reqs
+	r.reqs = nil
+	return out
+}
+
+// Creds are the session credentials Config signs with.
+var Creds = aws.Credentials{AccessKeyID: "ASIAEXAMPLEEXAMPLE", SecretAccessKey: "c2VjcmV0LWZvci10aGUtdGVzdA", SessionToken: "dG9rZW4tZm9yLXRoZS10ZXN0"}
+
+// Config points a client at url, in Region with Creds, with the SDK's standard retryer (three attempts) and no
+// backoff wait.
+func Config(url string) aws.Config {
+	return aws.Config{
+		Region: Region, BaseEndpoint: aws.String(url),
+		Credentials: credentials.StaticCredentialsProvider{Value: Creds},
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		},
+	}
+}
+
+var authorization = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
+
+// VerifySignature does what AWS does with a request for service: recompute its Signature V4 from the signed
+// headers, the body and Creds' secret, and compare.
+func VerifySignature(t testing.TB, r Request, service string) {
+	t.Helper()
+	m := authorization.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		t.Fatalf("Authorization %q is not Signature V4", r.Header.Get("Authorization"))
+	}
+	if m[1] != Creds.AccessKeyID || m[3] != Region || m[4] != service {
+		t.Fatalf("credential scope %s/%s/%s/%s", m[1], m[2], m[3], m[4])
+	}
+	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatalf("X-Amz-Date %q: %v", r.Header.Get("X-Amz-Date"), err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+r.Host+r.Path, bytes.NewReader(r.Body))
+	req.Host = r.Host
+	for _, h := range strings.Split(m[5], ";") {
+		switch h {
+		case "host", "x-amz-date", "x-amz-security-token", "content-length":
+		default:
+			req.Header.Set(h, r.Header.Get(h))
+		}
+	}
+	sum := sha256.Sum256(r.Body)
+	if err := v4.NewSigner().SignHTTP(context.Background(), Creds, req, hex.EncodeToString(sum[:]), service, Region, when); err != nil {
+		t.Fatal(err)
+	}
+	if again := authorization.FindStringSubmatch(req.Header.Get("Authorization")); again == nil || again[6] != m[6] {
+		t.Fatalf("signature does not verify:\n sent     %s\n expected %s", r.Header.Get("Authorization"), req.Header.Get("Authorization"))
+	}
+}
+
+// SameRequest requires ours to be the same call as the SDK client's sdk: the headers that name it, the path
+// and the JSON body.
+func SameRequest(t testing.TB, sdk, ours Request) {
+	t.Helper()
+	for _, h := range []string{"Content-Type", "X-Amz-Target", "X-Amz-Security-Token"} {
+		if sdk.Header.Get(h) != ours.Header.Get(h) {
+			t.Errorf("%s: ours %q, the SDK's %q", h, ours.Header.Get(h), sdk.Header.Get(h))
+		}
+	}
+	var sb, ob any
+	_ = json.Unmarshal(sdk.Body, &sb)
+	_ = json.Unmarshal(ours.Body, &ob)
+	if !reflect.DeepEqual(sb, ob) || sdk.Path != ours.Path {
+		t.Errorf("request %s %s, the SDK's %s %s", ours.Path, ours.Body, sdk.Path, sdk.Body)
+	}
+}
