@@ -72,39 +72,20 @@ func (d *DB) CheckReadOnly(ctx context.Context, query string) error {
 	})
 }
 
+// statementNames name the statement types a refusal is most often about (duckdb-go gives the types no names).
+var statementNames = map[duckdb.StmtType]string{
+	duckdb.STATEMENT_TYPE_COPY: "COPY", duckdb.STATEMENT_TYPE_ATTACH: "ATTACH", duckdb.STATEMENT_TYPE_DETACH: "DETACH",
+	duckdb.STATEMENT_TYPE_INSERT: "INSERT", duckdb.STATEMENT_TYPE_UPDATE: "UPDATE", duckdb.STATEMENT_TYPE_DELETE: "DELETE",
+	duckdb.STATEMENT_TYPE_CREATE: "CREATE", duckdb.STATEMENT_TYPE_CREATE_FUNC: "CREATE", duckdb.STATEMENT_TYPE_DROP: "DROP",
+	duckdb.STATEMENT_TYPE_ALTER: "ALTER", duckdb.STATEMENT_TYPE_SET: "SET", duckdb.STATEMENT_TYPE_VARIABLE_SET: "SET",
+	duckdb.STATEMENT_TYPE_PRAGMA: "PRAGMA", duckdb.STATEMENT_TYPE_LOAD: "LOAD", duckdb.STATEMENT_TYPE_EXPORT: "EXPORT",
+	duckdb.STATEMENT_TYPE_EXPLAIN: "EXPLAIN", duckdb.STATEMENT_TYPE_CALL: "CALL",
+}
+
 // statementName names a statement type for the refusal.
 func statementName(t duckdb.StmtType) string {
-	switch t {
-	case duckdb.STATEMENT_TYPE_COPY:
-		return "COPY"
-	case duckdb.STATEMENT_TYPE_ATTACH:
-		return "ATTACH"
-	case duckdb.STATEMENT_TYPE_DETACH:
-		return "DETACH"
-	case duckdb.STATEMENT_TYPE_INSERT:
-		return "INSERT"
-	case duckdb.STATEMENT_TYPE_UPDATE:
-		return "UPDATE"
-	case duckdb.STATEMENT_TYPE_DELETE:
-		return "DELETE"
-	case duckdb.STATEMENT_TYPE_CREATE, duckdb.STATEMENT_TYPE_CREATE_FUNC:
-		return "CREATE"
-	case duckdb.STATEMENT_TYPE_DROP:
-		return "DROP"
-	case duckdb.STATEMENT_TYPE_ALTER:
-		return "ALTER"
-	case duckdb.STATEMENT_TYPE_SET, duckdb.STATEMENT_TYPE_VARIABLE_SET:
-		return "SET"
-	case duckdb.STATEMENT_TYPE_PRAGMA:
-		return "PRAGMA"
-	case duckdb.STATEMENT_TYPE_LOAD:
-		return "LOAD"
-	case duckdb.STATEMENT_TYPE_EXPORT:
-		return "EXPORT"
-	case duckdb.STATEMENT_TYPE_EXPLAIN:
-		return "EXPLAIN"
-	case duckdb.STATEMENT_TYPE_CALL:
-		return "CALL"
+	if name, ok := statementNames[t]; ok {
+		return name
 	}
 	return fmt.Sprintf("non-SELECT (type %d)", t)
 }
