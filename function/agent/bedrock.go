@@ -88,21 +88,22 @@ func converseInput(req Request) (*converseRequest, error) {
 			"thinking": map[string]any{"type": "enabled", "budget_tokens": req.ReasoningBudgetTokens},
 		}
 	}
-	for _, msg := range req.Messages {
-		bm, err := toBedrockMessage(msg)
-		if err != nil {
+	in.Messages = make([]wireMessage, len(req.Messages))
+	for i, msg := range req.Messages {
+		var err error
+		if in.Messages[i], err = toBedrockMessage(msg); err != nil {
 			return nil, err
 		}
-		in.Messages = append(in.Messages, bm)
 	}
 	if len(req.Tools) > 0 {
-		in.ToolConfig = &toolConfig{}
-		for _, t := range req.Tools {
-			schema, err := jsonValue(t.InputSchema)
-			if err != nil {
+		in.ToolConfig = &toolConfig{Tools: make([]tool, len(req.Tools))}
+		for i, t := range req.Tools {
+			spec := &in.ToolConfig.Tools[i].ToolSpec
+			spec.Name, spec.Description = t.Name, t.Description
+			var err error
+			if spec.InputSchema.JSON, err = jsonValue(t.InputSchema); err != nil {
 				return nil, fmt.Errorf("tool %s: input schema: %w", t.Name, err)
 			}
-			in.ToolConfig.Tools = append(in.ToolConfig.Tools, tool{ToolSpec: toolSpec{Name: t.Name, Description: t.Description, InputSchema: jsonMember{JSON: schema}}})
 		}
 	}
 	return in, nil

@@ -70,15 +70,6 @@ func TestBedrockModelCallsConverseAsTheSDKClient(t *testing.T) {
 		{name: "reset connections are retried until the attempts run out", req: Request{Messages: []Message{user("hi")}},
 			replies: []bedrocktest.Reply{{Reset: true}, {Reset: true}, {Reset: true}}},
 	}
-	type outcome struct {
-		Response  Response
-		ErrorType string
-		Code      string
-		Status    int
-		// RequestID is whether the error carries the request ID of the last answer.
-		RequestID bool
-		Attempts  int
-	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := bedrocktest.New(t, profileARN)
@@ -95,13 +86,13 @@ func TestBedrockModelCallsConverseAsTheSDKClient(t *testing.T) {
 				}
 				rec.Taken()
 			}
-			run := func(converse func(context.Context, Request) (Response, error)) (outcome, []awsjsontest.Request) {
+			run := func(converse func(context.Context, Request) (Response, error)) (converseOutcome, []awsjsontest.Request) {
 				srv.Enqueue(tc.replies...)
 				before := len(srv.Requests())
 				resp, err := converse(context.Background(), tc.req)
 				reqs := rec.Taken()
 				seen := srv.Requests()[before:]
-				o := outcome{Response: normalized(t, resp), ErrorType: ErrorType(err), Attempts: len(reqs)}
+				o := converseOutcome{Response: normalized(t, resp), ErrorType: ErrorType(err), Attempts: len(reqs)}
 				if err == nil && (len(seen) == 0 || resp.RequestID != seen[len(seen)-1].RequestID) {
 					t.Fatalf("request ID %q, the server answered %+v", resp.RequestID, seen)
 				}
@@ -134,6 +125,19 @@ func TestBedrockModelCallsConverseAsTheSDKClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// converseOutcome is what a caller of a Converse call sees of it.
+type converseOutcome struct {
+	// Response is the answer, without its request ID (each run's differs).
+	Response Response
+	// ErrorType is agent.ErrorType of the error; Code and Status are its AWS error code and HTTP status.
+	ErrorType, Code string
+	Status          int
+	// RequestID is whether the error carries the request ID of the last answer.
+	RequestID bool
+	// Attempts counts the requests that reached the peer.
+	Attempts int
 }
 
 // normalized is resp with its tool calls' arguments re-encoded, so that two encodings of the same JSON compare

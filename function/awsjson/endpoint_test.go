@@ -12,41 +12,39 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
+	"github.com/agent-audit/agent-audit/internal/awsjsontest"
 )
+
+// endpointClients are the clients whose endpoints TestTheClientsFindTheirEndpointsAsTheSDKDoes checks, each
+// with the SDK client it replaces.
+var endpointClients = []struct {
+	sdkID, variable, host string
+	// sdk makes one call with the SDK's client through hc; ours is our client's endpoint.
+	sdk  func(aws.Config, aws.HTTPClient)
+	ours func(aws.Config) string
+}{
+	{"KMS", "AWS_ENDPOINT_URL_KMS", "kms",
+		func(cfg aws.Config, hc aws.HTTPClient) {
+			c := kms.NewFromConfig(cfg, func(o *kms.Options) { o.HTTPClient = hc; o.RetryMaxAttempts = 1 })
+			_, _ = c.GetPublicKey(context.Background(), &kms.GetPublicKeyInput{KeyId: aws.String("k")})
+		},
+		func(cfg aws.Config) string { return NewKMS(cfg, nil).Endpoint() }},
+	{"Bedrock Runtime", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "bedrock-runtime",
+		func(cfg aws.Config, hc aws.HTTPClient) {
+			c := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) { o.HTTPClient = hc; o.RetryMaxAttempts = 1 })
+			_, _ = c.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String("m"),
+				Messages: []types.Message{{Role: types.ConversationRoleUser, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "hi"}}}}})
+		},
+		func(cfg aws.Config) string { return NewBedrockRuntime(cfg, nil).Endpoint() }},
+}
 
 // TestTheClientsFindTheirEndpointsAsTheSDKDoes resolves each client's endpoint from Lambda-like environments
 // through awsenv and through the SDK client's own resolution, and requires the same URL: the regional host (whose
 // prefix is not always the signing name: bedrock-runtime signs as bedrock), the service's own
 // AWS_ENDPOINT_URL_<SDK ID> (spaces as underscores), then AWS_ENDPOINT_URL.
 func TestTheClientsFindTheirEndpointsAsTheSDKDoes(t *testing.T) {
-	clients := []struct {
-		sdkID, variable, host string
-		// sdk makes one call with the SDK's client through hc; ours is our client's endpoint.
-		sdk  func(aws.Config, aws.HTTPClient)
-		ours func(aws.Config) string
-	}{
-		{"KMS", "AWS_ENDPOINT_URL_KMS", "kms",
-			func(cfg aws.Config, hc aws.HTTPClient) {
-				c := kms.NewFromConfig(cfg, func(o *kms.Options) { o.HTTPClient = hc; o.RetryMaxAttempts = 1 })
-				_, _ = c.GetPublicKey(context.Background(), &kms.GetPublicKeyInput{KeyId: aws.String("k")})
-			},
-			func(cfg aws.Config) string { return NewKMS(cfg, nil).Endpoint() }},
-		{"Bedrock Runtime", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "bedrock-runtime",
-			func(cfg aws.Config, hc aws.HTTPClient) {
-				c := bedrockruntime.NewFromConfig(cfg, func(o *bedrockruntime.Options) { o.HTTPClient = hc; o.RetryMaxAttempts = 1 })
-				_, _ = c.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String("m"),
-					Messages: []types.Message{{Role: types.ConversationRoleUser, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "hi"}}}}})
-			},
-			func(cfg aws.Config) string { return NewBedrockRuntime(cfg, nil).Endpoint() }},
-	}
-	env := func(kv ...string) func(string) (string, bool) {
-		m := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	for _, client := range clients {
+	env := awsjsontest.Env
+	for _, client := range endpointClients {
 		cases := []struct {
 			name   string
 			lookup func(string) (string, bool)

@@ -111,6 +111,16 @@ func Config(url string) aws.Config {
 	}
 }
 
+// Env is a Lambda-like environment for awsenv.Config: region eu-west-1, static credentials, and the variables
+// kv names (name, value, name, value, ...), which may override those.
+func Env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
 var authorization = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
 
 // VerifySignature does what AWS does with a request for service: recompute its Signature V4 from the signed
