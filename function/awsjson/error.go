@@ -9,24 +9,27 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// apiError reads an awsJson1_1 error answer of operation: its code from X-Amzn-Errortype or __type, without the
-// namespace before '#' or the URI after ':', and its message when svc keeps messages.
+// apiError reads an error answer of operation as the SDK's awsJson1_1 and restJson1 protocols both read it: its
+// code from X-Amzn-Errortype, else the body's __type, else its code, cut before the first ':' (a URI) and after
+// the first '#' (a namespace); and its message when svc keeps messages.
 func apiError(svc Service, operation string, resp *http.Response, answer []byte) error {
 	var e struct {
-		Type     string `json:"__type"`
-		Message  string `json:"message"`
-		MessageC string `json:"Message"`
+		Type string `json:"__type"`
+		// Message and Code match any case ("message", "Message"), as the SDK's decoding does.
+		Message string
+		Code    any
 	}
 	_ = json.Unmarshal(answer, &e)
 	code := resp.Header.Get("X-Amzn-Errortype")
 	if code == "" {
 		code = e.Type
 	}
-	if i := strings.LastIndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
+	if c, ok := e.Code.(string); ok && code == "" {
+		code = c
 	}
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
+	code, _, _ = strings.Cut(code, ":")
+	if _, name, ok := strings.Cut(code, "#"); ok {
+		code = name
 	}
 	if code == "" {
 		code = "UnknownError" // as the SDK names an answer without a code
@@ -38,9 +41,6 @@ func apiError(svc Service, operation string, resp *http.Response, answer []byte)
 	apiErr := &smithy.GenericAPIError{Code: code, Fault: fault}
 	if svc.KeepMessages {
 		apiErr.Message = e.Message
-		if apiErr.Message == "" {
-			apiErr.Message = e.MessageC
-		}
 	}
 	return &statusError{APIError: apiErr, operation: operation, status: resp.StatusCode, requestID: resp.Header.Get("X-Amzn-Requestid")}
 }
@@ -61,6 +61,9 @@ func (e *statusError) Error() string {
 
 // HTTPStatusCode is the answer's HTTP status.
 func (e *statusError) HTTPStatusCode() int { return e.status }
+
+// ServiceRequestID is the answer's request ID, under the name the SDK's errors give it (awshttp.ResponseError).
+func (e *statusError) ServiceRequestID() string { return e.requestID }
 
 // Unwrap gives the API error, for errors.As.
 func (e *statusError) Unwrap() error { return e.APIError }
