@@ -29,13 +29,14 @@ const helloWorld = "./internal/lambdatest/helloworld"
 
 // TestColdStartAgainstHelloWorld is the cold-start benchmark. It builds the real bootstrap and a hello-world
 // aws-lambda-go handler as shipped (host architecture, since the emulator runs them natively), then starts each in
-// a fresh emulator -coldstarts times, alternating so that both see the same machine load. The function runs with
-// the configuration the stack deploys (Bedrock model, Firehose sink, KMS seal, S3 oversize store, Logfire token
-// parameter) against the peers. Each first invocation's INIT REPORT is collected, and the function's first
-// invocation round trip. It logs both medians, their
-// ratio and both linux/arm64 binary sizes (what Lambda runs), and the median of the hello world registered for
-// SIGTERM as the function is, the share of init the function's last-chance flush costs. It asserts only that every
-// cold start initialised, answered and reported (timings are not asserted).
+// a fresh emulator -coldstarts times, in rounds that run every binary once in a random order, so that all see the
+// same machine load. The function runs with the configuration the stack deploys (Bedrock model, Firehose sink, KMS
+// seal, S3 oversize store, Logfire token parameter) against the peers. Each first invocation's INIT REPORT is
+// collected, and the function's first invocation round trip. It logs both medians, their ratio, the median of the
+// per-round ratios, both linux/arm64 binary sizes (what Lambda runs), and the median of the hello world registered
+// for SIGTERM as lambda.WithEnableSIGTERM does, the share of init such a registration costs when it is not
+// overlapped. It asserts only that every cold start initialised, answered and reported (timings are not
+// asserted).
 func TestColdStartAgainstHelloWorld(t *testing.T) {
 	s := newPeers(t)
 	bootstrap, hello := lambdatest.Build(t), lambdatest.BuildPackage(t, helloWorld)
