@@ -95,7 +95,7 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 			starts[k](i)
 		}
 	}
-	t.Logf("INIT REPORT median of hello world registered for SIGTERM as the function is: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×",
+	t.Logf("INIT REPORT median of hello world registered for SIGTERM with lambda.WithEnableSIGTERM: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×",
 		ms(median(sigtermInits)), ms(slices.Min(sigtermInits)), ms(slices.Max(sigtermInits)), float64(median(sigtermInits))/float64(median(helloInits)))
 	for _, o := range others {
 		t.Logf("INIT REPORT median of %s: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f× (median of the per-round ratios %.2f×); first invocation with its init, median %.1f ms", o.label, ms(median(o.inits)),
