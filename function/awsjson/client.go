@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
 )
@@ -34,6 +35,9 @@ type Service struct {
 	// KeepMessages keeps an error answer's message in the error (for an operator); false drops it, for a service
 	// whose answers are kept out of logs altogether (the Logfire token's parameter).
 	KeepMessages bool
+	// SignEscapedPath signs the request path as sent, escaped once, as S3 does; false escapes it again for the
+	// signature, as Signature V4 does for every other service.
+	SignEscapedPath bool
 }
 
 // Client calls the operations of one service. It is safe for concurrent use.
@@ -55,7 +59,8 @@ type Client struct {
 // adaptive) retryer with cfg.RetryMaxAttempts. Requests go through httpClient, else cfg.HTTPClient, else a plain
 // http.Client.
 func New(cfg aws.Config, svc Service, httpClient aws.HTTPClient) *Client {
-	c := &Client{svc: svc, creds: cfg.Credentials, region: cfg.Region, http: httpClient, signer: v4.NewSigner(), now: time.Now}
+	c := &Client{svc: svc, creds: cfg.Credentials, region: cfg.Region, http: httpClient, now: time.Now,
+		signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = svc.SignEscapedPath })}
 	switch ep, ok := awsenv.ServiceEndpoint(cfg, svc.SDKID); {
 	case ok:
 		c.endpoint = ep
@@ -101,8 +106,15 @@ func (c *Client) Call(ctx context.Context, operation string, in, out any) error 
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", operation, err)
 	}
+	return c.Retry(ctx, func() error { return c.call(ctx, operation, body, out) })
+}
+
+// Retry runs try until it succeeds or the retryer gives up on its error (the attempts run out, or the error is
+// not retryable), waiting the retryer's delay between attempts, and returns try's last error; try builds its
+// request anew each time. A cancelled ctx ends the wait with both errors joined.
+func (c *Client) Retry(ctx context.Context, try func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := c.call(ctx, operation, body, out)
+		err := try()
 		if err == nil || attempt >= c.retryer.MaxAttempts() || !c.retryer.IsErrorRetryable(err) {
 			return err
 		}
@@ -126,17 +138,10 @@ func (c *Client) call(ctx context.Context, operation string, body []byte, out an
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", c.svc.TargetPrefix+"."+operation)
-	creds, err := c.creds.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("retrieve credentials: %w", err)
-	}
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.region, c.now().UTC()); err != nil {
-		return fmt.Errorf("sign %s: %w", operation, err)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.Send(ctx, operation, req, hex.EncodeToString(sum[:]))
 	if err != nil {
-		return fmt.Errorf("send %s: %w", operation, err)
+		return err
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
@@ -150,4 +155,28 @@ func (c *Client) call(ctx context.Context, operation string, body []byte, out an
 		return fmt.Errorf("%s answer is not JSON", operation)
 	}
 	return nil
+}
+
+// Send signs req for the client's service, region and credentials and sends it once; payloadHash is the hex
+// SHA-256 of req's body, which the signature covers. The answer, whatever its status, is the caller's to read
+// and close; an error names operation and is no answer (credentials, signing or the connection failed; the
+// last is a retryable connection error).
+func (c *Client) Send(ctx context.Context, operation string, req *http.Request, payloadHash string) (*http.Response, error) {
+	creds, err := c.creds.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("retrieve credentials: %w", err)
+	}
+	if err := c.signer.SignHTTP(ctx, creds, req, payloadHash, c.svc.SigningName, c.region, c.now().UTC()); err != nil {
+		return nil, fmt.Errorf("sign %s: %w", operation, err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			// As the SDK's clients do: a request not sent or not answered is a connection error, which its
+			// retryers retry (unless the caller gave up).
+			err = &smithyhttp.RequestSendError{Err: err}
+		}
+		return nil, fmt.Errorf("send %s: %w", operation, err)
+	}
+	return resp, nil
 }

@@ -31,18 +31,26 @@ func apiError(svc Service, operation string, resp *http.Response, answer []byte)
 	if code == "" {
 		code = "UnknownError" // as the SDK names an answer without a code
 	}
-	fault := smithy.FaultClient
-	if resp.StatusCode >= 500 {
-		fault = smithy.FaultServer
-	}
-	apiErr := &smithy.GenericAPIError{Code: code, Fault: fault}
+	message := ""
 	if svc.KeepMessages {
-		apiErr.Message = e.Message
-		if apiErr.Message == "" {
-			apiErr.Message = e.MessageC
+		message = e.Message
+		if message == "" {
+			message = e.MessageC
 		}
 	}
-	return &statusError{APIError: apiErr, operation: operation, status: resp.StatusCode, requestID: resp.Header.Get("X-Amzn-Requestid")}
+	return NewAPIError(operation, resp.StatusCode, resp.Header.Get("X-Amzn-Requestid"), code, message)
+}
+
+// NewAPIError is the error of an AWS error answer of operation, whatever its protocol: a smithy.APIError with
+// code and message (empty to keep it out), a server fault for a 5xx status, and an HTTPStatusCode method giving
+// status, which the SDK's retryers read. Its text names the operation, the status and requestID.
+func NewAPIError(operation string, status int, requestID, code, message string) error {
+	fault := smithy.FaultClient
+	if status >= 500 {
+		fault = smithy.FaultServer
+	}
+	apiErr := &smithy.GenericAPIError{Code: code, Message: message, Fault: fault}
+	return &statusError{APIError: apiErr, operation: operation, status: status, requestID: requestID}
 }
 
 // statusError is an API error with the answer's HTTP status, which the standard retryer reads (5xx, 429), and the

@@ -1,5 +1,5 @@
 // Package awsjsontest holds what the differential tests of the function's signed AWS calls (function/awsjson,
-// and logfire's SSMClient on top of it) share: a recording proxy in front of a test peer, a client
+// logfire's SSMClient and awss3's PutObject on top of it) share: a recording proxy in front of a test peer, a client
 // configuration both the SDK's client and ours take, and a check of each request's Signature V4 as AWS makes it.
 // It is for tests only; no shipped code imports it.
 package awsjsontest
@@ -33,10 +33,13 @@ const Region = "eu-west-1"
 
 // Request is one request as it reached the server.
 type Request struct {
+	Method string
 	Header http.Header
 	Host   string
 	Path   string
-	Body   []byte
+	// URI is the path as sent, escaped, with the query.
+	URI  string
+	Body []byte
 }
 
 // Recorder is a proxy in front of a test peer that keeps every request. Safe for concurrent use.
@@ -58,7 +61,8 @@ func NewRecorder(t testing.TB, target string) *Recorder {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.reqs = append(r.reqs, Request{Header: req.Header.Clone(), Host: req.Host, Path: req.URL.Path, Body: body})
+		r.reqs = append(r.reqs, Request{Method: req.Method, Header: req.Header.Clone(), Host: req.Host, Path: req.URL.Path,
+			URI: req.URL.RequestURI(), Body: body})
 		r.mu.Unlock()
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, req)
@@ -96,7 +100,8 @@ func Config(url string) aws.Config {
 var authorization = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
 
 // VerifySignature does what AWS does with a request for service: recompute its Signature V4 from the signed
-// headers, the body and Creds' secret, and compare.
+// headers, the body and Creds' secret, and compare. For service s3 it signs the path as sent (S3 does not
+// escape it again) and requires x-amz-content-sha256 to be the body's SHA-256.
 func VerifySignature(t testing.TB, r Request, service string) {
 	t.Helper()
 	m := authorization.FindStringSubmatch(r.Header.Get("Authorization"))
@@ -110,7 +115,7 @@ func VerifySignature(t testing.TB, r Request, service string) {
 	if err != nil {
 		t.Fatalf("X-Amz-Date %q: %v", r.Header.Get("X-Amz-Date"), err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, "http://"+r.Host+r.Path, bytes.NewReader(r.Body))
+	req, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URI, bytes.NewReader(r.Body))
 	req.Host = r.Host
 	for _, h := range strings.Split(m[5], ";") {
 		switch h {
@@ -120,7 +125,11 @@ func VerifySignature(t testing.TB, r Request, service string) {
 		}
 	}
 	sum := sha256.Sum256(r.Body)
-	if err := v4.NewSigner().SignHTTP(context.Background(), Creds, req, hex.EncodeToString(sum[:]), service, Region, when); err != nil {
+	if sent := r.Header.Get("X-Amz-Content-Sha256"); service == "s3" && sent != hex.EncodeToString(sum[:]) {
+		t.Fatalf("x-amz-content-sha256 %q is not the body's SHA-256", sent)
+	}
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = service == "s3" })
+	if err := signer.SignHTTP(context.Background(), Creds, req, hex.EncodeToString(sum[:]), service, Region, when); err != nil {
 		t.Fatal(err)
 	}
 	if again := authorization.FindStringSubmatch(req.Header.Get("Authorization")); again == nil || again[6] != m[6] {
