@@ -1,0 +1,208 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/agent-audit/agent-audit/function/awss3"
+	"github.com/agent-audit/agent-audit/internal/awsjsontest"
+	"github.com/agent-audit/agent-audit/internal/miniotest"
+	"github.com/agent-audit/agent-audit/internal/s3test"
+)
+
+// sdkPut is S3PutAPI on the SDK's s3 client, making the PutObject the store made before awss3 replaced it: the
+// reference the tests hold awss3 to.
+type sdkPut struct{ c *s3.Client }
+
+func (p sdkPut) PutObject(ctx context.Context, bucket, key, contentType string, body []byte) error {
+	_, err := p.c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:            aws.String(bucket),
+		Key:               aws.String(key),
+		Body:              bytes.NewReader(body),
+		ContentLength:     aws.Int64(int64(len(body))),
+		ContentType:       aws.String(contentType),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
+	return err
+}
+
+// dialing is an HTTP client that connects to addr whatever the host, so that a virtual-hosted request
+// (<bucket>.s3.test) reaches a local peer with its Host header as sent.
+func dialing(addr string) *http.Client {
+	var d net.Dialer
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}}}
+}
+
+// TestTheS3OversizeStorePutsAsOnTheSDKClient puts the same content through an S3OversizeStore on the SDK's s3
+// client and on awss3.Client, to the same fake S3 behind the same recording proxy, and requires the same outcome
+// (what is stored where, or the error's code and HTTP status, or an error that is no answer, and an error naming
+// the object's s3:// URI), the same number of attempts, and the same request: method, host, escaped path and
+// query, the headers S3 reads (checksum, content type and length, payload hash, session token), the body, and a
+// Signature V4 for service s3 that verifies.
+func TestTheS3OversizeStorePutsAsOnTheSDKClient(t *testing.T) {
+	const bucket = "agent-audit-trail"
+	object := []byte("\x1f\x8b\x08\x00 a gzip stream, as far as S3 knows \x00\xff")
+	key := "oversize/year=2026/month=12/day=01/hour=00/4bf92f3577b34da6a3ce929d0e0e4736.json.gz"
+	cases := []struct {
+		name      string
+		endpoint  string // a host name reached through the recorder; "" for the recorder's own IP address
+		pathStyle bool
+		key       string
+		faults    []s3test.Fault
+		attempts  int
+	}{
+		{"a content lands virtual-hosted by default", "http://s3.test", false, key, nil, 1},
+		{"path-style when the configuration asks", "http://s3.test", true, key, nil, 1},
+		{"path-style at an IP address endpoint", "", false, key, nil, 1},
+		{"a key needing escaping, virtual-hosted", "http://s3.test", false, "oversize/a b+ü=%?#&!*'()~/..//x.json.gz", nil, 1},
+		{"a key needing escaping, path-style", "http://s3.test", true, "/oversize/a b+ü=%?#&!*'()~/./x.json.gz", nil, 1},
+		{"SlowDown is retried and then lands", "http://s3.test", false, key, []s3test.Fault{{Status: 503, Code: "SlowDown"}}, 2},
+		{"an internal error is retried until the attempts run out", "http://s3.test", false, key,
+			[]s3test.Fault{{Status: 500, Code: "InternalError"}, {Status: 500, Code: "InternalError"}, {Status: 500, Code: "InternalError"}}, 3},
+		{"AccessDenied is not retried", "http://s3.test", false, key, []s3test.Fault{{Status: 403, Code: "AccessDenied"}}, 1},
+		{"an answer without a document is named by its status", "http://s3.test", false, key, []s3test.Fault{{Status: 403}}, 1},
+		// A reset reaches the client only without the recording proxy in between (which answers 502 instead).
+		{"a reset connection is retried and then lands", "", false, key, []s3test.Fault{{Reset: true}}, 2},
+		{"a connection reset on every attempt is no answer", "", false, key, []s3test.Fault{{Reset: true}, {Reset: true}, {Reset: true}}, 3},
+	}
+	type outcome struct {
+		Stored   []s3test.Object
+		Code     string
+		Status   int
+		NoAnswer bool
+		NamesURI bool
+		Attempts int
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			server := s3test.New(t)
+			rec := awsjsontest.NewRecorder(t, server.URL)
+			direct := len(tc.faults) > 0 && tc.faults[0].Reset
+			target := rec.URL
+			if direct {
+				target = server.URL
+			}
+			endpoint := target
+			if tc.endpoint != "" {
+				endpoint = tc.endpoint + ":" + strings.TrimPrefix(target, "http://127.0.0.1:")
+			}
+			addr := strings.TrimPrefix(target, "http://")
+			cfg := awsjsontest.Config(endpoint)
+			run := func(client S3PutAPI) (outcome, []awsjsontest.Request) {
+				server.Inject(tc.faults...)
+				store := NewS3OversizeStore(client, bucket)
+				calls := server.Calls()
+				err := store.Put(context.Background(), tc.key, object)
+				var o outcome
+				var apiErr smithy.APIError
+				var status interface{ HTTPStatusCode() int }
+				switch {
+				case errors.As(err, &apiErr):
+					o.Code = apiErr.ErrorCode()
+					if errors.As(err, &status) {
+						o.Status = status.HTTPStatusCode()
+					}
+				case err != nil:
+					o.NoAnswer = true
+				}
+				o.NamesURI = err == nil || strings.Contains(err.Error(), store.URI(tc.key))
+				o.Attempts = server.Calls() - calls
+				o.Stored = server.Objects()
+				return o, rec.Taken()
+			}
+			sdk := s3.NewFromConfig(cfg, func(o *s3.Options) { o.HTTPClient = dialing(addr); o.UsePathStyle = tc.pathStyle })
+			want, sdkReqs := run(sdkPut{sdk})
+			got, ourReqs := run(awss3.New(cfg, dialing(addr), awss3.WithPathStyle(tc.pathStyle)))
+			if !reflect.DeepEqual(got, want) || got.Attempts != tc.attempts {
+				t.Fatalf("awss3: %+v\nthe SDK client: %+v\nwant %d attempts", got, want, tc.attempts)
+			}
+			if len(tc.faults) == 0 && (len(got.Stored) != 1 || !bytes.Equal(got.Stored[0].Body, object)) {
+				t.Fatalf("stored %+v, want the object once", got.Stored)
+			}
+			if direct {
+				return
+			}
+			for _, r := range append(sdkReqs, ourReqs...) {
+				awsjsontest.VerifySignature(t, r, "s3")
+			}
+			sameS3Request(t, sdkReqs[0], ourReqs[0])
+		})
+	}
+}
+
+// sameS3Request requires ours to be the SDK client's PutObject sdk: method, host, escaped path and query, the
+// headers S3 reads, and the body.
+func sameS3Request(t *testing.T, sdk, ours awsjsontest.Request) {
+	t.Helper()
+	if ours.Method != sdk.Method || ours.Host != sdk.Host || ours.URI != sdk.URI {
+		t.Errorf("request %s %s%s, the SDK's %s %s%s", ours.Method, ours.Host, ours.URI, sdk.Method, sdk.Host, sdk.URI)
+	}
+	for _, h := range []string{"Content-Type", "Content-Length", "X-Amz-Checksum-Sha256", "X-Amz-Sdk-Checksum-Algorithm",
+		"X-Amz-Content-Sha256", "X-Amz-Security-Token", "Content-Encoding", "X-Amz-Trailer", "X-Amz-Decoded-Content-Length", "Content-Md5"} {
+		if sdk.Header.Get(h) != ours.Header.Get(h) {
+			t.Errorf("%s: ours %q, the SDK's %q", h, ours.Header.Get(h), sdk.Header.Get(h))
+		}
+	}
+	if !bytes.Equal(ours.Body, sdk.Body) {
+		t.Errorf("body %q, the SDK's %q", ours.Body, sdk.Body)
+	}
+}
+
+// TestTheS3OversizeStoreLandsInALockedMinIOBucket puts a content into a real MinIO bucket with Object Lock, with
+// session credentials that may put under oversize/ and do nothing else (as the function's role), addressed as
+// the configuration gives it (path-style asked, or an IP address endpoint), and reads it back as an operator
+// would: the same bytes and content type, the SHA-256 checksum that was sent, and the bucket's default retention.
+func TestTheS3OversizeStoreLandsInALockedMinIOBucket(t *testing.T) {
+	srv := miniotest.Start(t)
+	const bucket = "agent-audit-oversize"
+	srv.LockedBucket(t, bucket, types.ObjectLockRetentionModeCompliance, 1)
+	creds := srv.SessionCredentials(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject"],"Resource":["arn:aws:s3:::`+bucket+`/oversize/*"]}]}`)
+	cfg := aws.Config{Region: miniotest.Region, BaseEndpoint: aws.String(srv.Endpoint), Credentials: credentials.StaticCredentialsProvider{Value: creds}}
+	object := bytes.Repeat([]byte("\x1f\x8b oversize content "), 4096)
+	sum := sha256.Sum256(object)
+	for _, pathStyle := range []bool{true, false} {
+		key := fmt.Sprintf("oversize/year=2026/month=12/day=01/hour=00/%x-%v.json.gz", sum[:8], pathStyle)
+		store := NewS3OversizeStore(awss3.New(cfg, nil, awss3.WithPathStyle(pathStyle)), bucket)
+		if err := store.Put(context.Background(), key, object); err != nil {
+			t.Fatalf("path style %v: %v", pathStyle, err)
+		}
+		if err := store.Put(context.Background(), "traces/"+key, object); err == nil || !strings.Contains(err.Error(), "AccessDenied") {
+			t.Fatalf("a put outside oversize/: %v, want AccessDenied", err)
+		}
+		got, err := srv.Client(t).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(got.Body)
+		got.Body.Close()
+		if err != nil || !bytes.Equal(body, object) || aws.ToString(got.ContentType) != "application/gzip" {
+			t.Fatalf("read back %d bytes of %s (%v), want the %d bytes put as application/gzip", len(body), aws.ToString(got.ContentType), err, len(object))
+		}
+		if want := base64.StdEncoding.EncodeToString(sum[:]); aws.ToString(got.ChecksumSHA256) != want {
+			t.Errorf("checksum %q, want the SHA-256 sent, %q", aws.ToString(got.ChecksumSHA256), want)
+		}
+		if got.ObjectLockMode != types.ObjectLockModeCompliance || got.ObjectLockRetainUntilDate == nil ||
+			got.ObjectLockRetainUntilDate.Before(time.Now().Add(23*time.Hour)) {
+			t.Errorf("lock %s until %v, want the bucket's default, COMPLIANCE for a day", got.ObjectLockMode, got.ObjectLockRetainUntilDate)
+		}
+	}
+}
