@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
 )
 
 // Region is the region Config names and VerifySignature expects in the credential scope.
@@ -78,6 +80,32 @@ func (r *Recorder) Taken() []Request {
 	out := r.reqs
 	r.reqs = nil
 	return out
+}
+
+// Answer is what a caller can tell of an error: an AWS error answer's code and HTTP status, or an error that is no
+// answer at all (the connection failed); the zero Answer is success. Differential tests compare the Answers of
+// the SDK's client and ours.
+type Answer struct {
+	Code     string
+	Status   int
+	NoAnswer bool
+}
+
+// AnswerOf tells err's Answer.
+func AnswerOf(err error) Answer {
+	var a Answer
+	var apiErr smithy.APIError
+	var status interface{ HTTPStatusCode() int }
+	switch {
+	case errors.As(err, &apiErr):
+		a.Code = apiErr.ErrorCode()
+		if errors.As(err, &status) {
+			a.Status = status.HTTPStatusCode()
+		}
+	case err != nil:
+		a.NoAnswer = true
+	}
+	return a
 }
 
 // Creds are the session credentials Config signs with.

@@ -68,13 +68,11 @@ func (s *Server) Calls() int {
 	return s.calls
 }
 
-// Objects returns the objects stored since the last call, and forgets them.
+// Objects returns the objects stored, in the order they arrived.
 func (s *Server) Objects() []Object {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.objects
-	s.objects = nil
-	return out
+	return append([]Object(nil), s.objects...)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
