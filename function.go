@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -168,7 +167,7 @@ func buildModel(cfg Config, loadAWS func() (aws.Config, error)) (agent.Model, er
 	if err != nil {
 		return nil, err
 	}
-	m, err := agent.NewBedrockModel(bedrockruntime.NewFromConfig(awsCfg), cfg.InferenceProfileARN, cfg.ModelName)
+	m, err := agent.NewBedrockModel(awsjson.NewBedrockRuntime(awsCfg, nil), cfg.InferenceProfileARN, cfg.ModelName)
 	if err != nil {
 		return nil, fmt.Errorf("build Bedrock model: %w", err)
 	}

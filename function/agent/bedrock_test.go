@@ -3,54 +3,64 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 )
 
-// fakeConverse records the input and call options of one call and answers with out.
+// fakeConverse records the model id and the request body (decoded) of one call and answers with the JSON out.
 type fakeConverse struct {
-	in   *bedrockruntime.ConverseInput
-	opts int
-	out  *bedrockruntime.ConverseOutput
+	modelID string
+	in      any
+	out     string
 }
 
-func (f *fakeConverse) Converse(_ context.Context, in *bedrockruntime.ConverseInput, opts ...func(*bedrockruntime.Options)) (*bedrockruntime.ConverseOutput, error) {
-	f.in, f.opts = in, len(opts)
-	return f.out, nil
-}
-
-func textOutput(stop types.StopReason) *bedrockruntime.ConverseOutput {
-	return &bedrockruntime.ConverseOutput{
-		Output:     &types.ConverseOutputMemberMessage{Value: types.Message{Role: types.ConversationRoleAssistant, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "ok"}}}},
-		StopReason: stop,
-		Usage:      &types.TokenUsage{InputTokens: aws.Int32(3), OutputTokens: aws.Int32(4), TotalTokens: aws.Int32(7)},
+func (f *fakeConverse) Converse(_ context.Context, modelID string, in, out any) (string, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return "", err
 	}
+	f.modelID, f.in = modelID, nil
+	if err := json.Unmarshal(body, &f.in); err != nil {
+		return "", err
+	}
+	return "req-1", json.Unmarshal([]byte(f.out), out)
+}
+
+func textOutput(stop string) string {
+	return `{"output":{"message":{"role":"assistant","content":[{"text":"ok"}]}},"stopReason":"` + stop +
+		`","usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7},"metrics":{"latencyMs":9}}`
+}
+
+// decoded is JSON text as encoding/json decodes it, for comparing bodies member by member.
+func decoded(t *testing.T, text string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		t.Fatalf("%s: %v", text, err)
+	}
+	return v
 }
 
 func TestBedrockStopReasonsMapToFinishReasons(t *testing.T) {
 	tests := []struct {
-		stop types.StopReason
+		stop string
 		want string
 	}{
-		{types.StopReasonEndTurn, FinishStop},
-		{types.StopReasonStopSequence, FinishStop},
-		{types.StopReasonToolUse, FinishToolCall},
-		{types.StopReasonMaxTokens, FinishLength},
-		{types.StopReasonModelContextWindowExceeded, FinishLength},
-		{types.StopReasonGuardrailIntervened, FinishContentFilter},
-		{types.StopReasonContentFiltered, FinishContentFilter},
-		{types.StopReasonMalformedToolUse, FinishError},
+		{"end_turn", FinishStop},
+		{"stop_sequence", FinishStop},
+		{"tool_use", FinishToolCall},
+		{"max_tokens", FinishLength},
+		{"model_context_window_exceeded", FinishLength},
+		{"guardrail_intervened", FinishContentFilter},
+		{"content_filtered", FinishContentFilter},
+		{"malformed_tool_use", FinishError},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.stop)+" is "+tt.want, func(t *testing.T) {
+		t.Run(tt.stop+" is "+tt.want, func(t *testing.T) {
 			m, _ := NewBedrockModel(&fakeConverse{out: textOutput(tt.stop)}, profileARN, "m")
 			resp, err := m.Converse(context.Background(), Request{Messages: []Message{{Role: RoleUser, Parts: []Part{{Text: "hi"}}}}})
-			if err != nil || resp.FinishReason != tt.want || resp.Usage != (Usage{3, 4}) {
+			if err != nil || resp.FinishReason != tt.want || resp.Usage != (Usage{3, 4}) || resp.RequestID != "req-1" {
 				t.Fatalf("resp %+v err %v", resp, err)
 			}
 		})
@@ -58,77 +68,74 @@ func TestBedrockStopReasonsMapToFinishReasons(t *testing.T) {
 }
 
 func TestBedrockRequestCarriesTheConversation(t *testing.T) {
-	fake := &fakeConverse{out: textOutput(types.StopReasonEndTurn)}
-	m, err := NewBedrockModel(fake, profileARN, "m", WithCallOptions(func(*bedrockruntime.Options) {}))
+	fake := &fakeConverse{out: textOutput("end_turn")}
+	m, err := NewBedrockModel(fake, profileARN, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := Request{
 		System:    "Be brief.",
 		Messages:  conversation,
-		Tools:     []ToolSpec{Calculator{}.Spec()},
+		Tools:     []ToolSpec{{Name: "calculator", Description: "Evaluates arithmetic.", InputSchema: json.RawMessage(`{"type": "object", "required": ["expression"]}`)}},
 		MaxTokens: 256,
 	}
 	if _, err := m.Converse(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	in := fake.in
-	if aws.ToString(in.ModelId) != profileARN || fake.opts != 1 {
-		t.Fatalf("model id %q, %d call options", aws.ToString(in.ModelId), fake.opts)
-	}
-	if sys, ok := in.System[0].(*types.SystemContentBlockMemberText); len(in.System) != 1 || !ok || sys.Value != "Be brief." {
-		t.Errorf("system %#v", in.System)
-	}
-	if aws.ToInt32(in.InferenceConfig.MaxTokens) != 256 {
-		t.Errorf("max tokens %v", in.InferenceConfig.MaxTokens)
-	}
-	spec := in.ToolConfig.Tools[0].(*types.ToolMemberToolSpec).Value
-	schema, _ := spec.InputSchema.(*types.ToolInputSchemaMemberJson).Value.MarshalSmithyDocument()
-	if aws.ToString(spec.Name) != "calculator" || !strings.Contains(string(schema), `"required":["expression"]`) {
-		t.Errorf("tool %s schema %s", aws.ToString(spec.Name), schema)
-	}
-
-	// messages: user text; assistant text + two toolUse; user with a success and an error toolResult.
-	if len(in.Messages) != 3 || in.Messages[1].Role != types.ConversationRoleAssistant || len(in.Messages[1].Content) != 3 {
-		t.Fatalf("messages %#v", in.Messages)
-	}
-	use := in.Messages[1].Content[1].(*types.ContentBlockMemberToolUse).Value
-	args, _ := use.Input.MarshalSmithyDocument()
-	if aws.ToString(use.ToolUseId) != "tooluse_a" || aws.ToString(use.Name) != "calculator" || string(args) != `{"expression":"6 * 7"}` {
-		t.Errorf("tool use %s %s %s", aws.ToString(use.ToolUseId), aws.ToString(use.Name), args)
-	}
-	results := in.Messages[2].Content
-	ok := results[0].(*types.ContentBlockMemberToolResult).Value
-	failed := results[1].(*types.ContentBlockMemberToolResult).Value
-	if ok.Status != types.ToolResultStatusSuccess || failed.Status != types.ToolResultStatusError || aws.ToString(failed.ToolUseId) != "tooluse_b" {
-		t.Errorf("tool results %+v %+v", ok, failed)
-	}
-	body, _ := failed.Content[0].(*types.ToolResultContentBlockMemberJson).Value.MarshalSmithyDocument()
-	if !strings.Contains(string(body), "not an IANA time zone") {
-		t.Errorf("error result %s", body)
+	want := decoded(t, `{
+		"system": [{"text": "Be brief."}],
+		"inferenceConfig": {"maxTokens": 256},
+		"toolConfig": {"tools": [{"toolSpec": {"name": "calculator", "description": "Evaluates arithmetic.",
+			"inputSchema": {"json": {"type": "object", "required": ["expression"]}}}}]},
+		"messages": [
+			{"role": "user", "content": [{"text": "What is 6 * 7, and what time is it in Tokyo?"}]},
+			{"role": "assistant", "content": [
+				{"text": "Let me use the tools."},
+				{"toolUse": {"toolUseId": "tooluse_a", "name": "calculator", "input": {"expression": "6 * 7"}}},
+				{"toolUse": {"toolUseId": "tooluse_b", "name": "clock", "input": {"timezone": "Asia/Tokio"}}}]},
+			{"role": "user", "content": [
+				{"toolResult": {"toolUseId": "tooluse_a", "status": "success", "content": [{"json": {"expression": "6 * 7", "value": "42"}}]}},
+				{"toolResult": {"toolUseId": "tooluse_b", "status": "error",
+					"content": [{"json": {"error": "argument \"timezone\": \"Asia/Tokio\" is not an IANA time zone"}}]}}]}]}`)
+	if fake.modelID != profileARN || !reflect.DeepEqual(fake.in, want) {
+		t.Fatalf("model id %q, body %v\nwant %v", fake.modelID, fake.in, want)
 	}
 }
 
 func TestBedrockResponsesBecomeMessages(t *testing.T) {
-	out := textOutput(types.StopReasonToolUse)
-	out.Output = &types.ConverseOutputMemberMessage{Value: types.Message{Role: types.ConversationRoleAssistant, Content: []types.ContentBlock{
-		&types.ContentBlockMemberReasoningContent{Value: &types.ReasoningContentBlockMemberReasoningText{Value: types.ReasoningTextBlock{Text: aws.String("thinking")}}},
-		&types.ContentBlockMemberText{Value: "Checking."},
-		&types.ContentBlockMemberToolUse{Value: types.ToolUseBlock{ToolUseId: aws.String("t1"), Name: aws.String("clock"), Input: document.NewLazyDocument(map[string]any{"timezone": "UTC"})}},
-	}}}
+	out := `{"output":{"message":{"role":"assistant","content":[
+		{"reasoningContent":{"reasoningText":{"text":"thinking"}}},
+		{"text":"Checking."},
+		{"citationsContent":{"citations":[]}},
+		{"toolUse":{"toolUseId":"t1","name":"clock","input":{ "timezone" : "UTC" }}}]}},
+		"stopReason":"tool_use","usage":{"inputTokens":3,"outputTokens":4}}`
 	m, _ := NewBedrockModel(&fakeConverse{out: out}, profileARN, "m")
 	resp, err := m.Converse(context.Background(), Request{Messages: conversation[:1]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := resp.Message.ToolCalls()
-	if resp.Message.Role != RoleAssistant || resp.Message.Text() != "Checking." || len(calls) != 1 ||
-		calls[0].ID != "t1" || calls[0].Name != "clock" || string(calls[0].Arguments) != `{"timezone":"UTC"}` {
-		t.Fatalf("message %+v calls %+v", resp.Message, calls)
+	want := Message{Role: RoleAssistant, Parts: []Part{
+		{Reasoning: &Reasoning{Text: "thinking"}},
+		{Text: "Checking."},
+		{ToolCall: &ToolCall{ID: "t1", Name: "clock", Arguments: json.RawMessage(`{"timezone":"UTC"}`)}},
+	}}
+	if !reflect.DeepEqual(resp.Message, want) || resp.FinishReason != FinishToolCall {
+		t.Fatalf("message %+v, finish %s", resp.Message, resp.FinishReason)
 	}
-	var v map[string]string
-	if json.Unmarshal(calls[0].Arguments, &v) != nil || v["timezone"] != "UTC" {
-		t.Fatalf("arguments are not a JSON object: %s", calls[0].Arguments)
+}
+
+func TestBedrockAnswersWithoutAMessageAreErrors(t *testing.T) {
+	m, _ := NewBedrockModel(&fakeConverse{out: `{"output":{},"stopReason":"end_turn"}`}, profileARN, "m")
+	if _, err := m.Converse(context.Background(), Request{Messages: conversation[:1]}); err == nil || !strings.Contains(err.Error(), "no message") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestBedrockRequestsWithArgumentsThatAreNotJSONAreRefused(t *testing.T) {
+	m, _ := NewBedrockModel(&fakeConverse{out: textOutput("end_turn")}, profileARN, "m")
+	bad := []Message{conversation[0], {Role: RoleAssistant, Parts: []Part{{ToolCall: &ToolCall{ID: "t9", Name: "clock", Arguments: json.RawMessage(`{"timezone":`)}}}}}
+	if _, err := m.Converse(context.Background(), Request{Messages: bad}); err == nil || !strings.Contains(err.Error(), "tool call t9 arguments: not JSON") {
+		t.Fatalf("err %v", err)
 	}
 }
 
@@ -142,19 +149,22 @@ func TestNewBedrockModelNamesEveryMissingArgument(t *testing.T) {
 }
 
 func TestBedrockRequestCarriesTheInferenceSettings(t *testing.T) {
-	fake := &fakeConverse{out: textOutput(types.StopReasonEndTurn)}
+	fake := &fakeConverse{out: textOutput("end_turn")}
 	m, _ := NewBedrockModel(fake, profileARN, "m")
 	temp, topP := 0.2, 0.9
-	req := Request{Messages: conversation, MaxTokens: 300, Temperature: &temp, TopP: &topP, StopSequences: []string{"END"}}
+	req := Request{Messages: conversation[:1], MaxTokens: 300, Temperature: &temp, TopP: &topP, StopSequences: []string{"END"}, ReasoningBudgetTokens: 2048}
 	if _, err := m.Converse(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	ic := fake.in.InferenceConfig
-	if ic == nil || aws.ToInt32(ic.MaxTokens) != 300 || aws.ToFloat32(ic.Temperature) != float32(temp) || aws.ToFloat32(ic.TopP) != float32(topP) ||
-		len(ic.StopSequences) != 1 || ic.StopSequences[0] != "END" {
-		t.Fatalf("inference config %+v", ic)
+	body := fake.in.(map[string]any)
+	want := decoded(t, `{"maxTokens": 300, "temperature": 0.2, "topP": 0.9, "stopSequences": ["END"]}`)
+	if !reflect.DeepEqual(body["inferenceConfig"], want) {
+		t.Fatalf("inference config %v", body["inferenceConfig"])
 	}
-	if _, err := m.Converse(context.Background(), Request{Messages: conversation}); err != nil || fake.in.InferenceConfig != nil {
-		t.Fatalf("a request without settings sent inference config %+v (err %v)", fake.in.InferenceConfig, err)
+	if th := decoded(t, `{"thinking": {"type": "enabled", "budget_tokens": 2048}}`); !reflect.DeepEqual(body["additionalModelRequestFields"], th) {
+		t.Fatalf("additional fields %v", body["additionalModelRequestFields"])
+	}
+	if _, err := m.Converse(context.Background(), Request{Messages: conversation[:1]}); err != nil || fake.in.(map[string]any)["inferenceConfig"] != nil {
+		t.Fatalf("a request without settings sent inference config %v (err %v)", fake.in, err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
@@ -90,8 +89,9 @@ func ErrorType(err error) string {
 
 // awsRequestID is the AWS request id of a failed AWS call (x-amzn-RequestId), or "" when err carries none. It
 // lets an auditor find the call in the provider's own logs (Bedrock model invocation logging, CloudTrail).
+// The SDK's awshttp.ResponseError and awsjson's errors both carry it as ServiceRequestID.
 func awsRequestID(err error) string {
-	var respErr *awshttp.ResponseError
+	var respErr interface{ ServiceRequestID() string }
 	if errors.As(err, &respErr) {
 		return respErr.ServiceRequestID()
 	}

@@ -42,6 +42,7 @@ type OfflineModel struct {
 	// script is nil for the default behaviour.
 	script []Step
 	next   int
+	p      *patterns
 }
 
 // OfflineOption configures an OfflineModel.
@@ -57,7 +58,7 @@ func WithOfflineName(name string) OfflineOption { return func(m *OfflineModel) {
 
 // NewOfflineModel returns an offline model.
 func NewOfflineModel(opts ...OfflineOption) *OfflineModel {
-	m := &OfflineModel{name: OfflineModelName}
+	m := &OfflineModel{name: OfflineModelName, p: offlinePatterns()}
 	for _, o := range opts {
 		o(m)
 	}
@@ -113,7 +114,7 @@ func (m *OfflineModel) Converse(ctx context.Context, req Request) (Response, err
 
 func (m *OfflineModel) step(req Request) (Step, error) {
 	if m.script == nil {
-		return defaultStep(req), nil
+		return m.p.defaultStep(req), nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -125,14 +126,24 @@ func (m *OfflineModel) step(req Request) (Step, error) {
 	return s, nil
 }
 
-var (
-	failDirective = regexp.MustCompile(`\[fail:([A-Za-z]+)\]`)
-	arithmetic    = regexp.MustCompile(`[-+(]*\d[\d.]*(?:\s*[-+*/%]\s*[-+(]*\s*\d[\d.]*\)*)+`)
-	asksTime      = regexp.MustCompile(`(?i)\b(time|date|day is it|clock)\b`)
-	asksWords     = regexp.MustCompile(`(?i)\b(how many words|count the words|count words|word count)\b`)
-	ianaZone      = regexp.MustCompile(`\b[A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b`)
-	quoted        = regexp.MustCompile(`"([^"]*)"`)
-)
+// offlinePatterns are the prompt patterns of the offline model's own behaviour, compiled by the first
+// NewOfflineModel rather than at package initialisation: a function configured with Bedrock links this package
+// but never builds an offline model, and should not compile them on its cold start.
+var offlinePatterns = sync.OnceValue(func() *patterns {
+	return &patterns{
+		failDirective: regexp.MustCompile(`\[fail:([A-Za-z]+)\]`),
+		arithmetic:    regexp.MustCompile(`[-+(]*\d[\d.]*(?:\s*[-+*/%]\s*[-+(]*\s*\d[\d.]*\)*)+`),
+		asksTime:      regexp.MustCompile(`(?i)\b(time|date|day is it|clock)\b`),
+		asksWords:     regexp.MustCompile(`(?i)\b(how many words|count the words|count words|word count)\b`),
+		ianaZone:      regexp.MustCompile(`\b[A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b`),
+		quoted:        regexp.MustCompile(`"([^"]*)"`),
+	}
+})
+
+// patterns is what the offline model looks for in a prompt.
+type patterns struct {
+	failDirective, arithmetic, asksTime, asksWords, ianaZone, quoted *regexp.Regexp
+}
 
 // cities maps a few city names to zones so "What time is it in Tokyo?" works offline.
 var cities = map[string]string{
@@ -141,7 +152,7 @@ var cities = map[string]string{
 }
 
 // defaultStep is the offline model's own behaviour.
-func defaultStep(req Request) Step {
+func (p *patterns) defaultStep(req Request) Step {
 	if len(req.Messages) == 0 {
 		return Step{Text: "Hello! (offline model)"}
 	}
@@ -150,7 +161,7 @@ func defaultStep(req Request) Step {
 		return Step{Text: answerFromResults(req, results)}
 	}
 	prompt := last.Text()
-	if m := failDirective.FindStringSubmatch(prompt); m != nil {
+	if m := p.failDirective.FindStringSubmatch(prompt); m != nil {
 		return Step{Err: APIError(m[1], "simulated by the offline model")}
 	}
 	offered := map[string]bool{}
@@ -158,12 +169,12 @@ func defaultStep(req Request) Step {
 		offered[t.Name] = true
 	}
 	switch {
-	case offered["calculator"] && arithmetic.MatchString(prompt):
-		return callTool("calculator", map[string]string{"expression": strings.TrimSpace(arithmetic.FindString(prompt))})
-	case offered["text_stats"] && asksWords.MatchString(prompt):
-		return callTool("text_stats", map[string]string{"text": textToCount(prompt)})
-	case offered["clock"] && asksTime.MatchString(prompt):
-		return callTool("clock", map[string]string{"timezone": zoneIn(prompt)})
+	case offered["calculator"] && p.arithmetic.MatchString(prompt):
+		return callTool("calculator", map[string]string{"expression": strings.TrimSpace(p.arithmetic.FindString(prompt))})
+	case offered["text_stats"] && p.asksWords.MatchString(prompt):
+		return callTool("text_stats", map[string]string{"text": p.textToCount(prompt)})
+	case offered["clock"] && p.asksTime.MatchString(prompt):
+		return callTool("clock", map[string]string{"timezone": p.zoneIn(prompt)})
 	}
 	return Step{Text: fmt.Sprintf("Hello! This is the offline model; your message had %s. Ask me to calculate, tell the time or count words to see a tool call.", nouns(float64(len(strings.Fields(prompt))), "word"))}
 }
@@ -173,8 +184,8 @@ func callTool(name string, args map[string]string) Step {
 	return Step{ToolCalls: []ToolCall{{Name: name, Arguments: b}}}
 }
 
-func textToCount(prompt string) string {
-	if m := quoted.FindStringSubmatch(prompt); m != nil {
+func (p *patterns) textToCount(prompt string) string {
+	if m := p.quoted.FindStringSubmatch(prompt); m != nil {
 		return m[1]
 	}
 	if i := strings.Index(prompt, ":"); i >= 0 {
@@ -183,8 +194,8 @@ func textToCount(prompt string) string {
 	return prompt
 }
 
-func zoneIn(prompt string) string {
-	if z := ianaZone.FindString(prompt); z != "" {
+func (p *patterns) zoneIn(prompt string) string {
+	if z := p.ianaZone.FindString(prompt); z != "" {
 		return z
 	}
 	lower := strings.ToLower(prompt)

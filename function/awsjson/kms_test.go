@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"errors"
-	"net/http"
 	"reflect"
 	"testing"
 
@@ -109,48 +108,6 @@ func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
 }
 
 func arn(s *kmstest.Server) string { return s.KeyARN }
-
-// TestTheKMSClientFindsItsEndpointAsTheSDKDoes resolves the endpoint from Lambda-like environments through awsenv
-// and through the SDK's kms client's own resolution, and requires the same URL.
-func TestTheKMSClientFindsItsEndpointAsTheSDKDoes(t *testing.T) {
-	env := func(kv ...string) func(string) (string, bool) {
-		m := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	cases := []struct {
-		name   string
-		lookup func(string) (string, bool)
-		want   string
-	}{
-		{"the regional endpoint by default", env(), "https://kms.eu-west-1.amazonaws.com"},
-		{"China's partition", env("AWS_REGION", "cn-north-1"), "https://kms.cn-north-1.amazonaws.com.cn"},
-		{"AWS_ENDPOINT_URL_KMS first", env("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9", "AWS_ENDPOINT_URL", "http://127.0.0.1:8"), "http://127.0.0.1:9"},
-		{"then AWS_ENDPOINT_URL", env("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:9", "AWS_ENDPOINT_URL", "http://127.0.0.1:8"), "http://127.0.0.1:8"},
-		{"neither when they are ignored", env("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"), "https://kms.eu-west-1.amazonaws.com"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := awsenv.Config(tc.lookup)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The SDK client's request URL, caught before it leaves.
-			var sdkURL string
-			catch := func(r *http.Request) (*http.Response, error) {
-				sdkURL = r.URL.Scheme + "://" + r.URL.Host
-				return nil, errors.New("caught")
-			}
-			client := kms.NewFromConfig(cfg, func(o *kms.Options) { o.HTTPClient = doer(catch); o.RetryMaxAttempts = 1 })
-			_, _ = client.GetPublicKey(context.Background(), &kms.GetPublicKeyInput{KeyId: aws.String("k")})
-			if got := NewKMS(cfg, nil).Endpoint(); got != tc.want || got != sdkURL {
-				t.Fatalf("endpoint %s, want %s; the SDK client sent to %s", got, tc.want, sdkURL)
-			}
-		})
-	}
-}
 
 // TestRetrySettingsFromTheEnvironmentApplyAsToTheSDKClient configures both clients from the same Lambda-like
 // environment (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE through awsenv) and requires as many attempts against a KMS that

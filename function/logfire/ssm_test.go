@@ -74,13 +74,7 @@ func TestTheSSMClientAnswersAsTheSDKClient(t *testing.T) {
 }
 
 func TestTheSSMClientFindsItsEndpointAsTheSDKDoes(t *testing.T) {
-	env := func(kv ...string) func(string) (string, bool) {
-		m := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
+	env := awsjsontest.Env
 	cases := []struct {
 		name   string
 		lookup func(string) (string, bool)

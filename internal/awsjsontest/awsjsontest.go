@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -38,10 +39,11 @@ type Request struct {
 	Method string
 	Header http.Header
 	Host   string
-	Path   string
-	// URI is the path as sent, escaped, with the query.
-	URI  string
-	Body []byte
+	// Path is the escaped path, as it was sent and signed.
+	Path string
+	// Query is the raw query, as it was sent and signed.
+	Query string
+	Body  []byte
 }
 
 // Recorder is a proxy in front of a test peer that keeps every request. Safe for concurrent use.
@@ -51,7 +53,8 @@ type Recorder struct {
 	reqs []Request
 }
 
-// NewRecorder starts a Recorder in front of target (a peer's base URL), closed when the test ends.
+// NewRecorder starts a Recorder in front of target (a peer's base URL), closed when the test ends. A request the
+// peer answers with a reset connection (or no answer at all) gets a reset connection from the Recorder too.
 func NewRecorder(t testing.TB, target string) *Recorder {
 	t.Helper()
 	u, err := url.Parse(target)
@@ -59,18 +62,32 @@ func NewRecorder(t testing.TB, target string) *Recorder {
 		t.Fatalf("awsjsontest: target %q: %v", target, err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { Reset(w) }
 	r := &Recorder{}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.reqs = append(r.reqs, Request{Method: req.Method, Header: req.Header.Clone(), Host: req.Host, Path: req.URL.Path,
-			URI: req.URL.RequestURI(), Body: body})
+		r.reqs = append(r.reqs, Request{Method: req.Method, Header: req.Header.Clone(), Host: req.Host, Path: req.URL.EscapedPath(),
+			Query: req.URL.RawQuery, Body: body})
 		r.mu.Unlock()
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, req)
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// Reset ends the exchange on w (of an HTTP/1 server) with a TCP reset instead of an answer, as a failing load
+// balancer does.
+func Reset(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // the server drops the connection without answering
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0) // close with RST, not FIN
+	}
+	_ = conn.Close()
 }
 
 // Taken returns the requests recorded since the last call, and forgets them.
@@ -125,6 +142,16 @@ func Config(url string) aws.Config {
 	}
 }
 
+// Env is a Lambda-like environment for awsenv.Config: region eu-west-1, static credentials, and the variables
+// kv names (name, value, name, value, ...), which may override those.
+func Env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
 var authorization = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
 
 // VerifySignature does what AWS does with a request for service: recompute its Signature V4 from the signed
@@ -143,7 +170,14 @@ func VerifySignature(t testing.TB, r Request, service string) {
 	if err != nil {
 		t.Fatalf("X-Amz-Date %q: %v", r.Header.Get("X-Amz-Date"), err)
 	}
-	req, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URI, bytes.NewReader(r.Body))
+	target := "http://" + r.Host + r.Path
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	req, err := http.NewRequest(r.Method, target, bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatalf("request %s %s: %v", r.Method, target, err)
+	}
 	req.Host = r.Host
 	for _, h := range strings.Split(m[5], ";") {
 		switch h {
@@ -165,8 +199,8 @@ func VerifySignature(t testing.TB, r Request, service string) {
 	}
 }
 
-// SameRequest requires ours to be the same call as the SDK client's sdk: the headers that name it, the path
-// and the JSON body.
+// SameRequest requires ours to be the same call as the SDK client's sdk: the method, the headers that name it,
+// the escaped path and the JSON body (decoded: member order and spacing may differ).
 func SameRequest(t testing.TB, sdk, ours Request) {
 	t.Helper()
 	for _, h := range []string{"Content-Type", "X-Amz-Target", "X-Amz-Security-Token"} {
@@ -177,7 +211,7 @@ func SameRequest(t testing.TB, sdk, ours Request) {
 	var sb, ob any
 	_ = json.Unmarshal(sdk.Body, &sb)
 	_ = json.Unmarshal(ours.Body, &ob)
-	if !reflect.DeepEqual(sb, ob) || sdk.Path != ours.Path {
-		t.Errorf("request %s %s, the SDK's %s %s", ours.Path, ours.Body, sdk.Path, sdk.Body)
+	if !reflect.DeepEqual(sb, ob) || sdk.Path != ours.Path || sdk.Method != ours.Method {
+		t.Errorf("request %s %s %s, the SDK's %s %s %s", ours.Method, ours.Path, ours.Body, sdk.Method, sdk.Path, sdk.Body)
 	}
 }

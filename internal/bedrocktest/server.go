@@ -1,7 +1,8 @@
 // Package bedrocktest is a local Amazon Bedrock Runtime for tests: an httptest server speaking the Converse
 // operation's restJson1 wire protocol (POST /model/{modelId}/converse), validating conversations the way Bedrock
-// does, and answering with scripted replies or Bedrock's error shapes. Tests talk to it with the real
-// aws-sdk-go-v2 client (Server.Client), so serialization, signing and error decoding are the SDK's own.
+// does, and answering with scripted replies or Bedrock's error shapes. Tests talk to it with the function's own
+// client (Server.Client, awsjson.BedrockRuntime) or with the real aws-sdk-go-v2 client (Server.SDKClient), to
+// which the function's client is held.
 package bedrocktest
 
 import (
@@ -18,6 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+
+	"github.com/agent-audit/agent-audit/function/awsjson"
+	"github.com/agent-audit/agent-audit/internal/awsjsontest"
 )
 
 // Region is the region the Client signs for.
@@ -58,17 +62,23 @@ func New(t testing.TB, modelIDs ...string) *Server {
 	return s
 }
 
-// Client returns a real Bedrock Runtime client pointed at the server, with static test credentials and the
-// SDK's retries off, so each Converse call is exactly one request.
-func (s *Server) Client() *bedrockruntime.Client {
-	return bedrockruntime.New(bedrockruntime.Options{
+// Config points a client at the server, with static test credentials and retries off, so each Converse call is
+// exactly one request.
+func (s *Server) Config() aws.Config {
+	return aws.Config{
 		Region:           Region,
 		BaseEndpoint:     aws.String(s.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "not-a-secret", ""),
 		RetryMaxAttempts: 1,
 		HTTPClient:       s.Server.Client(),
-	})
+	}
 }
+
+// Client returns the function's Bedrock Runtime client (awsjson.BedrockRuntime) for Config.
+func (s *Server) Client() *awsjson.BedrockRuntime { return awsjson.NewBedrockRuntime(s.Config(), nil) }
+
+// SDKClient returns the SDK's Bedrock Runtime client for Config.
+func (s *Server) SDKClient() *bedrockruntime.Client { return bedrockruntime.NewFromConfig(s.Config()) }
 
 // Enqueue adds replies, taken one per valid call in order. When none is left, the Respond function answers; with
 // neither, the call fails with InternalServerException naming the problem.
@@ -149,6 +159,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if reply.Reset {
+		awsjsontest.Reset(w)
+		return
 	}
 	if reply.ErrCode != "" {
 		writeError(w, req.RequestID, reply.ErrStatus, reply.ErrCode, reply.ErrMessage)

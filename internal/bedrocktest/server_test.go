@@ -49,7 +49,7 @@ func TestFaultsDecodeIntoTheSDKsTypedErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := New(t, profileARN)
 			srv.Enqueue(Fault(tt.code, "message for "+tt.code))
-			_, err := srv.Client().Converse(context.Background(), hello())
+			_, err := srv.SDKClient().Converse(context.Background(), hello())
 			if !errors.As(err, tt.wantType) {
 				t.Fatalf("error %v (%T) is not a %T", err, err, tt.wantType)
 			}
@@ -67,7 +67,7 @@ func TestFaultsDecodeIntoTheSDKsTypedErrors(t *testing.T) {
 		srv := New(t, profileARN)
 		in := hello()
 		in.ModelId = aws.String(profileARN + "-gone")
-		_, err := srv.Client().Converse(context.Background(), in)
+		_, err := srv.SDKClient().Converse(context.Background(), in)
 		var nf *types.ResourceNotFoundException
 		var respErr *awshttp.ResponseError
 		if !errors.As(err, &nf) || !errors.As(err, &respErr) || respErr.HTTPStatusCode() != http.StatusNotFound {
@@ -77,7 +77,7 @@ func TestFaultsDecodeIntoTheSDKsTypedErrors(t *testing.T) {
 	t.Run("an explicit status overrides Bedrock's", func(t *testing.T) {
 		srv := New(t, profileARN)
 		srv.Enqueue(Reply{ErrCode: "ThrottlingException", ErrStatus: 400})
-		_, err := srv.Client().Converse(context.Background(), hello())
+		_, err := srv.SDKClient().Converse(context.Background(), hello())
 		var respErr *awshttp.ResponseError
 		var th *types.ThrottlingException
 		if !errors.As(err, &respErr) || respErr.HTTPStatusCode() != 400 || !errors.As(err, &th) {
@@ -93,7 +93,7 @@ func TestRepliesDecodeInTheSDK(t *testing.T) {
 		ToolUses:    []ToolUse{{ID: "tooluse_1", Name: "clock", Input: json.RawMessage(`{"timezone":"Asia/Tokyo"}`)}},
 		InputTokens: 120, OutputTokens: 30,
 	})
-	out, err := srv.Client().Converse(context.Background(), hello())
+	out, err := srv.SDKClient().Converse(context.Background(), hello())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestRepliesDecodeInTheSDK(t *testing.T) {
 func TestTheModelIDIsOnePercentEncodedPathSegment(t *testing.T) {
 	srv := New(t, profileARN)
 	srv.Enqueue(Reply{Text: "hi"})
-	if _, err := srv.Client().Converse(context.Background(), hello()); err != nil {
+	if _, err := srv.SDKClient().Converse(context.Background(), hello()); err != nil {
 		t.Fatal(err)
 	}
 	if got := srv.Requests()[0].ModelID; got != profileARN {
@@ -202,7 +202,7 @@ func TestConversationsAreValidatedLikeBedrock(t *testing.T) {
 			if tt.maxTok != nil {
 				in.InferenceConfig = &types.InferenceConfiguration{MaxTokens: tt.maxTok}
 			}
-			_, err := srv.Client().Converse(context.Background(), in)
+			_, err := srv.SDKClient().Converse(context.Background(), in)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("valid request refused: %v", err)
@@ -226,7 +226,7 @@ func TestConcurrentCallsAreAnsweredAndRecorded(t *testing.T) {
 	srv.Respond(func(r Request) Reply {
 		return Reply{Text: "echo " + r.Body.Messages[0].Content[0]["text"].(string)}
 	})
-	client := srv.Client()
+	client := srv.SDKClient()
 	var wg sync.WaitGroup
 	errs := make(chan error, calls)
 	for i := range calls {
@@ -263,7 +263,7 @@ func TestADelayedReplyLetsTheClientTimeOut(t *testing.T) {
 	srv.Enqueue(Reply{Text: "late", Delay: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := srv.Client().Converse(ctx, hello())
+	_, err := srv.SDKClient().Converse(ctx, hello())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want the context deadline", err)
 	}
@@ -271,7 +271,7 @@ func TestADelayedReplyLetsTheClientTimeOut(t *testing.T) {
 
 func TestAnEmptyScriptFailsLoudly(t *testing.T) {
 	srv := New(t, profileARN)
-	_, err := srv.Client().Converse(context.Background(), hello())
+	_, err := srv.SDKClient().Converse(context.Background(), hello())
 	var ise *types.InternalServerException
 	if !errors.As(err, &ise) || !strings.Contains(ise.ErrorMessage(), "no scripted reply") {
 		t.Fatalf("error %v", err)

@@ -74,6 +74,9 @@ type Reply struct {
 	// ErrMessage is the fault's message.
 	ErrMessage string
 
+	// Reset answers with no answer: the connection is reset (TCP RST), as a load balancer's failure does.
+	Reset bool
+
 	// Delay holds the answer back (for timeouts); a client that gives up ends the wait.
 	Delay time.Duration
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"flag"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -19,6 +20,9 @@ var coldStarts = flag.Int("coldstarts", 3, "cold starts of each binary to measur
 // compareWith names more bootstraps to measure in the same run, alternating with the others, as label=path pairs
 // separated by commas (for example builds of earlier commits, to measure what a change bought).
 var compareWith = flag.String("coldstart-compare", "", "more bootstraps to measure alongside, label=path,...")
+
+// settle is the pause before each cold start of TestColdStartAgainstHelloWorld.
+const settle = 200 * time.Millisecond
 
 // helloWorld is the baseline function: the smallest aws-lambda-go handler, built as the bootstrap is.
 const helloWorld = "./internal/lambdatest/helloworld"
@@ -63,9 +67,10 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 		defer fn.Stop() // the next start is a new execution environment
 		return initDuration(t, fn, i), first
 	}
-	// Each round starts at the next binary in turn, so that every binary takes every place in the order equally
-	// often: a start right after another's teardown runs slower, and identical binaries measured in fixed places
-	// differed by 20 % in their medians.
+	// Each round runs the binaries in a new random order, after a pause that lets the previous execution
+	// environment's teardown finish: a start right after another's teardown runs slower, and copies of one binary
+	// measured in a fixed order (or in a rotation, which keeps who follows whom) differed by up to 30 % in their
+	// medians.
 	starts := []func(i int){
 		func(i int) {
 			init, first := coldStart(bootstrap, i)
@@ -82,25 +87,28 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 			o.inits, o.firsts = append(o.inits, init), append(o.firsts, first)
 		})
 	}
+	order := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for i := 0; i < *coldStarts; i++ {
-		for k := range starts {
-			starts[(i+k)%len(starts)](i)
+		for _, k := range order.Perm(len(starts)) {
+			time.Sleep(settle)
+			starts[k](i)
 		}
 	}
 	t.Logf("INIT REPORT median of hello world registered for SIGTERM as the function is: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×",
 		ms(median(sigtermInits)), ms(slices.Min(sigtermInits)), ms(slices.Max(sigtermInits)), float64(median(sigtermInits))/float64(median(helloInits)))
 	for _, o := range others {
-		t.Logf("INIT REPORT median of %s: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×; first invocation with its init, median %.1f ms", o.label, ms(median(o.inits)),
-			ms(slices.Min(o.inits)), ms(slices.Max(o.inits)), float64(median(o.inits))/float64(median(helloInits)), ms(median(o.firsts)))
+		t.Logf("INIT REPORT median of %s: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f× (median of the per-round ratios %.2f×); first invocation with its init, median %.1f ms", o.label, ms(median(o.inits)),
+			ms(slices.Min(o.inits)), ms(slices.Max(o.inits)), float64(median(o.inits))/float64(median(helloInits)), roundRatio(o.inits, helloInits), ms(median(o.firsts)))
 	}
 	t.Logf("first invocation of the function with its init (Invoke round trip through the emulator), median %.1f ms (min %.1f, max %.1f)",
 		ms(median(fnFirsts)), ms(slices.Min(fnFirsts)), ms(slices.Max(fnFirsts)))
 	fnMedian, helloMedian := median(fnInits), median(helloInits)
 	fnSize := fileSize(t, lambdatest.BuildPackageFor(t, "./function", "linux", "arm64"))
 	helloSize := fileSize(t, lambdatest.BuildPackageFor(t, helloWorld, "linux", "arm64"))
-	t.Logf("INIT REPORT median of %d cold starts each: function %.1f ms (min %.1f, max %.1f), hello world %.1f ms (min %.1f, max %.1f), ratio %.2f×",
+	t.Logf("INIT REPORT median of %d cold starts each: function %.1f ms (min %.1f, max %.1f), hello world %.1f ms (min %.1f, max %.1f), ratio %.2f× (median of the per-round ratios %.2f×)",
 		*coldStarts, ms(fnMedian), ms(slices.Min(fnInits)), ms(slices.Max(fnInits)),
-		ms(helloMedian), ms(slices.Min(helloInits)), ms(slices.Max(helloInits)), float64(fnMedian)/float64(helloMedian))
+		ms(helloMedian), ms(slices.Min(helloInits)), ms(slices.Max(helloInits)), float64(fnMedian)/float64(helloMedian),
+		roundRatio(fnInits, helloInits))
 	t.Logf("bootstrap linux/arm64 stripped: function %d bytes (%.1f MB), hello world %d bytes (%.1f MB), ratio %.2f×",
 		fnSize, float64(fnSize)/1e6, helloSize, float64(helloSize)/1e6, float64(fnSize)/float64(helloSize))
 }
@@ -127,6 +135,17 @@ func initDuration(t *testing.T, fn *lambdatest.Function, i int) time.Duration {
 		t.Fatalf("cold start %d: no INIT REPORT:\n%s", i+1, fn.Logs())
 	}
 	return d
+}
+
+// roundRatio is the median over rounds of a's INIT over b's in the same round: a slow stretch of the machine
+// slows both starts of a round, so it cancels in their ratio.
+func roundRatio(a, b []time.Duration) float64 {
+	rs := make([]float64, len(a))
+	for i := range a {
+		rs[i] = float64(a[i]) / float64(b[i])
+	}
+	slices.Sort(rs)
+	return rs[len(rs)/2]
 }
 
 // median is the middle value (the upper one of an even count).

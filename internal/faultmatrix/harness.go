@@ -14,12 +14,12 @@ import (
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/agent-audit/agent-audit"
 	"github.com/agent-audit/agent-audit/function/agent"
 	"github.com/agent-audit/agent-audit/function/audit"
+	"github.com/agent-audit/agent-audit/function/awsjson"
 	"github.com/agent-audit/agent-audit/function/demo"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/seal"
@@ -264,7 +264,7 @@ func (h *harness) newContainer() (*container, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	model, err := agent.NewBedrockModel(bedrockruntime.NewFromConfig(awsCfg), h.cfg.InferenceProfileARN, h.cfg.ModelName)
+	model, err := agent.NewBedrockModel(awsjson.NewBedrockRuntime(awsCfg, nil), h.cfg.InferenceProfileARN, h.cfg.ModelName)
 	if err != nil {
 		return nil, err
 	}

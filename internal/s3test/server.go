@@ -16,6 +16,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/agent-audit/agent-audit/internal/awsjsontest"
 )
 
 // Fault is what the server answers one request with instead of taking it.
@@ -23,7 +25,7 @@ type Fault struct {
 	// Status and Code answer an S3 error document (SlowDown with 503, AccessDenied with 403).
 	Status int
 	Code   string
-	// Reset closes the connection without an answer.
+	// Reset ends the connection with a TCP reset instead of an answer.
 	Reset bool
 }
 
@@ -90,12 +92,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Request-Id", id)
 	switch {
 	case fault != nil && fault.Reset:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
+		awsjsontest.Reset(w)
+		return
 	case fault != nil:
 		writeError(w, fault.Status, fault.Code, "injected fault", id)
 		return
