@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -17,6 +16,7 @@ import (
 	"github.com/agent-audit/agent-audit/function/audit"
 	"github.com/agent-audit/agent-audit/function/awsenv"
 	"github.com/agent-audit/agent-audit/function/awsjson"
+	"github.com/agent-audit/agent-audit/function/awss3"
 	"github.com/agent-audit/agent-audit/function/handler"
 	"github.com/agent-audit/agent-audit/function/logfire"
 	"github.com/agent-audit/agent-audit/function/telemetry"
@@ -196,7 +196,7 @@ func buildEncoding(cfg Config, loadAWS func() (aws.Config, error)) ([]audit.Enco
 		if err != nil {
 			return nil, err
 		}
-		client := s3.NewFromConfig(awsCfg, func(so *s3.Options) { so.UsePathStyle = cfg.S3ForcePathStyle })
+		client := awss3.New(awsCfg, nil, awss3.WithPathStyle(cfg.S3ForcePathStyle))
 		return []audit.EncoderOption{audit.WithOversizeStore(audit.NewS3OversizeStore(client, cfg.OversizeBucket))}, nil
 	}
 	return nil, nil

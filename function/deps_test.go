@@ -25,6 +25,7 @@ func TestTheBootstrapLinksNoColdStartWeight(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/kms":                        "two calls per container: awsjson.KMS",
 		"github.com/aws/aws-sdk-go-v2/service/firehose":                   "one call per batch: awsjson.Firehose",
 		"github.com/aws/aws-sdk-go-v2/service/bedrockruntime":             "one operation, Converse: awsjson.BedrockRuntime",
+		"github.com/aws/aws-sdk-go-v2/service/s3":                         "one PutObject per oversize content: awss3.Client",
 		"google.golang.org/grpc":                                          "gRPC is never spoken",
 		"html/template":                                                   "its reflection keeps every method of every type",
 		"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp": "links gRPC: logfire's own client",

@@ -44,6 +44,9 @@ type Service struct {
 	KeepMessages bool
 	// MaxAnswerBytes bounds what is read of an answer; 0 means 1 MiB. A longer answer is an error.
 	MaxAnswerBytes int
+	// SignEscapedPath signs the request path as sent, escaped once, as S3 does; false escapes it again for the
+	// signature, as Signature V4 does for every other service.
+	SignEscapedPath bool
 }
 
 // Client calls the operations of one service. It is safe for concurrent use.
@@ -65,7 +68,8 @@ type Client struct {
 // adaptive) retryer with cfg.RetryMaxAttempts. Requests go through httpClient, else cfg.HTTPClient, else a plain
 // http.Client.
 func New(cfg aws.Config, svc Service, httpClient aws.HTTPClient) *Client {
-	c := &Client{svc: svc, creds: cfg.Credentials, region: cfg.Region, http: httpClient, signer: v4.NewSigner(), now: time.Now}
+	c := &Client{svc: svc, creds: cfg.Credentials, region: cfg.Region, http: httpClient, now: time.Now,
+		signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = svc.SignEscapedPath })}
 	switch ep, ok := awsenv.ServiceEndpoint(cfg, svc.SDKID); {
 	case ok:
 		c.endpoint = ep
@@ -138,18 +142,31 @@ func (c *Client) do(ctx context.Context, op operation, in, out any) (string, err
 	if err != nil {
 		return "", fmt.Errorf("encode %s: %w", op.name, err)
 	}
+	var requestID string
+	err = c.Retry(ctx, func() error {
+		var err error
+		requestID, err = c.call(ctx, op, body, out)
+		return err
+	})
+	return requestID, err
+}
+
+// Retry runs try until it succeeds or the retryer gives up on its error (the attempts run out, or the error is
+// not retryable), waiting the retryer's delay between attempts, and returns try's last error; try builds its
+// request anew each time. A cancelled ctx ends the wait with both errors joined.
+func (c *Client) Retry(ctx context.Context, try func() error) error {
 	for attempt := 1; ; attempt++ {
-		requestID, err := c.call(ctx, op, body, out)
+		err := try()
 		if err == nil || attempt >= c.retryer.MaxAttempts() || !c.retryer.IsErrorRetryable(err) {
-			return requestID, err
+			return err
 		}
 		delay, derr := c.retryer.RetryDelay(attempt, err)
 		if derr != nil {
-			return requestID, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return requestID, errors.Join(err, ctx.Err())
+			return errors.Join(err, ctx.Err())
 		case <-time.After(delay):
 		}
 	}
@@ -165,21 +182,10 @@ func (c *Client) call(ctx context.Context, op operation, body []byte, out any) (
 	if op.target != "" {
 		req.Header.Set("X-Amz-Target", op.target)
 	}
-	creds, err := c.creds.Retrieve(ctx)
-	if err != nil {
-		return "", fmt.Errorf("retrieve credentials: %w", err)
-	}
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.region, c.now().UTC()); err != nil {
-		return "", fmt.Errorf("sign %s: %w", op.name, err)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.Send(ctx, op.name, req, hex.EncodeToString(sum[:]))
 	if err != nil {
-		if ctx.Err() != nil {
-			// As the SDK's transport does: an ended context is no send failure, and no retryer retries it.
-			return "", fmt.Errorf("send %s: %w", op.name, &smithy.CanceledError{Err: ctx.Err()})
-		}
-		return "", fmt.Errorf("send %s: %w", op.name, &smithyhttp.RequestSendError{Err: err})
+		return "", err
 	}
 	defer resp.Body.Close()
 	limit := c.svc.MaxAnswerBytes
@@ -201,4 +207,28 @@ func (c *Client) call(ctx context.Context, op operation, body []byte, out any) (
 		return requestID, fmt.Errorf("%s answer is not JSON", op.name)
 	}
 	return requestID, nil
+}
+
+// Send signs req for the client's service, region and credentials and sends it once; payloadHash is the hex
+// SHA-256 of req's body, which the signature covers. The answer, whatever its status, is the caller's to read
+// and close. An error names operation and is no answer: credentials or signing failed, the request got no answer
+// (a smithyhttp.RequestSendError, which the retryers retry, as the SDK's clients return it), or ctx ended (a
+// smithy.CanceledError).
+func (c *Client) Send(ctx context.Context, operation string, req *http.Request, payloadHash string) (*http.Response, error) {
+	creds, err := c.creds.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("retrieve credentials: %w", err)
+	}
+	if err := c.signer.SignHTTP(ctx, creds, req, payloadHash, c.svc.SigningName, c.region, c.now().UTC()); err != nil {
+		return nil, fmt.Errorf("sign %s: %w", operation, err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			// As the SDK's transport does: an ended context is no send failure, and no retryer retries it.
+			return nil, fmt.Errorf("send %s: %w", operation, &smithy.CanceledError{Err: ctx.Err()})
+		}
+		return nil, fmt.Errorf("send %s: %w", operation, &smithyhttp.RequestSendError{Err: err})
+	}
+	return resp, nil
 }

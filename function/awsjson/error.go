@@ -34,15 +34,24 @@ func apiError(svc Service, operation string, resp *http.Response, answer []byte)
 	if code == "" {
 		code = "UnknownError" // as the SDK names an answer without a code
 	}
+	message := ""
+	if svc.KeepMessages {
+		message = e.Message
+	}
+	return NewAPIError(operation, resp.StatusCode, resp.Header.Get("X-Amzn-Requestid"), code, message)
+}
+
+// NewAPIError is the error of an AWS error answer of operation, whatever its protocol: a smithy.APIError with
+// code and message (empty to keep it out), a server fault for a 5xx status, an HTTPStatusCode method giving
+// status, which the SDK's retryers read, and ServiceRequestID giving requestID. Its text names the operation,
+// the status and requestID.
+func NewAPIError(operation string, status int, requestID, code, message string) error {
 	fault := smithy.FaultClient
-	if resp.StatusCode >= 500 {
+	if status >= 500 {
 		fault = smithy.FaultServer
 	}
-	apiErr := &smithy.GenericAPIError{Code: code, Fault: fault}
-	if svc.KeepMessages {
-		apiErr.Message = e.Message
-	}
-	return &statusError{APIError: apiErr, operation: operation, status: resp.StatusCode, requestID: resp.Header.Get("X-Amzn-Requestid")}
+	apiErr := &smithy.GenericAPIError{Code: code, Message: message, Fault: fault}
+	return &statusError{APIError: apiErr, operation: operation, status: status, requestID: requestID}
 }
 
 // statusError is an API error with the answer's HTTP status, which the standard retryer reads (5xx, 429), and the

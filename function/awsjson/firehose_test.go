@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
 	"github.com/agent-audit/agent-audit/internal/awsjsontest"
@@ -43,11 +42,9 @@ func TestTheFirehoseClientAnswersAsTheSDKClient(t *testing.T) {
 	}
 	records := [][]byte{[]byte(`{"a":1}` + "\n"), []byte(`{"b":"\u00e9"}` + "\n"), {0, 1, 2, 0xff}}
 	type outcome struct {
-		Failed   int
-		Codes    []string
-		Code     string
-		Status   int
-		NoAnswer bool
+		Failed int
+		Codes  []string
+		awsjsontest.Answer
 		Attempts int
 		Stored   int
 	}
@@ -68,17 +65,7 @@ func TestTheFirehoseClientAnswersAsTheSDKClient(t *testing.T) {
 				var o outcome
 				var err error
 				o.Failed, o.Codes, err = put(context.Background())
-				var apiErr smithy.APIError
-				var status interface{ HTTPStatusCode() int }
-				switch {
-				case errors.As(err, &apiErr):
-					o.Code = apiErr.ErrorCode()
-					if errors.As(err, &status) {
-						o.Status = status.HTTPStatusCode()
-					}
-				case err != nil:
-					o.NoAnswer = true
-				}
+				o.Answer = awsjsontest.AnswerOf(err)
 				reqs := rec.Taken()
 				o.Attempts = server.Calls() - calls
 				o.Stored = len(server.Records(stream)) - before

@@ -1,5 +1,5 @@
 // Package awsjsontest holds what the differential tests of the function's signed AWS calls (function/awsjson,
-// and logfire's SSMClient on top of it) share: a recording proxy in front of a test peer, a client
+// logfire's SSMClient and awss3's PutObject on top of it) share: a recording proxy in front of a test peer, a client
 // configuration both the SDK's client and ours take, and a check of each request's Signature V4 as AWS makes it.
 // It is for tests only; no shipped code imports it.
 package awsjsontest
@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
 )
 
 // Region is the region Config names and VerifySignature expects in the credential scope.
@@ -39,7 +41,9 @@ type Request struct {
 	Host   string
 	// Path is the escaped path, as it was sent and signed.
 	Path string
-	Body []byte
+	// Query is the raw query, as it was sent and signed.
+	Query string
+	Body  []byte
 }
 
 // Recorder is a proxy in front of a test peer that keeps every request. Safe for concurrent use.
@@ -63,7 +67,8 @@ func NewRecorder(t testing.TB, target string) *Recorder {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		r.reqs = append(r.reqs, Request{Method: req.Method, Header: req.Header.Clone(), Host: req.Host, Path: req.URL.EscapedPath(), Body: body})
+		r.reqs = append(r.reqs, Request{Method: req.Method, Header: req.Header.Clone(), Host: req.Host, Path: req.URL.EscapedPath(),
+			Query: req.URL.RawQuery, Body: body})
 		r.mu.Unlock()
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		proxy.ServeHTTP(w, req)
@@ -92,6 +97,32 @@ func (r *Recorder) Taken() []Request {
 	out := r.reqs
 	r.reqs = nil
 	return out
+}
+
+// Answer is what a caller can tell of an error: an AWS error answer's code and HTTP status, or an error that is no
+// answer at all (the connection failed); the zero Answer is success. Differential tests compare the Answers of
+// the SDK's client and ours.
+type Answer struct {
+	Code     string
+	Status   int
+	NoAnswer bool
+}
+
+// AnswerOf tells err's Answer.
+func AnswerOf(err error) Answer {
+	var a Answer
+	var apiErr smithy.APIError
+	var status interface{ HTTPStatusCode() int }
+	switch {
+	case errors.As(err, &apiErr):
+		a.Code = apiErr.ErrorCode()
+		if errors.As(err, &status) {
+			a.Status = status.HTTPStatusCode()
+		}
+	case err != nil:
+		a.NoAnswer = true
+	}
+	return a
 }
 
 // Creds are the session credentials Config signs with.
@@ -124,7 +155,8 @@ func Env(kv ...string) func(string) (string, bool) {
 var authorization = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$`)
 
 // VerifySignature does what AWS does with a request for service: recompute its Signature V4 from the signed
-// headers, the body and Creds' secret, and compare.
+// headers, the body and Creds' secret, and compare. For service s3 it signs the path as sent (S3 does not
+// escape it again) and requires x-amz-content-sha256 to be the body's SHA-256.
 func VerifySignature(t testing.TB, r Request, service string) {
 	t.Helper()
 	m := authorization.FindStringSubmatch(r.Header.Get("Authorization"))
@@ -138,9 +170,13 @@ func VerifySignature(t testing.TB, r Request, service string) {
 	if err != nil {
 		t.Fatalf("X-Amz-Date %q: %v", r.Header.Get("X-Amz-Date"), err)
 	}
-	req, err := http.NewRequest(r.Method, "http://"+r.Host+r.Path, bytes.NewReader(r.Body))
+	target := "http://" + r.Host + r.Path
+	if r.Query != "" {
+		target += "?" + r.Query
+	}
+	req, err := http.NewRequest(r.Method, target, bytes.NewReader(r.Body))
 	if err != nil {
-		t.Fatalf("request %s %s: %v", r.Method, r.Path, err)
+		t.Fatalf("request %s %s: %v", r.Method, target, err)
 	}
 	req.Host = r.Host
 	for _, h := range strings.Split(m[5], ";") {
@@ -151,7 +187,11 @@ func VerifySignature(t testing.TB, r Request, service string) {
 		}
 	}
 	sum := sha256.Sum256(r.Body)
-	if err := v4.NewSigner().SignHTTP(context.Background(), Creds, req, hex.EncodeToString(sum[:]), service, Region, when); err != nil {
+	if sent := r.Header.Get("X-Amz-Content-Sha256"); service == "s3" && sent != hex.EncodeToString(sum[:]) {
+		t.Fatalf("x-amz-content-sha256 %q is not the body's SHA-256", sent)
+	}
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = service == "s3" })
+	if err := signer.SignHTTP(context.Background(), Creds, req, hex.EncodeToString(sum[:]), service, Region, when); err != nil {
 		t.Fatal(err)
 	}
 	if again := authorization.FindStringSubmatch(req.Header.Get("Authorization")); again == nil || again[6] != m[6] {
