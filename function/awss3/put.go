@@ -43,9 +43,9 @@ func New(cfg aws.Config, httpClient aws.HTTPClient, opts ...Option) *Client {
 	return c
 }
 
-// PutObject stores body as key in bucket with contentType and its Content-Length: one signed PUT carrying the body's SHA-256 as
-// x-amz-checksum-sha256, which S3 checks on arrival (and which an Object Lock bucket requires of a PUT in one form
-// or another), and as the signed payload hash. It retries as the SDK's s3 client does (the standard or adaptive
+// PutObject stores body as key in bucket with contentType and its Content-Length: one signed PUT carrying the
+// body's SHA-256 as x-amz-checksum-sha256, which S3 checks on arrival (and which an Object Lock bucket requires of
+// a PUT in one form or another), and as the signed payload hash. It retries as the SDK's s3 client does (the standard or adaptive
 // retryer of the configuration: 5xx, throttling such as SlowDown, and connection errors), which suits a PUT whose
 // key names its content. An error answer is a smithy.APIError carrying S3's code, the HTTP status and
 // x-amz-request-id; a bucket given as an ARN or a directory bucket is refused before any request.
