@@ -26,10 +26,11 @@ func TestTheViewsReadAroundObjectsThatCannotBeRead(t *testing.T) {
 		name   string
 		damage func(t *testing.T, files []string) []string // returns the keys left out
 	}{
-		{"a changed byte in the first object (the one DuckDB samples)", func(t *testing.T, files []string) []string {
+		// Cut short rather than one byte changed: a changed byte inside a deflate block can still inflate (into other
+		// JSON text, which then may parse), so it made the test fail now and then; a cut GZIP stream never inflates.
+		{"the first object cut short (the one DuckDB samples)", func(t *testing.T, files []string) []string {
 			b, _ := os.ReadFile(files[0])
-			b[len(b)/2] ^= 0xff
-			os.WriteFile(files[0], b, 0o644)
+			os.WriteFile(files[0], b[:len(b)/2], 0o644)
 			return []string{files[0]}
 		}},
 		{"a stray text file beside the records", func(t *testing.T, files []string) []string {
