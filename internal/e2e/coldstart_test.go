@@ -53,7 +53,7 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 			if !ok {
 				t.Fatalf("-coldstart-compare %q: want label=path", pair)
 			}
-			others = append(others, &other{label: label, path: path})
+			others = append(others, &other{label: label, path: lambdatest.Unpack(t, path)})
 		}
 	}
 	// coldStart returns the INIT REPORT and the first invocation's round trip (the emulator's Invoke, which

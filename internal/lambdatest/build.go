@@ -24,32 +24,37 @@ func BuildPackage(t testing.TB, pkg string) string {
 }
 
 // BuildPackageFor is BuildPackage for another platform, such as linux/arm64 (what the stack deploys), to measure
-// what ships; the result runs only where goos/goarch does.
-//
-// The linker's output is copied into the file returned, as Lambda writes a function's bootstrap when it unpacks
-// the deployment package: the linker writes its output through a memory mapping, and on this machine an
-// executable written that way started 30–50 % slower under the emulator than a byte-for-byte copy of it (same
-// content, same directory; see TestColdStartAgainstHelloWorld), which would skew every cold-start figure.
+// what ships; the result runs only where goos/goarch does. The linker's output is handed to Unpack, and the copy
+// is what it returns.
 func BuildPackageFor(t testing.TB, pkg, goos, goarch string) string {
 	t.Helper()
 	root := moduleRoot(t)
-	dir := t.TempDir()
-	linked, out := filepath.Join(dir, "bootstrap.linked"), filepath.Join(dir, "bootstrap")
+	linked := filepath.Join(t.TempDir(), "bootstrap.linked")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", linked, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)
 	}
-	b, err := os.ReadFile(linked)
+	return Unpack(t, linked)
+}
+
+// Unpack writes the executable at path, whole, with one write, into a file named bootstrap in a new temporary
+// directory, as Lambda writes a function's bootstrap when it unpacks the deployment package, and returns the
+// copy's path. How a file was written changes how fast it starts on this machine: under the emulator, a bootstrap
+// written by the linker (through a memory mapping) or by cp (copy_file_range) started 30–50 % slower than the
+// same bytes written this way (TestColdStartAgainstHelloWorld, -coldstart-compare), which would skew every
+// comparison of cold starts. Every bootstrap this package builds, and every one the cold-start benchmark
+// compares, goes through here.
+func Unpack(t testing.TB, path string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	b, err := os.ReadFile(path)
 	if err == nil {
 		err = os.WriteFile(out, b, 0o755)
 	}
-	if err == nil {
-		err = os.Remove(linked)
-	}
 	if err != nil {
-		t.Fatalf("build %s: copy the linker's output: %v", pkg, err)
+		t.Fatalf("lambdatest: unpack %s: %v", path, err)
 	}
 	return out
 }
