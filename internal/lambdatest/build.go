@@ -42,7 +42,7 @@ func BuildPackageFor(t testing.TB, pkg, goos, goarch string) string {
 // Unpack writes the executable at path, whole, with one write, into a file named bootstrap in a new temporary
 // directory, as Lambda writes a function's bootstrap when it unpacks the deployment package, and returns the
 // copy's path. How a file was written changes how fast it starts on this machine: under the emulator, a bootstrap
-// written by the linker (through a memory mapping) or by cp (copy_file_range) started 30–50 % slower than the
+// written by the linker (through a memory mapping) or by cp (copy_file_range) started 40–50 % slower than the
 // same bytes written this way (TestColdStartAgainstHelloWorld, -coldstart-compare), which would skew every
 // comparison of cold starts. Every bootstrap this package builds, and every one the cold-start benchmark
 // compares, goes through here.
