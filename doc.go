@@ -23,7 +23,8 @@
 //   - The per-trace audit processor, the Firehose sink (or a local directory), the oversize store, the seal (a
 //     KMS or local key certifying each container's sealing key), and the optional Logfire live view.
 //   - The tracer provider samples every span (AlwaysSample) whatever the caller's traceparent says.
-//   - The SIGTERM flush: Start registers Function.LastChanceFlush with lambda.WithEnableSIGTERM.
+//   - The SIGTERM flush: Start runs Function.LastChanceFlush on SIGTERM, asking Lambda for it with package
+//     function/sigterm (lambda.WithEnableSIGTERM's registration, started before New so that it overlaps it).
 //   - The environment contract: ConfigFromEnv reads the variables of the README's table, named in package
 //     agentenv, which the AgentFunction component writes.
 //

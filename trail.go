@@ -108,10 +108,10 @@ func (t *Trail) begin(ctx context.Context) {
 	})
 }
 
-// LastChanceFlush ships whatever is still buffered, within lastChanceFlushTimeout (400 ms). Start registers it
-// with lambda.WithEnableSIGTERM (do the same when calling lambda.StartWithOptions yourself): it is the safety net
-// for spans still open when Lambda shuts the container down, never the main delivery path (every invocation
-// delivers its own trace before returning).
+// LastChanceFlush ships whatever is still buffered, within lastChanceFlushTimeout (400 ms). Start runs it on
+// SIGTERM (register it with lambda.WithEnableSIGTERM when calling lambda.StartWithOptions yourself): it is the
+// safety net for spans still open when Lambda shuts the container down, never the main delivery path (every
+// invocation delivers its own trace before returning).
 func (t *Trail) LastChanceFlush() {
 	ctx, cancel := context.WithTimeout(context.Background(), lastChanceFlushTimeout)
 	defer cancel()

@@ -34,8 +34,8 @@ const helloWorld = "./internal/lambdatest/helloworld"
 // seal, S3 oversize store, Logfire token parameter) against the peers. Each first invocation's INIT REPORT is
 // collected, and the function's first invocation round trip. It logs both medians, their ratio, the median of the
 // per-round ratios, both linux/arm64 binary sizes (what Lambda runs), and the median of the hello world registered
-// for SIGTERM as the function is (lambda.WithEnableSIGTERM), the share of init the function's last-chance flush
-// costs. It asserts only that every cold start initialised, answered and reported (timings are not
+// for SIGTERM as lambda.WithEnableSIGTERM does, the share of init such a registration costs when it is not
+// overlapped. It asserts only that every cold start initialised, answered and reported (timings are not
 // asserted).
 func TestColdStartAgainstHelloWorld(t *testing.T) {
 	s := newPeers(t)
@@ -95,7 +95,7 @@ func TestColdStartAgainstHelloWorld(t *testing.T) {
 			starts[k](i)
 		}
 	}
-	t.Logf("INIT REPORT median of hello world registered for SIGTERM as the function is: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×",
+	t.Logf("INIT REPORT median of hello world registered for SIGTERM with lambda.WithEnableSIGTERM: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f×",
 		ms(median(sigtermInits)), ms(slices.Min(sigtermInits)), ms(slices.Max(sigtermInits)), float64(median(sigtermInits))/float64(median(helloInits)))
 	for _, o := range others {
 		t.Logf("INIT REPORT median of %s: %.1f ms (min %.1f, max %.1f), ratio to hello world %.2f× (median of the per-round ratios %.2f×); first invocation with its init, median %.1f ms", o.label, ms(median(o.inits)),

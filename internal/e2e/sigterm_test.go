@@ -7,9 +7,9 @@ import (
 )
 
 // The last-chance flush runs when Lambda shuts a container down: the real bootstrap asks for SIGTERM during its
-// init (agentaudit.Start, with lambda.WithEnableSIGTERM), so the emulator, stopped, sends SIGTERM before SIGKILL
-// and the hook logs where the container's seal chain ended. Without the registration the emulator kills the
-// process outright and the line never appears.
+// init (package function/sigterm), so the emulator, stopped, sends SIGTERM before SIGKILL and the hook logs
+// where the container's seal chain ended. Without the registration the emulator kills the process outright and
+// neither line appears.
 func TestShutdownRunsTheLastChanceFlush(t *testing.T) {
 	fn, _, _ := sealedFunction(t)
 	const n = 3
@@ -17,7 +17,7 @@ func TestShutdownRunsTheLastChanceFlush(t *testing.T) {
 		okResponse(t, fn.Invoke(t, []byte(fmt.Sprintf(`{"prompt":"What is %d * 7?"}`, i))))
 	}
 	logs := fn.Logs()
-	if strings.Contains(logs, "Failed to register internal extension") { // aws-lambda-go's warning
+	if strings.Contains(logs, "Lambda was not asked for SIGTERM") {
 		t.Fatalf("the registration failed:\n%s", logs)
 	}
 	fn.Stop()
