@@ -15,6 +15,11 @@
 //	                                                          spaces as underscores: AWS_ENDPOINT_URL_BEDROCK_RUNTIME)
 //	AWS_IGNORE_CONFIGURED_ENDPOINT_URLS                       true: neither of the two above applies
 //	AWS_MAX_ATTEMPTS, AWS_RETRY_MODE                          the standard retryer's attempts and mode
+//	AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT         refused when true (see below); false is accepted
+//
+// The function's own calls (packages awsjson and awss3) resolve the standard regional endpoints only, not their
+// FIPS or dual-stack variants, so a configuration asking for those is an error rather than a silent fall-back to
+// the standard endpoint: point each service at its FIPS endpoint with AWS_ENDPOINT_URL_<SERVICE> instead.
 //
 // Retries, endpoint rules, signing and the HTTP client are the service clients' own defaults, as with the loader.
 // Options a client is built with (such as a retryer of its own) still override these.
@@ -47,6 +52,8 @@ const (
 	EnvIgnoreConfiguredEndpoint = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
 	EnvMaxAttempts              = "AWS_MAX_ATTEMPTS"
 	EnvRetryMode                = "AWS_RETRY_MODE"
+	EnvUseFIPSEndpoint          = "AWS_USE_FIPS_ENDPOINT"
+	EnvUseDualStackEndpoint     = "AWS_USE_DUALSTACK_ENDPOINT"
 )
 
 // envCredentialsSource names where the credentials came from as the loader's environment provider names it.
@@ -111,6 +118,19 @@ func Config(lookup func(string) (string, bool)) (aws.Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is not standard or adaptive", EnvRetryMode, v))
 		}
 		cfg.RetryMode = mode
+	}
+	for _, name := range []string{EnvUseFIPSEndpoint, EnvUseDualStackEndpoint} {
+		v := get(name)
+		if v == "" {
+			continue
+		}
+		switch on, err := strconv.ParseBool(v); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, v))
+		case on:
+			errs = append(errs, fmt.Errorf("%s: not supported: the function's AWS calls resolve standard endpoints "+
+				"only; set AWS_ENDPOINT_URL_<SERVICE> to each service's endpoint instead", name))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return aws.Config{}, fmt.Errorf("AWS configuration from the environment: %w", err)

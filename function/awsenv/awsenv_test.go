@@ -135,3 +135,31 @@ func isolate(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
+
+// A configuration asking for FIPS or dual-stack endpoints is refused, naming the variable: the function's calls
+// would otherwise reach the standard endpoint while the operator believes it reaches the FIPS one. False (and
+// unset) are accepted; a value that is not a boolean is named.
+func TestFIPSAndDualStackEndpointsAreRefusedNotIgnored(t *testing.T) {
+	base := map[string]string{"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "x"}
+	for _, c := range []struct {
+		name, value, want string // want "" means accepted
+	}{
+		{"AWS_USE_FIPS_ENDPOINT", "true", "AWS_USE_FIPS_ENDPOINT: not supported"},
+		{"AWS_USE_DUALSTACK_ENDPOINT", "TRUE", "AWS_USE_DUALSTACK_ENDPOINT: not supported"},
+		{"AWS_USE_FIPS_ENDPOINT", "yes", `AWS_USE_FIPS_ENDPOINT: "yes" is not true or false`},
+		{"AWS_USE_FIPS_ENDPOINT", "false", ""},
+		{"AWS_USE_DUALSTACK_ENDPOINT", "false", ""},
+	} {
+		env := map[string]string{c.name: c.value}
+		for k, v := range base {
+			env[k] = v
+		}
+		_, err := awsenv.Config(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s=%s: %v", c.name, c.value, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s=%s: error %v, want %q", c.name, c.value, err, c.want)
+		}
+	}
+}
