@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
-	"errors"
 	"reflect"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
 	"github.com/agent-audit/agent-audit/internal/awsjsontest"
@@ -46,7 +44,7 @@ func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
 	type outcome struct {
 		PublicKey []byte
 		Signed    bool
-		Code      string
+		Answer    awsjsontest.Answer
 		Attempts  int
 	}
 	for _, tc := range cases {
@@ -68,10 +66,8 @@ func TestTheKMSClientAnswersAsTheSDKClient(t *testing.T) {
 					sig, err = sign(context.Background())
 					o.Signed = err == nil && ecdsa.VerifyASN1(server.PublicKey(), tc.digest, sig)
 				}
-				var apiErr smithy.APIError
-				if errors.As(err, &apiErr) {
-					o.Code = apiErr.ErrorCode()
-				} else if err != nil {
+				o.Answer = awsjsontest.AnswerOf(err)
+				if o.Answer.NoAnswer {
 					t.Fatalf("not an API error: %v", err)
 				}
 				reqs := rec.Taken()

@@ -2,12 +2,10 @@ package logfire
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/smithy-go"
 
 	"github.com/agent-audit/agent-audit/function/awsenv"
 	"github.com/agent-audit/agent-audit/internal/awsjsontest"
@@ -31,8 +29,9 @@ func TestTheSSMClientAnswersAsTheSDKClient(t *testing.T) {
 		{"an access error is not retried", name, []string{"AccessDeniedException"}},
 	}
 	type outcome struct {
-		Value, Code string
-		Attempts    int
+		Value    string
+		Answer   awsjsontest.Answer
+		Attempts int
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,10 +41,8 @@ func TestTheSSMClientAnswersAsTheSDKClient(t *testing.T) {
 				server.FailNext(tc.failures...)
 				v, err := get(context.Background())
 				o := outcome{Value: v}
-				var apiErr smithy.APIError
-				if errors.As(err, &apiErr) {
-					o.Code = apiErr.ErrorCode()
-				} else if err != nil {
+				o.Answer = awsjsontest.AnswerOf(err)
+				if o.Answer.NoAnswer {
 					t.Fatalf("not an API error: %v", err)
 				}
 				reqs := rec.Taken()
