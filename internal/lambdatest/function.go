@@ -56,7 +56,7 @@ type Function struct {
 	Env map[string]string
 
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 	logs   *proctest.Output
 	once   sync.Once
 }
@@ -97,10 +97,9 @@ func start(rie, bootstrap string, env map[string]string) (*Function, error) {
 		return nil, fmt.Errorf("no free port on 127.0.0.1")
 	}
 	f := &Function{
-		URL:    "http://127.0.0.1:" + strconv.Itoa(apiPort),
-		Env:    env,
-		exited: make(chan struct{}),
-		logs:   &proctest.Output{},
+		URL:  "http://127.0.0.1:" + strconv.Itoa(apiPort),
+		Env:  env,
+		logs: &proctest.Output{},
 	}
 	f.cmd = exec.Command(rie,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(apiPort),
@@ -109,11 +108,11 @@ func start(rie, bootstrap string, env map[string]string) (*Function, error) {
 	f.cmd.Dir = filepath.Dir(bootstrap)
 	f.cmd.Env = envList(env)
 	f.cmd.Stdout, f.cmd.Stderr = f.logs, f.logs
-	f.cmd.SysProcAttr = sysProcAttr()
-	if err := f.cmd.Start(); err != nil {
+	exited, _, err := proctest.StartGroup(f.cmd) // Stop kills the group its own way: SIGTERM first, then children
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", rie, err)
 	}
-	go func() { _ = f.cmd.Wait(); close(f.exited) }()
+	f.exited = exited
 
 	deadline := time.Now().Add(readyTimeout)
 	for {

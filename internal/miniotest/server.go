@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,15 +80,9 @@ func start(t testing.TB, bin, dataDir string) (*Server, error) {
 		"MINIO_CI_CD=on", // no interactive banners or update checks
 	}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	exited, stop, err := proctest.StartGroup(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
 	}
 
 	if err := s.waitReady(exited); err != nil {
