@@ -41,13 +41,7 @@ func awsEnv(t *testing.T) (*Function, *bedrocktest.Server, *firehosetest.Server)
 		agentenv.FirehoseStream:            testStream,
 		agentenv.AgentName:                 "pr-agent",
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	a, err := New(context.Background(), cfg, WithTools(agent.DefaultTools()...), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)

@@ -37,13 +37,7 @@ func liveViewEnv(t *testing.T, wired bool) (*Function, *firehosetest.Server, *ss
 	if wired {
 		env[agentenv.LogfireTokenParameter] = "/agent-audit-dev/logfire-token"
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	logs := &bytes.Buffer{}
 	a, err := New(context.Background(), cfg, WithTools(agent.DefaultTools()...), WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	if err != nil {

@@ -56,13 +56,7 @@ func TestSealedRecordsAndOversizeContentInALockedBucket(t *testing.T) {
 		agentenv.S3ForcePathStyle:          "true",
 		agentenv.SigningKeyID:              keys.KeyARN,
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	var logs bytes.Buffer
 	a, err := New(context.Background(), cfg, WithTools(agent.DefaultTools()...), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
@@ -180,13 +174,7 @@ func kmsApp(t *testing.T, keys *kmstest.Server, opts ...Option) (*Function, *fir
 		agentenv.FirehoseStream:       testStream,
 		agentenv.SigningKeyID:         keys.KeyARN,
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	cfg, err := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryMaxAttempts(1))
 	if err != nil {
 		t.Fatal(err)
